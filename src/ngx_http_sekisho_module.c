@@ -1,0 +1,759 @@
+
+/*
+ * Copyright (C) Sekisho authors
+ *
+ * Sekisho: a security gateway for public-sector intake services.
+ * This file holds the directives, the phase handler and the variables;
+ * each concern lives in its own file.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include "ngx_http_sekisho_module.h"
+#include "ngx_http_sekisho_page.h"
+
+
+static ngx_int_t ngx_http_sekisho_access_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_sekisho_geo_gate(ngx_http_request_t *r,
+    ngx_http_sekisho_loc_conf_t *lcf);
+static uint16_t ngx_http_sekisho_country(ngx_http_request_t *r,
+    ngx_http_sekisho_ctx_t *ctx);
+static void ngx_http_sekisho_ctx_cleanup(void *data);
+
+static ngx_int_t ngx_http_sekisho_country_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_sekisho_decision_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_sekisho_reason_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static void ngx_http_sekisho_set_variable(ngx_http_variable_value_t *v,
+    const ngx_str_t *s);
+
+static char *ngx_http_sekisho_geoip_db(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_sekisho_geo_countries(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_sekisho_geo_cidrs(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+static ngx_int_t ngx_http_sekisho_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_sekisho_init(ngx_conf_t *cf);
+static void *ngx_http_sekisho_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_sekisho_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_sekisho_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static ngx_int_t ngx_http_sekisho_init_process(ngx_cycle_t *cycle);
+
+
+#define NGX_HTTP_SEKISHO_UNKNOWN_DENY   0
+#define NGX_HTTP_SEKISHO_UNKNOWN_ALLOW  1
+
+/* the default reload interval of "sekisho_geoip_db" */
+#define NGX_HTTP_SEKISHO_GEO_RELOAD     60000
+
+
+static ngx_conf_enum_t  ngx_http_sekisho_unknown[] = {
+    { ngx_string("deny"), NGX_HTTP_SEKISHO_UNKNOWN_DENY },
+    { ngx_string("allow"), NGX_HTTP_SEKISHO_UNKNOWN_ALLOW },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_command_t  ngx_http_sekisho_commands[] = {
+
+    { ngx_string("sekisho"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_sekisho_loc_conf_t, enable),
+      NULL },
+
+    { ngx_string("sekisho_geoip_db"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      ngx_http_sekisho_geoip_db,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sekisho_geo_countries"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_sekisho_geo_countries,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sekisho_geo_allow"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_sekisho_geo_cidrs,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_sekisho_loc_conf_t, allow),
+      NULL },
+
+    { ngx_string("sekisho_geo_deny"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_sekisho_geo_cidrs,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_sekisho_loc_conf_t, deny),
+      NULL },
+
+    { ngx_string("sekisho_geo_unknown"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_sekisho_loc_conf_t, unknown),
+      &ngx_http_sekisho_unknown },
+
+    { ngx_string("sekisho_geo_dry_run"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_sekisho_loc_conf_t, dry_run),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_sekisho_module_ctx = {
+    ngx_http_sekisho_add_variables,        /* preconfiguration */
+    ngx_http_sekisho_init,                 /* postconfiguration */
+
+    ngx_http_sekisho_create_main_conf,     /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_sekisho_create_loc_conf,      /* create location configuration */
+    ngx_http_sekisho_merge_loc_conf        /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_sekisho_module = {
+    NGX_MODULE_V1,
+    &ngx_http_sekisho_module_ctx,          /* module context */
+    ngx_http_sekisho_commands,             /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_sekisho_init_process,         /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_variable_t  ngx_http_sekisho_vars[] = {
+
+    { ngx_string("sekisho_country"), NULL,
+      ngx_http_sekisho_country_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("sekisho_decision"), NULL,
+      ngx_http_sekisho_decision_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("sekisho_reason"), NULL,
+      ngx_http_sekisho_reason_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+static ngx_str_t  ngx_http_sekisho_allow_name = ngx_string("allow");
+
+
+/*
+ * The gate only refuses: an address it lets through is passed on with
+ * NGX_DECLINED, so that with "satisfy any" Sekisho never grants access
+ * on behalf of auth_basic or "allow", and a refusal ends the request
+ * itself, so that no other access module can overrule it.
+ */
+
+static ngx_int_t
+ngx_http_sekisho_access_handler(ngx_http_request_t *r)
+{
+    ngx_http_sekisho_ctx_t       *ctx;
+    ngx_http_sekisho_loc_conf_t  *lcf;
+
+    /* subrequests were made by a main request that passed the gate */
+    if (r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_sekisho_ctx(r, 0);
+
+    /* the internal redirect to an operator's error_page after a refusal */
+    if (ctx && ctx->decision == NGX_HTTP_SEKISHO_DENY) {
+        return NGX_DECLINED;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_sekisho_module);
+
+    if (!lcf->enable) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_sekisho_geo_gate(r, lcf);
+}
+
+
+static ngx_int_t
+ngx_http_sekisho_geo_gate(ngx_http_request_t *r,
+    ngx_http_sekisho_loc_conf_t *lcf)
+{
+    u_char                         cc[2];
+    struct sockaddr               *sa;
+    struct sockaddr_in             sin;
+    const ngx_str_t               *reason;
+    ngx_http_sekisho_ctx_t        *ctx;
+    ngx_http_sekisho_geo_facts_t   facts;
+
+    ctx = ngx_http_sekisho_ctx(r, 1);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    sa = ngx_http_sekisho_unmap_v4(r->connection->sockaddr, &sin);
+
+    ngx_memzero(&facts, sizeof(ngx_http_sekisho_geo_facts_t));
+
+    facts.in_deny = (lcf->deny && ngx_cidr_match(sa, lcf->deny) == NGX_OK);
+    facts.in_allow = (lcf->allow && ngx_cidr_match(sa, lcf->allow) == NGX_OK);
+    facts.country = ngx_http_sekisho_country(r, ctx);
+
+    ctx->decision = ngx_http_sekisho_geo_decide(&facts, &lcf->policy,
+                                                &ctx->reason);
+
+    if (ctx->decision == NGX_HTTP_SEKISHO_ALLOW) {
+        return NGX_DECLINED;
+    }
+
+    reason = ngx_http_sekisho_reason_name(ctx->reason);
+
+    if (facts.country) {
+        ngx_http_sekisho_country_unpack(facts.country, cc);
+    } else {
+        cc[0] = '-';
+        cc[1] = '-';
+    }
+
+    if (ctx->decision == NGX_HTTP_SEKISHO_DRYRUN_DENY) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "sekisho: dry run, would refuse %V, reason: %V, "
+                      "country: %*s", &r->connection->addr_text, reason,
+                      (size_t) 2, cc);
+        return NGX_DECLINED;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "sekisho: refused %V, reason: %V, country: %*s",
+                  &r->connection->addr_text, reason, (size_t) 2, cc);
+
+    return ngx_http_sekisho_refuse(r, NGX_HTTP_FORBIDDEN,
+                                   NGX_HTTP_SEKISHO_PAGE_GEO);
+}
+
+
+/* looked up once per request, for the gate and for $sekisho_country */
+
+static uint16_t
+ngx_http_sekisho_country(ngx_http_request_t *r, ngx_http_sekisho_ctx_t *ctx)
+{
+    uint16_t                       code;
+    struct sockaddr               *sa;
+    struct sockaddr_in             sin;
+    ngx_http_sekisho_main_conf_t  *mcf;
+
+    if (ctx->looked_up) {
+        return ctx->country;
+    }
+
+    ctx->looked_up = 1;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+
+    if (mcf->geo_db == NULL) {
+        return 0;
+    }
+
+    sa = ngx_http_sekisho_unmap_v4(r->connection->sockaddr, &sin);
+
+    if (ngx_http_sekisho_geo_lookup(mcf->geo_db, sa, r->connection->log,
+                                    &code)
+        != NGX_OK)
+    {
+        return 0;
+    }
+
+    ctx->country = code;
+    ngx_http_sekisho_country_unpack(code, ctx->country_text);
+
+    return code;
+}
+
+
+/*
+ * nginx clears module contexts on an internal redirect; the context is
+ * also kept in a pool cleanup so that an error_page after a refusal and
+ * the log phase still see the decision (the realip module does the
+ * same).
+ */
+
+ngx_http_sekisho_ctx_t *
+ngx_http_sekisho_ctx(ngx_http_request_t *r, ngx_uint_t create)
+{
+    ngx_pool_cleanup_t      *cln;
+    ngx_http_sekisho_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_sekisho_module);
+
+    if (ctx) {
+        return ctx;
+    }
+
+    if (r->internal || r->filter_finalize) {
+        for (cln = r->pool->cleanup; cln; cln = cln->next) {
+            if (cln->handler == ngx_http_sekisho_ctx_cleanup) {
+                ctx = cln->data;
+                ngx_http_set_ctx(r, ctx, ngx_http_sekisho_module);
+                return ctx;
+            }
+        }
+    }
+
+    if (!create) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_sekisho_ctx_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ctx = cln->data;
+    ngx_memzero(ctx, sizeof(ngx_http_sekisho_ctx_t));
+
+    cln->handler = ngx_http_sekisho_ctx_cleanup;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_sekisho_module);
+
+    return ctx;
+}
+
+
+static void
+ngx_http_sekisho_ctx_cleanup(void *data)
+{
+    /* only a marker to find the context by */
+}
+
+
+static ngx_int_t
+ngx_http_sekisho_country_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_sekisho_ctx_t  *ctx;
+
+    ctx = ngx_http_sekisho_ctx(r->main, 1);
+
+    if (ctx == NULL || ngx_http_sekisho_country(r->main, ctx) == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = 2;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+    v->data = ctx->country_text;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sekisho_decision_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_sekisho_ctx_t       *ctx;
+    ngx_http_sekisho_loc_conf_t  *lcf;
+
+    ctx = ngx_http_sekisho_ctx(r->main, 0);
+
+    if (ctx && ctx->decision != NGX_HTTP_SEKISHO_UNDECIDED) {
+        ngx_http_sekisho_set_variable(v,
+                                   ngx_http_sekisho_decision_name(ctx->decision));
+        return NGX_OK;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_sekisho_module);
+
+    if (!lcf->enable) {
+        ngx_http_sekisho_set_variable(v, &ngx_http_sekisho_allow_name);
+        return NGX_OK;
+    }
+
+    v->not_found = 1;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sekisho_reason_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_sekisho_ctx_t       *ctx;
+    ngx_http_sekisho_loc_conf_t  *lcf;
+
+    ctx = ngx_http_sekisho_ctx(r->main, 0);
+
+    if (ctx && ctx->reason != NGX_HTTP_SEKISHO_REASON_NONE) {
+        ngx_http_sekisho_set_variable(v,
+                                      ngx_http_sekisho_reason_name(ctx->reason));
+        return NGX_OK;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_sekisho_module);
+
+    if (!lcf->enable) {
+        ngx_http_sekisho_set_variable(v,
+                   ngx_http_sekisho_reason_name(NGX_HTTP_SEKISHO_REASON_GEO_OFF));
+        return NGX_OK;
+    }
+
+    v->not_found = 1;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sekisho_set_variable(ngx_http_variable_value_t *v, const ngx_str_t *s)
+{
+    v->len = s->len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+    v->data = s->data;
+}
+
+
+static char *
+ngx_http_sekisho_geoip_db(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_sekisho_main_conf_t *mcf = conf;
+
+    ngx_str_t   *value, path, s;
+    ngx_msec_t   reload;
+    ngx_uint_t   i;
+
+    if (mcf->geo_db) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    reload = NGX_HTTP_SEKISHO_GEO_RELOAD;
+    ngx_str_null(&path);
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "reload=", 7) == 0) {
+            s.data = value[i].data + 7;
+            s.len = value[i].len - 7;
+
+            if (s.len == 3 && ngx_strncmp(s.data, "off", 3) == 0) {
+                reload = 0;
+                continue;
+            }
+
+            reload = ngx_parse_time(&s, 0);
+            if (reload == (ngx_msec_t) NGX_ERROR) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "path=", 5) == 0) {
+            path.data = value[i].data + 5;
+            path.len = value[i].len - 5;
+
+            if (path.len == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    mcf->geo_db = ngx_http_sekisho_geo_db_create(cf, &value[1], reload, &path);
+
+    if (mcf->geo_db == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\" in \"%V\" directive",
+                       &value[i], &cmd->name);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_sekisho_geo_countries(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_sekisho_loc_conf_t *lcf = conf;
+
+    uint16_t    *code;
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (lcf->countries != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    lcf->countries = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                      sizeof(uint16_t));
+    if (lcf->countries == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        code = ngx_array_push(lcf->countries);
+        if (code == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *code = ngx_http_sekisho_country_pack(value[i].data, value[i].len);
+
+        if (*code == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid country code \"%V\" in \"%V\" "
+                               "directive, it must be an ISO 3166 two-letter "
+                               "code such as \"JP\"", &value[i], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* "sekisho_geo_allow" and "sekisho_geo_deny": addresses and networks */
+
+static char *
+ngx_http_sekisho_geo_cidrs(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    ngx_int_t     rc;
+    ngx_str_t    *value;
+    ngx_uint_t    i;
+    ngx_cidr_t   *cidr;
+    ngx_array_t **list;
+
+    list = (ngx_array_t **) (p + cmd->offset);
+
+    if (*list == NGX_CONF_UNSET_PTR) {
+        *list = ngx_array_create(cf->pool, 4, sizeof(ngx_cidr_t));
+        if (*list == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        cidr = ngx_array_push(*list);
+        if (cidr == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        rc = ngx_ptocidr(&value[i], cidr);
+
+        if (rc == NGX_ERROR) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid address or network \"%V\" in \"%V\" "
+                               "directive", &value[i], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        if (rc == NGX_DONE) {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "low address bits of %V are meaningless in "
+                               "\"%V\" directive", &value[i], &cmd->name);
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sekisho_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_sekisho_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sekisho_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    if (ngx_http_sekisho_page_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_sekisho_access_handler;
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_sekisho_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_sekisho_main_conf_t  *mcf;
+
+    mcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_sekisho_main_conf_t));
+    if (mcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     mcf->geo_db = NULL;
+     */
+
+    return mcf;
+}
+
+
+static void *
+ngx_http_sekisho_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_sekisho_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_sekisho_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->policy = { NULL, 0, 0, 0 };
+     */
+
+    conf->enable = NGX_CONF_UNSET;
+    conf->countries = NGX_CONF_UNSET_PTR;
+    conf->allow = NGX_CONF_UNSET_PTR;
+    conf->deny = NGX_CONF_UNSET_PTR;
+    conf->unknown = NGX_CONF_UNSET_UINT;
+    conf->dry_run = NGX_CONF_UNSET;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_sekisho_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_sekisho_loc_conf_t *prev = parent;
+    ngx_http_sekisho_loc_conf_t *conf = child;
+
+    uint16_t                      *code;
+    ngx_http_sekisho_main_conf_t  *mcf;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_ptr_value(conf->countries, prev->countries, NULL);
+    ngx_conf_merge_ptr_value(conf->allow, prev->allow, NULL);
+    ngx_conf_merge_ptr_value(conf->deny, prev->deny, NULL);
+    ngx_conf_merge_uint_value(conf->unknown, prev->unknown,
+                              NGX_HTTP_SEKISHO_UNKNOWN_DENY);
+    ngx_conf_merge_value(conf->dry_run, prev->dry_run, 0);
+
+    /* the default allowed country set: Japan */
+    if (conf->countries == NULL) {
+        conf->countries = ngx_array_create(cf->pool, 1, sizeof(uint16_t));
+        if (conf->countries == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        code = ngx_array_push(conf->countries);
+        if (code == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *code = ngx_http_sekisho_country_pack((u_char *) "JP", 2);
+    }
+
+    conf->policy.countries = conf->countries->elts;
+    conf->policy.ncountries = conf->countries->nelts;
+    conf->policy.unknown_allow =
+                           (conf->unknown == NGX_HTTP_SEKISHO_UNKNOWN_ALLOW);
+    conf->policy.dry_run = conf->dry_run ? 1 : 0;
+
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_sekisho_module);
+
+    if (conf->enable && mcf->geo_db == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"sekisho on\" requires \"sekisho_geoip_db\" "
+                           "in the http block");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sekisho_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_sekisho_main_conf_t  *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_sekisho_module);
+
+    if (mcf == NULL || mcf->geo_db == NULL) {
+        return NGX_OK;
+    }
+
+    return ngx_http_sekisho_geo_init_worker(cycle, mcf->geo_db);
+}

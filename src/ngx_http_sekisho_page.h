@@ -1,0 +1,29 @@
+
+/*
+ * Copyright (C) Sekisho authors
+ *
+ * Refusal pages: short, bilingual (Japanese first, then English), and
+ * replaceable with "error_page".
+ */
+
+
+#ifndef _NGX_HTTP_SEKISHO_PAGE_H_INCLUDED_
+#define _NGX_HTTP_SEKISHO_PAGE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+typedef enum {
+    NGX_HTTP_SEKISHO_PAGE_GEO = 0
+} ngx_http_sekisho_page_e;
+
+
+ngx_int_t ngx_http_sekisho_page_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_sekisho_refuse(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_http_sekisho_page_e page);
+
+
+#endif /* _NGX_HTTP_SEKISHO_PAGE_H_INCLUDED_ */

@@ -1,0 +1,439 @@
+package Sekisho::Test;
+
+# The test harness: per test file, a private directory, free loopback
+# ports, Debian's nginx with the built module, the echo upstream, small
+# MaxMind databases, and plain HTTP over sockets.  Everything started is
+# stopped when the test object goes away, also when a test dies.
+#
+#   my $t = Sekisho::Test->new;
+#   $t->mmdb('geo.mmdb', { '192.0.2.0/24' => 'JP' });
+#   $t->write_config(<<'EOF');
+#   %%TEST_GLOBALS%%
+#   http {
+#       %%TEST_GLOBALS_HTTP%%
+#       server { listen 127.0.0.1:%%PORT_0%%; ... }
+#   }
+#   EOF
+#   $t->run;
+#   like(http_get('/', port => $t->port(0)), qr/200/, 'let in');
+#   $t->done;
+
+use strict;
+use warnings;
+
+use Exporter qw(import);
+use File::Path qw(make_path);
+use File::Spec;
+use File::Temp qw(tempdir);
+use IO::Socket::IP;
+use POSIX qw(WNOHANG);
+use Socket qw(SOMAXCONN);
+use Test::More;
+use Time::HiRes qw(sleep time);
+
+our @EXPORT = qw(http http_get http_status http_body http_header);
+
+my $TOP = File::Spec->rel2abs(
+    File::Spec->catdir((File::Spec->splitpath(__FILE__))[1], '..', '..', '..'));
+
+my @LIVE;
+
+sub top { $TOP }
+
+sub new {
+    my ($class, %opts) = @_;
+
+    my $keep = $ENV{SEKISHO_TEST_KEEP} ? 1 : 0;
+    my $dir = tempdir('sekisho-t-XXXXXX', TMPDIR => 1, CLEANUP => !$keep);
+
+    # workers run as root here, but keep the directory reachable anyway
+    chmod 0755, $dir;
+
+    my $self = bless {
+        dir       => $dir,
+        ports     => {},
+        used      => {},
+        pids      => [],
+        nginx     => undef,
+        asan      => $ENV{SEKISHO_ASAN} ? 1 : 0,
+        %opts,
+    }, $class;
+
+    push @LIVE, $self;
+    diag("test directory $dir kept") if $keep;
+
+    return $self;
+}
+
+sub dir { $_[0]{dir} }
+
+sub module {
+    my ($self) = @_;
+    return $ENV{SEKISHO_MODULE} if $ENV{SEKISHO_MODULE};
+    return $self->{asan}
+        ? "$TOP/build/asan/ngx_http_sekisho_module.so"
+        : "$TOP/build/ngx_http_sekisho_module.so";
+}
+
+# A free TCP port on loopback, the same number for the same index.
+sub port {
+    my ($self, $n) = @_;
+
+    return $self->{ports}{$n} if exists $self->{ports}{$n};
+
+    for (1 .. 100) {
+        my $s = IO::Socket::IP->new(
+            LocalHost => '127.0.0.1', LocalPort => 0, Listen => 1,
+            ReuseAddr => 1) or next;
+        my $p = $s->sockport;
+        close $s;
+        next if $self->{used}{$p}++;
+        return $self->{ports}{$n} = $p;
+    }
+
+    die "no free port on 127.0.0.1\n";
+}
+
+sub write_file {
+    my ($self, $name, $content) = @_;
+    my $path = "$self->{dir}/$name";
+    my (undef, $d) = File::Spec->splitpath($path);
+    make_path($d) if $d && !-d $d;
+    open my $fh, '>', $path or die "write $path: $!\n";
+    binmode $fh;
+    print $fh $content;
+    close $fh;
+    return $path;
+}
+
+sub read_file {
+    my ($self, $name) = @_;
+    my $path = $name =~ m{^/} ? $name : "$self->{dir}/$name";
+    open my $fh, '<', $path or return '';
+    local $/;
+    my $c = <$fh>;
+    close $fh;
+    return $c;
+}
+
+# Writes a country database with MaxMind::DB::Writer.  Networks map to
+# a country code; the layout is MaxMind's (country.iso_code) or the
+# ip-location-db one (top-level country_code).  Reserved networks are
+# kept and IPv4 is not aliased into ::ffff:0:0/96, so tests see exactly
+# what they wrote.  The file is written beside and renamed into place,
+# as an operator's update would be.
+sub mmdb {
+    my ($self, $name, $nets, %opts) = @_;
+
+    require MaxMind::DB::Writer::Tree;
+
+    my $layout = $opts{layout} || 'geoip2';
+    my %types = $layout eq 'geoip2'
+        ? (country => 'map', iso_code => 'utf8_string')
+        : (country_code => 'utf8_string');
+
+    my $tree = MaxMind::DB::Writer::Tree->new(
+        ip_version               => 6,
+        record_size              => 24,
+        database_type            => 'Sekisho-Test-Country',
+        languages                => ['en'],
+        description              => { en => 'Sekisho test database' },
+        remove_reserved_networks => 0,
+        alias_ipv6_to_ipv4       => 0,
+        map_key_type_callback    => sub { $types{ $_[0] } },
+    );
+
+    for my $net (sort keys %$nets) {
+        my $cc = $nets->{$net};
+        my $data = $layout eq 'geoip2'
+            ? { country => { iso_code => $cc } }
+            : { country_code => $cc };
+        $tree->insert_network($net, $data);
+    }
+
+    my $path = "$self->{dir}/$name";
+    open my $fh, '>', "$path.new" or die "write $path.new: $!\n";
+    binmode $fh;
+    $tree->write_tree($fh);
+    close $fh;
+    rename "$path.new", $path or die "rename $path: $!\n";
+
+    return $path;
+}
+
+# Starts the echo upstream; returns its port.
+sub start_upstream {
+    my ($self, $n) = @_;
+    $n = 'upstream' unless defined $n;
+
+    my $port = $self->port($n);
+    my $log = "$self->{dir}/upstream-$n.log";
+    open my $fh, '>', $log or die "$log: $!\n";
+    close $fh;
+
+    my $pid = fork;
+    die "fork: $!\n" unless defined $pid;
+    if ($pid == 0) {
+        exec $^X, "$TOP/t/lib/echo-upstream", $port, $log;
+        die "exec echo-upstream: $!\n";
+    }
+
+    push @{ $self->{pids} }, $pid;
+    $self->{upstream_log}{$n} = $log;
+    $self->wait_port($port) or die "echo upstream did not start\n";
+
+    return $port;
+}
+
+# Requests the echo upstream has received so far.
+sub upstream_requests {
+    my ($self, $n) = @_;
+    $n = 'upstream' unless defined $n;
+    my $c = $self->read_file($self->{upstream_log}{$n});
+    return scalar(() = $c =~ /\n/g);
+}
+
+sub globals {
+    my ($self) = @_;
+    my $module = $self->module;
+    my $user = $> == 0 ? "user root;\n" : '';
+
+    return <<"EOF";
+load_module $module;
+${user}daemon off;
+master_process on;
+worker_processes 1;
+pid $self->{dir}/nginx.pid;
+error_log $self->{dir}/error.log info;
+events { worker_connections 1024; }
+EOF
+}
+
+sub globals_http {
+    my ($self) = @_;
+    my $d = $self->{dir};
+
+    return <<"EOF";
+access_log $d/access.log;
+client_body_temp_path $d/client_body_temp;
+proxy_temp_path $d/proxy_temp;
+fastcgi_temp_path $d/fastcgi_temp;
+uwsgi_temp_path $d/uwsgi_temp;
+scgi_temp_path $d/scgi_temp;
+EOF
+}
+
+sub write_config {
+    my ($self, $conf, $name) = @_;
+    $name ||= 'nginx.conf';
+
+    $conf =~ s/%%TEST_GLOBALS%%/$self->globals/ge;
+    $conf =~ s/%%TEST_GLOBALS_HTTP%%/$self->globals_http/ge;
+    $conf =~ s/%%TESTDIR%%/$self->{dir}/g;
+    $conf =~ s/%%PORT_(\w+)%%/$self->port($1)/ge;
+
+    $self->{config} = $self->write_file($name, $conf);
+    return $self->{config};
+}
+
+sub env_asan {
+    my ($self) = @_;
+    return () unless $self->{asan};
+    my $asan = `gcc -print-file-name=libasan.so`;
+    my $ubsan = `gcc -print-file-name=libubsan.so`;
+    chomp($asan, $ubsan);
+    return (
+        LD_PRELOAD    => "$asan:$ubsan",
+        ASAN_OPTIONS  => "detect_leaks=0:log_path=$self->{dir}/asan",
+        UBSAN_OPTIONS => "print_stacktrace=1:log_path=$self->{dir}/ubsan",
+    );
+}
+
+# nginx -t on the current configuration: (exit status, output).
+sub nginx_test {
+    my ($self) = @_;
+    my %env = $self->env_asan;
+    local @ENV{ keys %env } = values %env;
+    my $cmd = "/usr/sbin/nginx -t -p $self->{dir}/ -c $self->{config}"
+        . " -e $self->{dir}/error.log 2>&1";
+    my $out = `$cmd`;
+    return ($? >> 8, $out);
+}
+
+# Starts nginx and waits until every port of the configuration answers.
+sub run {
+    my ($self) = @_;
+
+    my ($rc, $out) = $self->nginx_test;
+    die "nginx -t failed:\n$out" if $rc;
+
+    my $pid = fork;
+    die "fork: $!\n" unless defined $pid;
+    if ($pid == 0) {
+        my %env = $self->env_asan;
+        @ENV{ keys %env } = values %env;
+        open STDOUT, '>>', "$self->{dir}/stderr.log";
+        open STDERR, '>>', "$self->{dir}/stderr.log";
+        exec '/usr/sbin/nginx', '-p', "$self->{dir}/", '-c', $self->{config},
+            '-e', "$self->{dir}/error.log";
+        die "exec nginx: $!\n";
+    }
+
+    $self->{nginx} = $pid;
+
+    my $conf = $self->read_file($self->{config});
+    my @listen = $conf =~ /^\s*listen\s+(\S+?)[\s;]/mg;
+
+    for my $l (@listen) {
+        next if $l =~ /^unix:/;
+        my ($host, $port) = $l =~ /^\[?([^\]]*?)\]?:(\d+)$/;
+        next unless $port;
+        $self->wait_port($port, $host)
+            or die "nginx did not listen on $l:\n"
+                . $self->read_file('error.log');
+    }
+
+    return $self;
+}
+
+sub wait_port {
+    my ($self, $port, $host) = @_;
+    $host ||= '127.0.0.1';
+
+    for (1 .. 100) {
+        my $s = IO::Socket::IP->new(PeerHost => $host, PeerPort => $port);
+        if ($s) { close $s; return 1; }
+        sleep 0.05;
+    }
+
+    return 0;
+}
+
+# Sends SIGHUP-free reopen-free graceful stop and waits for the master.
+sub stop_nginx {
+    my ($self) = @_;
+    my $pid = delete $self->{nginx} or return;
+
+    kill 'QUIT', $pid;
+    for (1 .. 200) {
+        return if waitpid($pid, WNOHANG) == $pid;
+        sleep 0.05;
+    }
+
+    kill 'KILL', $pid;
+    waitpid($pid, 0);
+}
+
+sub stop {
+    my ($self) = @_;
+
+    $self->stop_nginx;
+
+    for my $pid (@{ $self->{pids} }) {
+        kill 'TERM', $pid;
+        waitpid($pid, 0);
+    }
+    $self->{pids} = [];
+}
+
+sub error_log { $_[0]->read_file('error.log') }
+
+# Ends the file: stops everything, then checks that no worker crashed
+# and no sanitizer complained.
+sub done {
+    my ($self) = @_;
+
+    $self->stop;
+
+    my $log = $self->error_log;
+    my @bad = grep { /\[(alert|emerg)\]|exited on signal|AddressSanitizer|runtime error/ }
+        split /\n/, $log;
+
+    my $san = '';
+    for my $f (glob("$self->{dir}/asan.* $self->{dir}/ubsan.*")) {
+        $san .= $self->read_file($f);
+    }
+
+    is(join("\n", @bad, $san ? ($san) : ()), '',
+        'no crash, alert or sanitizer report in the logs');
+
+    done_testing();
+}
+
+sub DESTROY {
+    my ($self) = @_;
+    local ($?, $!, $@);
+    $self->stop;
+}
+
+END {
+    local $?;
+    $_->stop for grep { defined } @LIVE;
+}
+
+for my $sig (qw(INT TERM)) {
+    $SIG{$sig} = sub { $_->stop for grep { defined } @LIVE; exit 1 };
+}
+
+###############################################################################
+# HTTP over plain sockets, so that tests control every byte and the peer
+# address (127.0.0.1 or ::1).
+
+sub http {
+    my ($request, %opts) = @_;
+
+    my $host = $opts{host} || '127.0.0.1';
+    my $port = $opts{port} or die "http: no port\n";
+
+    my $s = IO::Socket::IP->new(PeerHost => $host, PeerPort => $port,
+        Timeout => 5) or return undef;
+
+    local $SIG{ALRM} = sub { die "timeout\n" };
+    my $reply = '';
+    eval {
+        alarm($opts{timeout} || 10);
+        print $s $request;
+        while (1) {
+            my $n = sysread($s, $reply, 65536, length $reply);
+            last unless $n;
+        }
+        alarm 0;
+    };
+    alarm 0;
+    close $s;
+
+    return $reply;
+}
+
+# http_get('/path', port => P, host => '::1', headers => { 'X-Forwarded-For' => ... })
+sub http_get {
+    my ($uri, %opts) = @_;
+    my $method = $opts{method} || 'GET';
+    my $h = $opts{headers} || {};
+    my $req = "$method $uri HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n";
+    $req .= "$_: $h->{$_}\r\n" for sort keys %$h;
+    $req .= "\r\n";
+    return http($req, %opts);
+}
+
+sub http_status {
+    my ($r) = @_;
+    return 0 unless defined $r && $r =~ m{^HTTP/1\.[01] (\d{3})};
+    return $1 + 0;
+}
+
+sub http_body {
+    my ($r) = @_;
+    return '' unless defined $r;
+    my (undef, $b) = split /\r\n\r\n/, $r, 2;
+    return defined $b ? $b : '';
+}
+
+sub http_header {
+    my ($r, $name) = @_;
+    return undef unless defined $r;
+    my ($head) = split /\r\n\r\n/, $r, 2;
+    return $head =~ /^\Q$name\E:\s*([^\r\n]*)/mi ? $1 : undef;
+}
+
+1;
