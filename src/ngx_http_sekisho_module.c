@@ -37,6 +37,8 @@ static char *ngx_http_sekisho_geo_countries(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_sekisho_geo_cidrs(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_sekisho_geo_unknown(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 static ngx_int_t ngx_http_sekisho_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_sekisho_init(ngx_conf_t *cf);
@@ -52,13 +54,6 @@ static ngx_int_t ngx_http_sekisho_init_process(ngx_cycle_t *cycle);
 
 /* the default reload interval of "sekisho_geoip_db" */
 #define NGX_HTTP_SEKISHO_GEO_RELOAD     60000
-
-
-static ngx_conf_enum_t  ngx_http_sekisho_unknown[] = {
-    { ngx_string("deny"), NGX_HTTP_SEKISHO_UNKNOWN_DENY },
-    { ngx_string("allow"), NGX_HTTP_SEKISHO_UNKNOWN_ALLOW },
-    { ngx_null_string, 0 }
-};
 
 
 static ngx_command_t  ngx_http_sekisho_commands[] = {
@@ -100,10 +95,10 @@ static ngx_command_t  ngx_http_sekisho_commands[] = {
 
     { ngx_string("sekisho_geo_unknown"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_enum_slot,
+      ngx_http_sekisho_geo_unknown,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_sekisho_loc_conf_t, unknown),
-      &ngx_http_sekisho_unknown },
+      0,
+      NULL },
 
     { ngx_string("sekisho_geo_dry_run"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
@@ -598,6 +593,39 @@ ngx_http_sekisho_geo_cidrs(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                                "low address bits of %V are meaningless in "
                                "\"%V\" directive", &value[i], &cmd->name);
         }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* like ngx_conf_set_enum_slot(), but the error names the directive */
+
+static char *
+ngx_http_sekisho_geo_unknown(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_sekisho_loc_conf_t *lcf = conf;
+
+    ngx_str_t  *value;
+
+    if (lcf->unknown != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "deny") == 0) {
+        lcf->unknown = NGX_HTTP_SEKISHO_UNKNOWN_DENY;
+
+    } else if (ngx_strcmp(value[1].data, "allow") == 0) {
+        lcf->unknown = NGX_HTTP_SEKISHO_UNKNOWN_ALLOW;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\" directive, "
+                           "it must be \"allow\" or \"deny\"",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;

@@ -55,6 +55,7 @@ sub new {
         used      => {},
         pids      => [],
         nginx     => undef,
+        owner     => $$,
         asan      => $ENV{SEKISHO_ASAN} ? 1 : 0,
         %opts,
     }, $class;
@@ -117,7 +118,8 @@ sub read_file {
 }
 
 # Writes a country database with MaxMind::DB::Writer.  Networks map to
-# a country code; the layout is MaxMind's (country.iso_code) or the
+# a country code (or to a whole record, given as a hash with its key
+# types in "types"); the layout is MaxMind's (country.iso_code) or the
 # ip-location-db one (top-level country_code).  Reserved networks are
 # kept and IPv4 is not aliased into ::ffff:0:0/96, so tests see exactly
 # what they wrote.  The file is written beside and renamed into place,
@@ -131,9 +133,10 @@ sub mmdb {
     my %types = $layout eq 'geoip2'
         ? (country => 'map', iso_code => 'utf8_string')
         : (country_code => 'utf8_string');
+    %types = (%types, %{ $opts{types} || {} });
 
     my $tree = MaxMind::DB::Writer::Tree->new(
-        ip_version               => 6,
+        ip_version               => $opts{ip_version} || 6,
         record_size              => 24,
         database_type            => 'Sekisho-Test-Country',
         languages                => ['en'],
@@ -145,7 +148,7 @@ sub mmdb {
 
     for my $net (sort keys %$nets) {
         my $cc = $nets->{$net};
-        my $data = $layout eq 'geoip2'
+        my $data = ref $cc ? $cc : $layout eq 'geoip2'
             ? { country => { iso_code => $cc } }
             : { country_code => $cc };
         $tree->insert_network($net, $data);
@@ -197,12 +200,13 @@ sub globals {
     my ($self) = @_;
     my $module = $self->module;
     my $user = $> == 0 ? "user root;\n" : '';
+    my $workers = $self->{workers} || 1;
 
     return <<"EOF";
 load_module $module;
 ${user}daemon off;
 master_process on;
-worker_processes 1;
+worker_processes $workers;
 pid $self->{dir}/nginx.pid;
 error_log $self->{dir}/error.log info;
 events { worker_connections 1024; }
@@ -255,7 +259,7 @@ sub nginx_test {
     my %env = $self->env_asan;
     local @ENV{ keys %env } = values %env;
     my $cmd = "/usr/sbin/nginx -t -p $self->{dir}/ -c $self->{config}"
-        . " -e $self->{dir}/error.log 2>&1";
+        . " -e $self->{dir}/error-t.log 2>&1";
     my $out = `$cmd`;
     return ($? >> 8, $out);
 }
@@ -327,6 +331,9 @@ sub stop_nginx {
 sub stop {
     my ($self) = @_;
 
+    # a process forked by a test must not stop what its parent started
+    return unless $self->{owner} == $$;
+
     $self->stop_nginx;
 
     for my $pid (@{ $self->{pids} }) {
@@ -344,6 +351,13 @@ sub done {
     my ($self) = @_;
 
     $self->stop;
+    $self->check_logs;
+
+    done_testing();
+}
+
+sub check_logs {
+    my ($self) = @_;
 
     my $log = $self->error_log;
     my @bad = grep { /\[(alert|emerg)\]|exited on signal|AddressSanitizer|runtime error/ }
@@ -356,8 +370,13 @@ sub done {
 
     is(join("\n", @bad, $san ? ($san) : ()), '',
         'no crash, alert or sanitizer report in the logs');
+}
 
-    done_testing();
+# The same, for one of several instances in a file.
+sub done_quiet {
+    my ($self) = @_;
+    $self->stop;
+    $self->check_logs;
 }
 
 sub DESTROY {
