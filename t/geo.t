@@ -123,7 +123,7 @@ sub from {
 
 my $r = from('192.0.2.10', '/hello?x=1');
 is(http_status($r), 200, 'Japanese IPv4 address let in');
-like(http_body($r), qr{^GET /hello\?x=1 HTTP}, 'request reached the upstream');
+like(http_body($r), qr{^GET /hello\?x=1 HTTP}m, 'request reached the upstream');
 is(http_header($r, 'X-Gate'), 'JP|allow|geo_country', 'variables: JP allow');
 
 my $before = $t->upstream_requests;

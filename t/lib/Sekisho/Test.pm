@@ -177,8 +177,8 @@ sub start_upstream {
     my $pid = fork;
     die "fork: $!\n" unless defined $pid;
     if ($pid == 0) {
-        exec $^X, "$TOP/t/lib/echo-upstream", $port, $log;
-        die "exec echo-upstream: $!\n";
+        exec $^X, "$TOP/scripts/sample-upstream", $port, $log;
+        die "exec sample-upstream: $!\n";
     }
 
     push @{ $self->{pids} }, $pid;
