@@ -1,0 +1,49 @@
+#!/usr/bin/perl
+
+# The configuration an operator copies (conf.d/sekisho.conf.example)
+# and the demo's (conf.d/demo.conf) pass nginx -t with the module.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Sekisho::Test;
+
+my $t = Sekisho::Test->new;
+my $top = Sekisho::Test::top();
+my $db = $t->mmdb('country.mmdb', { '192.0.2.0/24' => 'JP' });
+
+# the production example, with its paths pointed at the test directory
+# and TLS replaced by a loopback port (no certificate here)
+my $ex = $t->read_file("$top/conf.d/sekisho.conf.example");
+$ex =~ s{/var/lib/GeoIP/GeoIP2-Country\.mmdb}{$db};
+$ex =~ s{listen 443 ssl http2;}{listen 127.0.0.1:%%PORT_0%%;};
+$ex =~ s{^\s*ssl_certificate.*$}{}mg;
+$ex =~ s{/var/log/nginx/}{%%TESTDIR%%/}g;
+
+$t->write_config(<<"EOF");
+%%TEST_GLOBALS%%
+http {
+    %%TEST_GLOBALS_HTTP%%
+$ex
+}
+EOF
+
+my ($rc, $out) = $t->nginx_test;
+is($rc, 0, 'conf.d/sekisho.conf.example passes nginx -t') or diag($out);
+
+# the demo configuration, rendered as scripts/demo does
+my $demo = $t->read_file("$top/conf.d/demo.conf");
+my %v = (MODULE => $t->module, DIR => $t->dir, GEOIP => $db,
+         PORT => $t->port(1), UPSTREAM_PORT => $t->port(2));
+$demo =~ s/@(\w+)@/$v{$1}/g;
+$demo = "user root;\n$demo" if $> == 0;
+$t->{config} = $t->write_file('demo.conf', $demo);
+
+($rc, $out) = $t->nginx_test;
+is($rc, 0, 'conf.d/demo.conf passes nginx -t') or diag($out);
+unlike($demo, qr/@\w+@/, 'every placeholder of the demo is filled');
+
+$t->done;
