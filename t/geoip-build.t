@@ -554,6 +554,28 @@ subtest 'reserved networks are dropped unless --keep-reserved' => sub {
     lookups_ok( $r2, '--keep-reserved', [ '192.0.2.1' => 'JP' ], [ '198.51.100.1' => 'JP' ] );
 };
 
+subtest 'records the MMDB writer refuses count as malformed' => sub {
+    my $csv = "$TMP/aliased.csv";
+    open my $fh, '>', $csv or die $!;
+    print {$fh} "2002::,2002::ff,JP\n1.0.16.0,1.0.16.255,JP\n";
+    close $fh;
+    my $res = run_build( '-i', $csv, '-o', "$TMP/aliased.mmdb" );
+    is $res->{status}, 0, 'exit 0';
+    like $res->{stderr},
+        qr/\A\Q$csv\E:1: rejected by the MMDB writer: Attempted to insert into an aliased network[^\n]*\)\n\z/,
+        'reported with file:line, without Perl\'s location suffix';
+    my $s = parse_report( $res->{stdout} )->{input}{$csv};
+    is $s->{malformed}, 1, 'counted as malformed';
+    is $s->{'records kept'}, 1, 'the other record is kept';
+
+    my $empty = "$TMP/empty.txt";
+    open $fh, '>', $empty or die $!;
+    close $fh;
+    $res = run_build( '-i', $empty, '-o', "$TMP/empty.mmdb" );
+    is $res->{status}, 1, 'empty input: exit 1';
+    like $res->{stderr}, qr/cannot tell its format/, '... format cannot be detected';
+};
+
 subtest 'networks written: minimal CIDR blocks' => sub {
     # 1.0.16.0/24 is one block; 27.120.0.0 + 768 is /23 + /24.
     my $csv = "$TMP/blocks.csv";
