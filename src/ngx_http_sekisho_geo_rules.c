@@ -9,25 +9,6 @@
 #include "ngx_http_sekisho_geo_rules.h"
 
 
-static ngx_str_t  ngx_http_sekisho_decision_names[] = {
-    ngx_null_string,
-    ngx_string("allow"),
-    ngx_string("deny"),
-    ngx_string("dryrun-deny")
-};
-
-
-static ngx_str_t  ngx_http_sekisho_reason_names[] = {
-    ngx_null_string,
-    ngx_string("geo_off"),
-    ngx_string("geo_country"),
-    ngx_string("geo_foreign"),
-    ngx_string("geo_unknown"),
-    ngx_string("geo_allowlist"),
-    ngx_string("geo_denylist")
-};
-
-
 /*
  * Precedence: the deny list beats the allow list, which beats the
  * country.  An address the database cannot place follows the
@@ -185,30 +166,4 @@ ngx_http_sekisho_unmap_v4(struct sockaddr *sa, struct sockaddr_in *sin)
 #else
     return sa;
 #endif
-}
-
-
-const ngx_str_t *
-ngx_http_sekisho_decision_name(ngx_http_sekisho_decision_e decision)
-{
-    if ((size_t) decision
-        >= sizeof(ngx_http_sekisho_decision_names) / sizeof(ngx_str_t))
-    {
-        return &ngx_http_sekisho_decision_names[0];
-    }
-
-    return &ngx_http_sekisho_decision_names[decision];
-}
-
-
-const ngx_str_t *
-ngx_http_sekisho_reason_name(ngx_http_sekisho_reason_e reason)
-{
-    if ((size_t) reason
-        >= sizeof(ngx_http_sekisho_reason_names) / sizeof(ngx_str_t))
-    {
-        return &ngx_http_sekisho_reason_names[0];
-    }
-
-    return &ngx_http_sekisho_reason_names[reason];
 }

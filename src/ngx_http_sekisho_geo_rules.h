@@ -15,29 +15,11 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include "ngx_http_sekisho_reason.h"
 
 
 /* the deepest lookup path accepted by "sekisho_geoip_db ... path=" */
 #define NGX_HTTP_SEKISHO_GEO_PATH_MAX  8
-
-
-typedef enum {
-    NGX_HTTP_SEKISHO_UNDECIDED = 0,
-    NGX_HTTP_SEKISHO_ALLOW,
-    NGX_HTTP_SEKISHO_DENY,
-    NGX_HTTP_SEKISHO_DRYRUN_DENY
-} ngx_http_sekisho_decision_e;
-
-
-typedef enum {
-    NGX_HTTP_SEKISHO_REASON_NONE = 0,
-    NGX_HTTP_SEKISHO_REASON_GEO_OFF,
-    NGX_HTTP_SEKISHO_REASON_GEO_COUNTRY,
-    NGX_HTTP_SEKISHO_REASON_GEO_FOREIGN,
-    NGX_HTTP_SEKISHO_REASON_GEO_UNKNOWN,
-    NGX_HTTP_SEKISHO_REASON_GEO_ALLOWLIST,
-    NGX_HTTP_SEKISHO_REASON_GEO_DENYLIST
-} ngx_http_sekisho_reason_e;
 
 
 /* what is known about a client address before the verdict */
@@ -69,11 +51,6 @@ ngx_int_t ngx_http_sekisho_geo_split_path(u_char *buf, size_t len,
 
 struct sockaddr *ngx_http_sekisho_unmap_v4(struct sockaddr *sa,
     struct sockaddr_in *sin);
-
-const ngx_str_t *ngx_http_sekisho_decision_name(
-    ngx_http_sekisho_decision_e decision);
-const ngx_str_t *ngx_http_sekisho_reason_name(
-    ngx_http_sekisho_reason_e reason);
 
 
 #endif /* _NGX_HTTP_SEKISHO_GEO_RULES_H_INCLUDED_ */

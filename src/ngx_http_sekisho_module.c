@@ -28,6 +28,11 @@ static ngx_int_t ngx_http_sekisho_decision_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_sekisho_reason_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_sekisho_account_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_sekisho_attempts_left_variable(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_sekisho_header_filter(ngx_http_request_t *r);
 static void ngx_http_sekisho_set_variable(ngx_http_variable_value_t *v,
     const ngx_str_t *s);
 
@@ -38,6 +43,8 @@ static char *ngx_http_sekisho_geo_countries(ngx_conf_t *cf,
 static char *ngx_http_sekisho_geo_cidrs(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_sekisho_geo_unknown(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_sekisho_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
 static ngx_int_t ngx_http_sekisho_add_variables(ngx_conf_t *cf);
@@ -107,6 +114,48 @@ static ngx_command_t  ngx_http_sekisho_commands[] = {
       offsetof(ngx_http_sekisho_loc_conf_t, dry_run),
       NULL },
 
+    { ngx_string("sekisho_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_sekisho_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sekisho_redis_key_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_sekisho_key_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sekisho_main_conf_t, key),
+      NULL },
+
+    { ngx_string("sekisho_redis_failure"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_sekisho_redis_failure,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_sekisho_loc_conf_t, login),
+      NULL },
+
+    { ngx_string("sekisho_login_account"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_sekisho_login_account,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_sekisho_loc_conf_t, login),
+      NULL },
+
+    { ngx_string("sekisho_login_failure"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_sekisho_login_failure,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_sekisho_loc_conf_t, login),
+      NULL },
+
+    { ngx_string("sekisho_lockout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_sekisho_lockout,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_sekisho_loc_conf_t, login),
+      NULL },
+
       ngx_null_command
 };
 
@@ -153,11 +202,21 @@ static ngx_http_variable_t  ngx_http_sekisho_vars[] = {
     { ngx_string("sekisho_reason"), NULL,
       ngx_http_sekisho_reason_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("sekisho_account"), NULL,
+      ngx_http_sekisho_account_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("sekisho_attempts_left"), NULL,
+      ngx_http_sekisho_attempts_left_variable, 0, NGX_HTTP_VAR_NOCACHEABLE,
+      0 },
+
       ngx_http_null_variable
 };
 
 
 static ngx_str_t  ngx_http_sekisho_allow_name = ngx_string("allow");
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 
 
 /*
@@ -170,6 +229,7 @@ static ngx_str_t  ngx_http_sekisho_allow_name = ngx_string("allow");
 static ngx_int_t
 ngx_http_sekisho_access_handler(ngx_http_request_t *r)
 {
+    ngx_int_t                     rc;
     ngx_http_sekisho_ctx_t       *ctx;
     ngx_http_sekisho_loc_conf_t  *lcf;
 
@@ -185,13 +245,26 @@ ngx_http_sekisho_access_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_sekisho_module);
-
-    if (!lcf->enable) {
-        return NGX_DECLINED;
+    /* back from reading the body or from Redis */
+    if (ctx && ctx->login_state) {
+        return ngx_http_sekisho_login_handler(r);
     }
 
-    return ngx_http_sekisho_geo_gate(r, lcf);
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_sekisho_module);
+
+    if (lcf->enable) {
+        rc = ngx_http_sekisho_geo_gate(r, lcf);
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
+
+    if (lcf->login.account) {
+        return ngx_http_sekisho_login_handler(r);
+    }
+
+    return NGX_DECLINED;
 }
 
 
@@ -248,7 +321,7 @@ ngx_http_sekisho_geo_gate(ngx_http_request_t *r,
                   &r->connection->addr_text, reason, (size_t) 2, cc);
 
     return ngx_http_sekisho_refuse(r, NGX_HTTP_FORBIDDEN,
-                                   NGX_HTTP_SEKISHO_PAGE_GEO);
+                                   NGX_HTTP_SEKISHO_PAGE_GEO, NULL);
 }
 
 
@@ -330,6 +403,7 @@ ngx_http_sekisho_ctx(ngx_http_request_t *r, ngx_uint_t create)
 
     ctx = cln->data;
     ngx_memzero(ctx, sizeof(ngx_http_sekisho_ctx_t));
+    ctx->request = r;
 
     cln->handler = ngx_http_sekisho_ctx_cleanup;
 
@@ -342,7 +416,9 @@ ngx_http_sekisho_ctx(ngx_http_request_t *r, ngx_uint_t create)
 static void
 ngx_http_sekisho_ctx_cleanup(void *data)
 {
-    /* only a marker to find the context by */
+    ngx_http_sekisho_ctx_t  *ctx = data;
+
+    ngx_http_sekisho_login_cleanup(ctx);
 }
 
 
@@ -423,6 +499,65 @@ ngx_http_sekisho_reason_variable(ngx_http_request_t *r,
     v->not_found = 1;
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sekisho_account_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_sekisho_ctx_t  *ctx;
+
+    ctx = ngx_http_sekisho_ctx(r->main, 0);
+
+    if (ctx == NULL || ctx->account.data == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    ngx_http_sekisho_set_variable(v, &ctx->account);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sekisho_attempts_left_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                  *p;
+    ngx_http_sekisho_ctx_t  *ctx;
+
+    ctx = ngx_http_sekisho_ctx(r->main, 0);
+
+    if (ctx == NULL || ctx->login == NULL || ctx->attempts_left < 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->len = ngx_sprintf(p, "%i", ctx->attempts_left) - p;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+    v->data = p;
+
+    return NGX_OK;
+}
+
+
+/* the upstream's answer to a login attempt settles it */
+
+static ngx_int_t
+ngx_http_sekisho_header_filter(ngx_http_request_t *r)
+{
+    ngx_http_sekisho_login_outcome(r);
+
+    return ngx_http_next_header_filter(r);
 }
 
 
@@ -599,6 +734,15 @@ ngx_http_sekisho_geo_cidrs(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+static char *
+ngx_http_sekisho_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_sekisho_main_conf_t *mcf = conf;
+
+    return ngx_http_sekisho_redis_conf(cf, &mcf->redis);
+}
+
+
 /* like ngx_conf_set_enum_slot(), but the error names the directive */
 
 static char *
@@ -657,9 +801,14 @@ ngx_http_sekisho_init(ngx_conf_t *cf)
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
 
-    if (ngx_http_sekisho_page_init(cf) != NGX_OK) {
+    if (ngx_http_sekisho_page_init(cf) != NGX_OK
+        || ngx_http_sekisho_lockout_init(cf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
+
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_sekisho_header_filter;
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
@@ -688,6 +837,8 @@ ngx_http_sekisho_create_main_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     mcf->geo_db = NULL;
+     *     mcf->redis = NULL;
+     *     mcf->key = { 0, NULL };
      */
 
     return mcf;
@@ -716,6 +867,8 @@ ngx_http_sekisho_create_loc_conf(ngx_conf_t *cf)
     conf->deny = NGX_CONF_UNSET_PTR;
     conf->unknown = NGX_CONF_UNSET_UINT;
     conf->dry_run = NGX_CONF_UNSET;
+
+    ngx_http_sekisho_login_conf_init(&conf->login);
 
     return conf;
 }
@@ -768,7 +921,7 @@ ngx_http_sekisho_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
-    return NGX_CONF_OK;
+    return ngx_http_sekisho_login_conf_merge(cf, &prev->login, &conf->login);
 }
 
 
@@ -779,9 +932,21 @@ ngx_http_sekisho_init_process(ngx_cycle_t *cycle)
 
     mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_sekisho_module);
 
-    if (mcf == NULL || mcf->geo_db == NULL) {
+    if (mcf == NULL) {
         return NGX_OK;
     }
 
-    return ngx_http_sekisho_geo_init_worker(cycle, mcf->geo_db);
+    if (mcf->geo_db
+        && ngx_http_sekisho_geo_init_worker(cycle, mcf->geo_db) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (mcf->redis
+        && ngx_http_sekisho_redis_init_worker(cycle, mcf->redis) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }

@@ -16,10 +16,14 @@
 #include <ngx_http.h>
 #include "ngx_http_sekisho_geo.h"
 #include "ngx_http_sekisho_geo_rules.h"
+#include "ngx_http_sekisho_lockout.h"
+#include "ngx_http_sekisho_redis.h"
 
 
 typedef struct {
     ngx_http_sekisho_geo_db_t      *geo_db;
+    ngx_http_sekisho_redis_t       *redis;
+    ngx_str_t                       key;           /* HMAC key of ids */
 } ngx_http_sekisho_main_conf_t;
 
 
@@ -31,21 +35,43 @@ typedef struct {
     ngx_uint_t                      unknown;
     ngx_flag_t                      dry_run;
     ngx_http_sekisho_geo_policy_t   policy;        /* the above, merged */
+    ngx_http_sekisho_login_conf_t   login;
 } ngx_http_sekisho_loc_conf_t;
+
+
+/* the Redis keys of one login attempt, see ngx_http_sekisho_lockout.c */
+#define NGX_HTTP_SEKISHO_LOGIN_KEYS  6
 
 
 /* survives internal redirects (error_page), see ngx_http_sekisho_ctx() */
 typedef struct {
+    ngx_http_request_t             *request;
     ngx_http_sekisho_decision_e     decision;
     ngx_http_sekisho_reason_e       reason;
     uint16_t                        country;
     u_char                          country_text[2];
+
+    /* a login attempt */
+    ngx_uint_t                      login_state;
+    ngx_int_t                       login_rc;
+    ngx_str_t                       account;        /* as sent */
+    ngx_int_t                       attempts_left;  /* -1: not known */
+    ngx_msec_t                      retry_after;
+    ngx_http_sekisho_login_conf_t  *login;
+    ngx_http_sekisho_redis_t       *redis;
+    ngx_http_sekisho_redis_cmd_t   *cmd;
+    ngx_str_t                       keys[NGX_HTTP_SEKISHO_LOGIN_KEYS];
+    ngx_str_t                       attempt;
+
     unsigned                        looked_up:1;
+    unsigned                        reserved:1;
+    unsigned                        settled:1;
 } ngx_http_sekisho_ctx_t;
 
 
 ngx_http_sekisho_ctx_t *ngx_http_sekisho_ctx(ngx_http_request_t *r,
     ngx_uint_t create);
+void ngx_http_sekisho_login_cleanup(ngx_http_sekisho_ctx_t *ctx);
 
 
 extern ngx_module_t  ngx_http_sekisho_module;

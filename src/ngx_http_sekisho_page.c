@@ -20,7 +20,7 @@ typedef struct {
 static ngx_int_t ngx_http_sekisho_has_error_page(ngx_http_request_t *r,
     ngx_uint_t status);
 static ngx_int_t ngx_http_sekisho_send_page(ngx_http_request_t *r,
-    ngx_uint_t status, ngx_http_sekisho_page_t *page);
+    ngx_uint_t status, ngx_http_sekisho_page_t *page, ngx_str_t *detail);
 
 
 static ngx_http_sekisho_page_t  ngx_http_sekisho_pages[] = {
@@ -30,7 +30,30 @@ static ngx_http_sekisho_page_t  ngx_http_sekisho_pages[] = {
       ngx_string("日本国外からのアクセスはご利用いただけません。"
                  "このサービスは日本国内からのみご利用いただけます。"),
       ngx_string("Access from outside Japan is not available. "
-                 "This service can only be used from within Japan.") }
+                 "This service can only be used from within Japan.") },
+
+    /* NGX_HTTP_SEKISHO_PAGE_BAD_LOGIN */
+    { ngx_string("リクエストを処理できません / Bad request"),
+      ngx_string("ログインのリクエストを処理できませんでした。"
+                 "入力内容をご確認のうえ、もう一度お試しください。"),
+      ngx_string("The login request could not be processed. "
+                 "Please check what you entered and try again.") },
+
+    /* NGX_HTTP_SEKISHO_PAGE_LOCKED */
+    { ngx_string("ログインできません / Login locked"),
+      ngx_string("パスワードの誤りが続いたため、ログインは一時的に"
+                 "ロックされています。下に示す時間の後に再度お試し"
+                 "いただくか、窓口にお問い合わせください。"),
+      ngx_string("Login is locked for a while after repeated wrong "
+                 "passwords. Please try again after the time shown "
+                 "below, or contact the office.") },
+
+    /* NGX_HTTP_SEKISHO_PAGE_UNAVAILABLE */
+    { ngx_string("一時的にご利用いただけません / Temporarily unavailable"),
+      ngx_string("ただいまログインを受け付けることができません。"
+                 "しばらくしてから再度お試しください。"),
+      ngx_string("Login cannot be accepted right now. "
+                 "Please try again in a few minutes.") }
 };
 
 
@@ -49,6 +72,10 @@ static ngx_str_t  ngx_http_sekisho_page_ja = ngx_string(
 static ngx_str_t  ngx_http_sekisho_page_en = ngx_string(
     "</h1>" CRLF
     "<p lang=\"en\">");
+
+static ngx_str_t  ngx_http_sekisho_page_detail = ngx_string(
+    "</p>" CRLF
+    "<p>");
 
 static ngx_str_t  ngx_http_sekisho_page_ref = ngx_string(
     "</p>" CRLF
@@ -85,7 +112,7 @@ ngx_http_sekisho_page_init(ngx_conf_t *cf)
 
 ngx_int_t
 ngx_http_sekisho_refuse(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_http_sekisho_page_e page)
+    ngx_http_sekisho_page_e page, ngx_str_t *detail)
 {
     ngx_int_t  rc;
 
@@ -101,7 +128,8 @@ ngx_http_sekisho_refuse(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_DONE;
     }
 
-    rc = ngx_http_sekisho_send_page(r, status, &ngx_http_sekisho_pages[page]);
+    rc = ngx_http_sekisho_send_page(r, status, &ngx_http_sekisho_pages[page],
+                                    detail);
 
     ngx_http_finalize_request(r, rc);
 
@@ -134,9 +162,11 @@ ngx_http_sekisho_has_error_page(ngx_http_request_t *r, ngx_uint_t status)
 }
 
 
+/* "detail" is a line of the caller's own, already safe as HTML */
+
 static ngx_int_t
 ngx_http_sekisho_send_page(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_http_sekisho_page_t *page)
+    ngx_http_sekisho_page_t *page, ngx_str_t *detail)
 {
     size_t                      len;
     ngx_int_t                   rc;
@@ -154,6 +184,7 @@ ngx_http_sekisho_send_page(ngx_http_request_t *r, ngx_uint_t status,
     len = ngx_http_sekisho_page_head.len + page->title.len
           + ngx_http_sekisho_page_ja.len + page->ja.len
           + ngx_http_sekisho_page_en.len + page->en.len
+          + (detail ? ngx_http_sekisho_page_detail.len + detail->len : 0)
           + ngx_http_sekisho_page_ref.len + id->len
           + ngx_http_sekisho_page_tail.len;
 
@@ -171,6 +202,13 @@ ngx_http_sekisho_send_page(ngx_http_request_t *r, ngx_uint_t status,
     b->last = ngx_cpymem(b->last, ngx_http_sekisho_page_en.data,
                          ngx_http_sekisho_page_en.len);
     b->last = ngx_cpymem(b->last, page->en.data, page->en.len);
+
+    if (detail) {
+        b->last = ngx_cpymem(b->last, ngx_http_sekisho_page_detail.data,
+                             ngx_http_sekisho_page_detail.len);
+        b->last = ngx_cpymem(b->last, detail->data, detail->len);
+    }
+
     b->last = ngx_cpymem(b->last, ngx_http_sekisho_page_ref.data,
                          ngx_http_sekisho_page_ref.len);
     b->last = ngx_cpymem(b->last, id->data, id->len);

@@ -17,13 +17,16 @@
 
 
 typedef enum {
-    NGX_HTTP_SEKISHO_PAGE_GEO = 0
+    NGX_HTTP_SEKISHO_PAGE_GEO = 0,
+    NGX_HTTP_SEKISHO_PAGE_BAD_LOGIN,
+    NGX_HTTP_SEKISHO_PAGE_LOCKED,
+    NGX_HTTP_SEKISHO_PAGE_UNAVAILABLE
 } ngx_http_sekisho_page_e;
 
 
 ngx_int_t ngx_http_sekisho_page_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_sekisho_refuse(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_http_sekisho_page_e page);
+    ngx_http_sekisho_page_e page, ngx_str_t *detail);
 
 
 #endif /* _NGX_HTTP_SEKISHO_PAGE_H_INCLUDED_ */

@@ -5,7 +5,7 @@
  * Unit tests of the geo gate's pure rules: precedence, country codes,
  * lookup paths and IPv4-mapped addresses.
  *
- * uses: ngx_http_sekisho_geo_rules.c
+ * uses: ngx_http_sekisho_geo_rules.c ngx_http_sekisho_reason.c
  */
 
 

@@ -1,0 +1,70 @@
+
+/*
+ * Copyright (C) Sekisho authors
+ *
+ * Password-attempt limits on login locations: the account id is found
+ * in the request, an attempt is reserved in Redis before the upstream
+ * sees the password, and the upstream's answer settles it.
+ */
+
+
+#ifndef _NGX_HTTP_SEKISHO_LOCKOUT_H_INCLUDED_
+#define _NGX_HTTP_SEKISHO_LOCKOUT_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+#define NGX_HTTP_SEKISHO_REDIS_CLOSED  0
+#define NGX_HTTP_SEKISHO_REDIS_OPEN    1
+
+
+typedef struct {
+    ngx_uint_t                  attempts;      /* 0: no limit */
+    ngx_msec_t                  window;
+    ngx_msec_t                  lock;
+} ngx_http_sekisho_limit_t;
+
+
+typedef struct {
+    ngx_uint_t                  type;
+    ngx_str_t                   name;
+    ngx_http_complex_value_t   *value;
+    ngx_regex_t                *regex;
+} ngx_http_sekisho_account_source_t;
+
+
+typedef struct {
+    ngx_http_sekisho_account_source_t  *account;   /* NULL: not a login */
+    ngx_array_t                        *failure_status;  /* of ngx_uint_t */
+    ngx_str_t                           failure_header;
+    ngx_str_t                           failure_value;
+    ngx_http_sekisho_limit_t            account_limit;
+    ngx_http_sekisho_limit_t            ip_limit;
+    ngx_uint_t                          redis_failure;
+} ngx_http_sekisho_login_conf_t;
+
+
+char *ngx_http_sekisho_login_account(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_sekisho_login_failure(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_sekisho_lockout(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_sekisho_redis_failure(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_sekisho_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+void ngx_http_sekisho_login_conf_init(ngx_http_sekisho_login_conf_t *conf);
+char *ngx_http_sekisho_login_conf_merge(ngx_conf_t *cf,
+    ngx_http_sekisho_login_conf_t *prev, ngx_http_sekisho_login_conf_t *conf);
+ngx_int_t ngx_http_sekisho_lockout_init(ngx_conf_t *cf);
+
+ngx_int_t ngx_http_sekisho_login_handler(ngx_http_request_t *r);
+void ngx_http_sekisho_login_outcome(ngx_http_request_t *r);
+
+
+#endif /* _NGX_HTTP_SEKISHO_LOCKOUT_H_INCLUDED_ */

@@ -1,0 +1,56 @@
+
+/*
+ * Copyright (C) Sekisho authors
+ *
+ * A Redis client for nginx workers: hiredis's asynchronous API driven by
+ * nginx's own event loop, one connection per worker, opened lazily,
+ * reconnected with backoff, every command bounded by a timer.  Requests
+ * wait for an answer; the worker never does.
+ */
+
+
+#ifndef _NGX_HTTP_SEKISHO_REDIS_H_INCLUDED_
+#define _NGX_HTTP_SEKISHO_REDIS_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <hiredis/hiredis.h>
+
+
+typedef struct ngx_http_sekisho_redis_s      ngx_http_sekisho_redis_t;
+typedef struct ngx_http_sekisho_redis_cmd_s  ngx_http_sekisho_redis_cmd_t;
+
+
+/* a Lua script, sent with EVALSHA and loaded again on NOSCRIPT */
+typedef struct {
+    ngx_str_t                   body;
+    u_char                      sha1[40];
+} ngx_http_sekisho_redis_script_t;
+
+
+/*
+ * Called once per command: with the reply (freed by hiredis after the
+ * call), or with NULL when Redis did not answer in time, the connection
+ * failed, or the reply was an error.
+ */
+typedef void (*ngx_http_sekisho_redis_handler_pt)(void *data,
+    redisReply *reply);
+
+
+char *ngx_http_sekisho_redis_conf(ngx_conf_t *cf,
+    ngx_http_sekisho_redis_t **rdp);
+ngx_int_t ngx_http_sekisho_redis_init_worker(ngx_cycle_t *cycle,
+    ngx_http_sekisho_redis_t *rd);
+ngx_str_t *ngx_http_sekisho_redis_prefix(ngx_http_sekisho_redis_t *rd);
+
+ngx_int_t ngx_http_sekisho_redis_script(ngx_http_sekisho_redis_script_t *s,
+    const char *body);
+ngx_http_sekisho_redis_cmd_t *ngx_http_sekisho_redis_eval(
+    ngx_http_sekisho_redis_t *rd, ngx_http_sekisho_redis_script_t *script,
+    ngx_uint_t nkeys, ngx_uint_t nargs, ngx_str_t *args,
+    ngx_http_sekisho_redis_handler_pt handler, void *data);
+void ngx_http_sekisho_redis_cancel(ngx_http_sekisho_redis_cmd_t *cmd);
+
+
+#endif /* _NGX_HTTP_SEKISHO_REDIS_H_INCLUDED_ */
