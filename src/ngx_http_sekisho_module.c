@@ -54,6 +54,7 @@ static void *ngx_http_sekisho_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_sekisho_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static ngx_int_t ngx_http_sekisho_init_process(ngx_cycle_t *cycle);
+static void ngx_http_sekisho_exit_process(ngx_cycle_t *cycle);
 
 
 #define NGX_HTTP_SEKISHO_UNKNOWN_DENY   0
@@ -185,7 +186,7 @@ ngx_module_t  ngx_http_sekisho_module = {
     ngx_http_sekisho_init_process,         /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_sekisho_exit_process,         /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -949,4 +950,17 @@ ngx_http_sekisho_init_process(ngx_cycle_t *cycle)
     }
 
     return NGX_OK;
+}
+
+
+static void
+ngx_http_sekisho_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_sekisho_main_conf_t  *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_sekisho_module);
+
+    if (mcf && mcf->redis) {
+        ngx_http_sekisho_redis_exit_worker(mcf->redis);
+    }
 }

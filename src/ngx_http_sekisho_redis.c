@@ -250,6 +250,27 @@ ngx_http_sekisho_redis_init_worker(ngx_cycle_t *cycle,
 }
 
 
+/* a worker that exits closes its connection; nginx checks for leftovers */
+
+void
+ngx_http_sekisho_redis_exit_worker(ngx_http_sekisho_redis_t *rd)
+{
+    redisAsyncContext  *ac;
+
+    if (rd->connect_timer.timer_set) {
+        ngx_del_timer(&rd->connect_timer);
+    }
+
+    ac = rd->ac;
+    rd->ac = NULL;
+    rd->state = NGX_HTTP_SEKISHO_REDIS_DOWN;
+
+    if (ac) {
+        redisAsyncFree(ac);
+    }
+}
+
+
 ngx_str_t *
 ngx_http_sekisho_redis_prefix(ngx_http_sekisho_redis_t *rd)
 {

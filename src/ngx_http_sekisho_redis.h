@@ -42,6 +42,7 @@ char *ngx_http_sekisho_redis_conf(ngx_conf_t *cf,
     ngx_http_sekisho_redis_t **rdp);
 ngx_int_t ngx_http_sekisho_redis_init_worker(ngx_cycle_t *cycle,
     ngx_http_sekisho_redis_t *rd);
+void ngx_http_sekisho_redis_exit_worker(ngx_http_sekisho_redis_t *rd);
 ngx_str_t *ngx_http_sekisho_redis_prefix(ngx_http_sekisho_redis_t *rd);
 
 ngx_int_t ngx_http_sekisho_redis_script(ngx_http_sekisho_redis_script_t *s,

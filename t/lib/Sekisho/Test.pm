@@ -31,7 +31,8 @@ use Socket qw(SOMAXCONN);
 use Test::More;
 use Time::HiRes qw(sleep time);
 
-our @EXPORT = qw(http http_get http_status http_body http_header);
+our @EXPORT = qw(http http_get http_post http_parallel http_status http_body
+    http_header);
 
 my $TOP = File::Spec->rel2abs(
     File::Spec->catdir((File::Spec->splitpath(__FILE__))[1], '..', '..', '..'));
@@ -162,6 +163,95 @@ sub mmdb {
     rename "$path.new", $path or die "rename $path: $!\n";
 
     return $path;
+}
+
+# Starts a throwaway redis-server on a loopback port with its own
+# directory; a password, if any, goes into its config file, not argv.
+sub start_redis {
+    my ($self, %opts) = @_;
+
+    my $port = $opts{port} || $self->port('redis');
+    my $dir = "$self->{dir}/redis";
+    make_path($dir);
+
+    $self->{redis_password} = $opts{password};
+
+    my $conf = "port $port\nbind 127.0.0.1\nsave \"\"\nappendonly no\n"
+        . "dir $dir\nlogfile $dir/redis.log\ndaemonize no\n";
+    $conf .= "requirepass $opts{password}\n" if defined $opts{password};
+    $self->write_file('redis/redis.conf', $conf);
+
+    my $pid = fork;
+    die "fork: $!\n" unless defined $pid;
+    if ($pid == 0) {
+        open STDOUT, '>>', "$dir/stdout.log";
+        open STDERR, '>>', "$dir/stdout.log";
+        exec 'redis-server', "$dir/redis.conf";
+        die "exec redis-server: $!\n";
+    }
+
+    $self->{redis_pid} = $pid;
+    $self->{redis_port} = $port;
+    $self->wait_port($port) or die "redis-server did not start\n";
+
+    for (1 .. 50) {
+        my $r = eval { $self->redis('PING') };
+        return $port if defined $r && $r eq 'PONG';
+        sleep 0.05;
+    }
+
+    die "redis-server does not answer PING\n";
+}
+
+sub stop_redis {
+    my ($self) = @_;
+    my $pid = delete $self->{redis_pid} or return;
+    kill 'TERM', $pid;
+    waitpid($pid, 0);
+}
+
+# One command to the test's Redis; the reply as a Perl value (an array
+# reference for arrays, a string "ERR ..." prefixed with "-" for errors).
+sub redis {
+    my ($self, @cmd) = @_;
+
+    my $s = IO::Socket::IP->new(PeerHost => '127.0.0.1',
+        PeerPort => $self->{redis_port}, Timeout => 5)
+        or die "redis: connect: $@\n";
+
+    my @all = (defined $self->{redis_password}
+        ? (['AUTH', $self->{redis_password}]) : (), [@cmd]);
+
+    my $reply;
+    for my $c (@all) {
+        print $s '*' . scalar(@$c) . "\r\n"
+            . join('', map { '$' . length($_) . "\r\n$_\r\n" } @$c);
+        $reply = _resp($s);
+    }
+
+    close $s;
+    return $reply;
+}
+
+sub _resp {
+    my ($s) = @_;
+    my $line = <$s>;
+    die "redis: connection closed\n" unless defined $line;
+    $line =~ s/\r\n$//;
+    my ($t, $v) = (substr($line, 0, 1), substr($line, 1));
+    return $v if $t eq '+' || $t eq ':';
+    return "-$v" if $t eq '-';
+    if ($t eq '$') {
+        return undef if $v < 0;
+        my $buf = '';
+        read($s, $buf, $v + 2);
+        return substr($buf, 0, $v);
+    }
+    if ($t eq '*') {
+        return undef if $v < 0;
+        return [ map { _resp($s) } 1 .. $v ];
+    }
+    die "redis: bad reply '$line'\n";
 }
 
 # Starts the echo upstream; returns its port.
@@ -335,6 +425,7 @@ sub stop {
     return unless $self->{owner} == $$;
 
     $self->stop_nginx;
+    $self->stop_redis;
 
     for my $pid (@{ $self->{pids} }) {
         kill 'TERM', $pid;
@@ -433,6 +524,55 @@ sub http_get {
     $req .= "$_: $h->{$_}\r\n" for sort keys %$h;
     $req .= "\r\n";
     return http($req, %opts);
+}
+
+# http_post('/login', 'user=a&password=b', port => P, type => 'application/json')
+sub http_post {
+    my ($uri, $body, %opts) = @_;
+    return http(post_request($uri, $body, %opts), %opts);
+}
+
+sub post_request {
+    my ($uri, $body, %opts) = @_;
+    my $h = $opts{headers} || {};
+    my $type = $opts{type} || 'application/x-www-form-urlencoded';
+    my $req = "POST $uri HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+        . "Content-Type: $type\r\nContent-Length: " . length($body) . "\r\n";
+    $req .= "$_: $h->{$_}\r\n" for sort keys %$h;
+    return "$req\r\n$body";
+}
+
+# Sends every request at once on its own connection, then reads all the
+# answers: for tests of what happens under concurrency.
+sub http_parallel {
+    my ($requests, %opts) = @_;
+
+    my @socks = map {
+        IO::Socket::IP->new(PeerHost => $opts{host} || '127.0.0.1',
+            PeerPort => $opts{port}, Timeout => 5)
+    } @$requests;
+
+    for my $i (0 .. $#socks) {
+        print { $socks[$i] } $requests->[$i] if $socks[$i];
+    }
+
+    my @replies;
+    for my $s (@socks) {
+        my $reply = '';
+        if ($s) {
+            local $SIG{ALRM} = sub { die "timeout\n" };
+            eval {
+                alarm($opts{timeout} || 20);
+                1 while sysread($s, $reply, 65536, length $reply);
+                alarm 0;
+            };
+            alarm 0;
+            close $s;
+        }
+        push @replies, $reply;
+    }
+
+    return @replies;
 }
 
 sub http_status {

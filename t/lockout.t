@@ -1,0 +1,294 @@
+#!/usr/bin/perl
+
+# Password-attempt limits and lockout through real HTTP and a real
+# redis-server: lock after N failures, Retry-After, unlock after the
+# lock time, success resets, the per-address limit, concurrency, the
+# account sources, the body reaching the upstream intact, and what is
+# stored in Redis.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Time::HiRes qw(sleep);
+use Sekisho::Test;
+
+my $t = Sekisho::Test->new;
+
+$t->start_redis;
+$t->start_upstream;
+$t->write_file('lockout.key', "test-key-0123456789abcdef\n");
+chmod 0600, $t->dir . '/lockout.key';
+
+$t->write_config(<<'EOF');
+%%TEST_GLOBALS%%
+
+http {
+    %%TEST_GLOBALS_HTTP%%
+
+    sekisho_redis 127.0.0.1:%%PORT_redis%% timeout=1s;
+    sekisho_redis_key_file %%TESTDIR%%/lockout.key;
+
+    log_format login '$remote_addr $sekisho_account $sekisho_decision '
+                     '$sekisho_reason $sekisho_attempts_left $status';
+
+    server {
+        listen 127.0.0.1:%%PORT_0%%;
+
+        access_log %%TESTDIR%%/login.log login;
+
+        set_real_ip_from 127.0.0.1;
+        real_ip_header X-Forwarded-For;
+
+        client_max_body_size 2k;
+
+        add_header X-Left $sekisho_attempts_left always;
+        add_header X-Reason $sekisho_reason always;
+
+        sekisho_lockout account attempts=3 window=1m lock=3s;
+
+        location = /login {
+            sekisho_login_account form:user;
+            proxy_pass http://127.0.0.1:%%PORT_upstream%%;
+        }
+
+        location = /api/login {
+            sekisho_login_account json:user;
+            proxy_pass http://127.0.0.1:%%PORT_upstream%%;
+        }
+
+        location = /hdr/login {
+            sekisho_login_account header:X-Account;
+            proxy_pass http://127.0.0.1:%%PORT_upstream%%;
+        }
+
+        location = /arg/login {
+            sekisho_login_account arg:user;
+            proxy_pass http://127.0.0.1:%%PORT_upstream%%;
+        }
+
+        location = /rx/login {
+            sekisho_login_account "regex:<user>([^<]*)</user>";
+            proxy_pass http://127.0.0.1:%%PORT_upstream%%;
+        }
+
+        location = /var/login {
+            sekisho_login_account $http_x_user_id;
+            proxy_pass http://127.0.0.1:%%PORT_upstream%%;
+        }
+
+        location = /soft/login-soft {
+            sekisho_login_account form:user;
+            sekisho_login_failure header=X-Login-Result:failed;
+            proxy_pass http://127.0.0.1:%%PORT_upstream%%;
+        }
+
+        location = /spray/login {
+            sekisho_login_account form:user;
+            sekisho_lockout ip attempts=4 window=1m lock=1m;
+            proxy_pass http://127.0.0.1:%%PORT_upstream%%;
+        }
+
+        location / {
+            proxy_pass http://127.0.0.1:%%PORT_upstream%%;
+        }
+    }
+}
+EOF
+
+$t->run;
+
+my $p = $t->port(0);
+my $ip = 1;
+
+# every scenario uses its own client address, so limits do not mix
+sub login {
+    my ($user, $pass, %o) = @_;
+    my $uri = $o{uri} || '/login';
+    my $body = $o{body} // "user=$user&password=$pass";
+    return http_post($uri, $body, port => $p, type => $o{type},
+        headers => { 'X-Forwarded-For' => $o{from} || "192.0.2.$ip",
+                     %{ $o{headers} || {} } });
+}
+
+# lock after N failures
+
+my $before = $t->upstream_requests;
+my $r = login('alice', 'wrong');
+is(http_status($r), 401, 'wrong password: the upstream says 401');
+is(http_header($r, 'X-Left'), 2, 'two attempts left');
+is(http_header($r, 'X-Reason'), 'login_failed', 'reason login_failed');
+
+is(http_status(login('alice', 'wrong')), 401, 'second failure');
+$r = login('alice', 'wrong');
+is(http_status($r), 401, 'third failure still reaches the upstream');
+is(http_header($r, 'X-Left'), 0, 'no attempt left');
+is($t->upstream_requests, $before + 3, 'three password checks upstream');
+
+$r = login('alice', 'wonderland');
+is(http_status($r), 429, 'locked: even the right password gets 429');
+is(http_header($r, 'X-Reason'), 'account_locked', 'reason account_locked');
+my $retry = http_header($r, 'Retry-After');
+ok(defined $retry && $retry >= 1 && $retry <= 3, "Retry-After ($retry) within the lock");
+like(http_body($r), qr/ロックされています/, 'locked page in Japanese');
+like(http_body($r), qr/contact the office/, 'locked page in English');
+like(http_body($r), qr/You can try again in about 0 h 1 min/,
+    'locked page shows the time left');
+is($t->upstream_requests, $before + 3, 'locked attempt never reached upstream');
+
+# Retry-After counts down
+sleep 1.1;
+my $retry2 = http_header(login('alice', 'wonderland'), 'Retry-After');
+cmp_ok($retry2, '<', $retry, "Retry-After counts down ($retry -> $retry2)");
+
+# no enumeration: an unknown account locks the same way
+my $ghost;
+$ghost = login('nobody-here', 'x') for 1 .. 3;
+is(http_status($ghost), 401, 'unknown account: the upstream says 401');
+$ghost = login('nobody-here', 'x');
+is(http_status($ghost), 429, 'unknown account locked the same way');
+my ($known, $unknown) = map { my $b = http_body($_); $b =~ s/Reference: \w+//; $b }
+    (login('alice', 'x'), $ghost);
+is($unknown, $known, 'the same page for a known and an unknown account');
+
+# unlock after the lock time
+sleep 3.2;
+$r = login('alice', 'wonderland');
+is(http_status($r), 200, 'lock expired: the right password logs in');
+is(http_header($r, 'X-Reason'), 'login_ok', 'reason login_ok');
+
+# success resets the account's failures
+$ip++;
+login('bob', 'wrong') for 1 .. 2;
+is(http_status(login('bob', 'builder')), 200, 'success after two failures');
+login('bob', 'wrong') for 1 .. 2;
+is(http_status(login('bob', 'builder')), 200,
+    'success cleared the failures: two more do not lock');
+
+# account ids are normalised: case and surrounding spaces share a limit
+$ip++;
+login('Carol', 'x');
+login('%20carol', 'x');
+login('CAROL', 'x');
+is(http_status(login('carol', 'singer')), 429,
+    'case and spaces of the account id share one limit');
+
+# the address limit across many accounts (password spraying)
+$ip++;
+for my $n (1 .. 4) {
+    is(http_status(login("user$n", 'guess', uri => '/spray/login')), 401,
+        "spraying: account $n checked");
+}
+$r = login('user5', 'guess', uri => '/spray/login');
+is(http_status($r), 429, 'fifth account from the same address refused');
+is(http_header($r, 'X-Reason'), 'ip_locked', 'reason ip_locked');
+is(http_status(login('user6', 'guess', uri => '/spray/login',
+    from => '192.0.2.200')), 401, 'another address is not affected');
+
+# concurrency: 50 simultaneous wrong attempts, at most 3 upstream checks
+$ip++;
+$before = $t->upstream_requests;
+my @reqs = map {
+    Sekisho::Test::post_request('/login', 'user=dave&password=wrong',
+        headers => { 'X-Forwarded-For' => "192.0.2.$ip", 'X-Delay' => '0.5' })
+} 1 .. 50;
+my @replies = http_parallel(\@reqs, port => $p);
+my %codes;
+$codes{ http_status($_) }++ for @replies;
+is($t->upstream_requests - $before, 3,
+    '50 simultaneous wrong attempts: exactly 3 reached the upstream');
+is($codes{401} // 0, 3, '3 answered 401 by the upstream');
+is($codes{429} // 0, 47, 'the other 47 refused with 429');
+
+# account sources and the body reaching the upstream intact
+
+$ip++;
+my $json = '{"user": "erin", "password": "p\u00e4ss", "note": [1, {"a": null}]}';
+$r = login(undef, undef, uri => '/api/login', body => $json,
+    type => 'application/json');
+is(http_status($r), 401, 'JSON login checked by the upstream');
+like(http_body($r), qr/\Q$json\E$/, 'JSON body reached the upstream intact');
+
+my $form = 'user=erin&password=a%26b%3Dc+d&x=' . ('y' x 1200);
+$r = login(undef, undef, body => $form);
+like(http_body($r), qr/\Q$form\E$/, 'long form body reached the upstream intact');
+
+$r = http_post('/hdr/login', 'password=x', port => $p,
+    headers => { 'X-Account' => 'frank', 'X-Forwarded-For' => "192.0.2.$ip" });
+is(http_header($r, 'X-Left'), 2, 'header: source counted');
+
+$r = http_post('/arg/login?user=frank&z=1', 'password=x', port => $p,
+    headers => { 'X-Forwarded-For' => "192.0.2.$ip" });
+is(http_header($r, 'X-Left'), 1, 'arg: the same account, one more failure');
+
+$r = http_post('/rx/login', '<login><user>Frank</user></login>', port => $p,
+    type => 'application/xml',
+    headers => { 'X-Forwarded-For' => "192.0.2.$ip" });
+is(http_header($r, 'X-Left'), 0, 'regex: the same account again');
+
+$r = http_post('/var/login', '', port => $p,
+    headers => { 'X-User-Id' => 'frank', 'X-Forwarded-For' => "192.0.2.$ip" });
+is(http_status($r), 429, 'variable: the same account, now locked');
+
+# the upstream's header says the password was wrong
+$ip++;
+$r = login('gina', 'wrong', uri => '/soft/login-soft');
+is(http_status($r), 200, 'failure header: upstream answers 200');
+is(http_header($r, 'X-Reason'), 'login_failed', 'but the header counts it');
+is(http_header($r, 'X-Left'), 2, 'as a failure');
+
+# bad input
+
+$ip++;
+$r = login(undef, undef, body => 'password=nouser');
+is(http_status($r), 400, 'no account id: 400');
+is(http_header($r, 'X-Reason'), 'login_no_account', 'reason login_no_account');
+like(http_body($r), qr/could not be processed/, 'bilingual 400 page');
+
+$r = login(undef, undef, uri => '/api/login', body => '{"user": "x",',
+    type => 'application/json');
+is(http_status($r), 400, 'malformed JSON: 400');
+is(http_header($r, 'X-Reason'), 'login_bad_body', 'reason login_bad_body');
+
+$r = login(undef, undef, body => 'user=decoy&user=alice&password=x');
+is(http_status($r), 400, 'account field given twice: 400');
+
+$r = login(undef, undef, body => 'user=%zz&password=x');
+is(http_status($r), 400, 'bad percent-encoding: 400');
+
+$r = login(undef, undef, body => 'user=' . ('a' x 300) . '&password=x');
+is(http_status($r), 400, 'overlong account id: 400');
+
+$r = login(undef, undef, body => 'user=a&password=' . ('x' x 3000));
+is(http_status($r), 413, 'body over client_max_body_size: 413');
+
+$r = http_get('/login', port => $t->port(0),
+    headers => { 'X-Forwarded-For' => "192.0.2.$ip" });
+is(http_status($r), 200, 'GET of a login location (the page) passes');
+unlike(http_header($r, 'X-Reason'), qr/login|locked/,
+    'and is not a login attempt');
+
+$r = http_get('/elsewhere', port => $p);
+is(http_status($r), 200, 'other locations untouched');
+
+# what Redis holds: keyed hashes only
+
+my $keys = $t->redis('KEYS', '*');
+cmp_ok(scalar @$keys, '>', 0, 'Redis holds lockout keys');
+is(join(',', grep { !/^sekisho:\{lockout\}:[ai]:[0-9a-f]{64}:[fpl]$/ } @$keys),
+    '', 'every key is prefix, hash tag, kind and a hex HMAC');
+is(join(',', grep { /alice|bob|carol|192\.0\.2/i } @$keys), '',
+    'no account id or address in any key');
+
+# the access log
+
+$t->stop;
+my $log = $t->read_file('login.log');
+like($log, qr/^192\.0\.2\.1 alice allow login_failed 2 401$/m,
+    'access log: account as sent, reason and attempts left');
+like($log, qr/^192\.0\.2\.1 alice deny account_locked 0 429$/m,
+    'access log: the lockout');
+
+$t->done;
