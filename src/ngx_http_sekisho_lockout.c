@@ -915,7 +915,8 @@ ngx_http_sekisho_login_unavailable(ngx_http_request_t *r,
 
     ctx->decision = NGX_HTTP_SEKISHO_DENY;
 
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+    /* the outage itself is logged once, as an error, by the client */
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                   "sekisho: redis unavailable, login refused with 503 "
                   "(sekisho_redis_failure closed)");
 

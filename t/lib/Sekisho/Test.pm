@@ -177,7 +177,8 @@ sub start_redis {
     $self->{redis_password} = $opts{password};
 
     my $conf = "port $port\nbind 127.0.0.1\nsave \"\"\nappendonly no\n"
-        . "dir $dir\nlogfile $dir/redis.log\ndaemonize no\n";
+        . "dir $dir\nlogfile $dir/redis.log\ndaemonize no\n"
+        . "enable-debug-command local\n";
     $conf .= "requirepass $opts{password}\n" if defined $opts{password};
     $self->write_file('redis/redis.conf', $conf);
 
