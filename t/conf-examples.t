@@ -22,6 +22,9 @@ $ex =~ s{/var/lib/GeoIP/GeoIP2-Country\.mmdb}{$db};
 $ex =~ s{listen 443 ssl http2;}{listen 127.0.0.1:%%PORT_0%%;};
 $ex =~ s{^\s*ssl_certificate.*$}{}mg;
 $ex =~ s{/var/log/nginx/}{%%TESTDIR%%/}g;
+$ex =~ s{/etc/nginx/sekisho/}{%%TESTDIR%%/}g;
+$t->write_file($_, 'secret-for-the-example-test') for qw(redis.pass lockout.key);
+chmod 0600, map { $t->dir . "/$_" } qw(redis.pass lockout.key);
 
 $t->write_config(<<"EOF");
 %%TEST_GLOBALS%%
@@ -36,8 +39,11 @@ is($rc, 0, 'conf.d/sekisho.conf.example passes nginx -t') or diag($out);
 
 # the demo configuration, rendered as scripts/demo does
 my $demo = $t->read_file("$top/conf.d/demo.conf");
+$t->write_file('lockout.key', 'k' x 32);
+chmod 0600, $t->dir . '/lockout.key';
 my %v = (MODULE => $t->module, DIR => $t->dir, GEOIP => $db,
-         PORT => $t->port(1), UPSTREAM_PORT => $t->port(2));
+         PORT => $t->port(1), UPSTREAM_PORT => $t->port(2),
+         REDIS_PORT => $t->port(3));
 $demo =~ s/@(\w+)@/$v{$1}/g;
 $demo = "user root;\n$demo" if $> == 0;
 $t->{config} = $t->write_file('demo.conf', $demo);
