@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 
 .PHONY: all deps build build-asan unit test test-release test-asan \
-        demo demo-stop geoip bench clean
+        demo demo-stop geoip bench fuzz clean
 
 all: build
 
@@ -47,6 +47,10 @@ geoip:
 
 bench: deps build
 	scripts/bench
+
+# libFuzzer on the pure parsers; FUZZ_SECONDS per target (default 60)
+fuzz: build
+	scripts/fuzz $(FUZZ_SECONDS)
 
 clean:
 	rm -rf build

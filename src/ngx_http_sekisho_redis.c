@@ -524,6 +524,7 @@ ngx_http_sekisho_redis_connect(ngx_http_sekisho_redis_t *rd)
     }
 
     c->data = ac;
+    c->log = rd->log;
     c->read->handler = ngx_http_sekisho_redis_read_handler;
     c->write->handler = ngx_http_sekisho_redis_write_handler;
     c->read->log = rd->log;

@@ -12,6 +12,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
+use IO::Socket::IP;
 use Time::HiRes qw(sleep);
 use Sekisho::Test;
 
@@ -82,6 +83,12 @@ http {
         location = /soft/login-soft {
             sekisho_login_account form:user;
             sekisho_login_failure header=X-Login-Result:failed;
+            proxy_pass http://127.0.0.1:%%PORT_upstream%%;
+        }
+
+        location = /gone/login {
+            sekisho_login_account form:user;
+            proxy_ignore_client_abort on;
             proxy_pass http://127.0.0.1:%%PORT_upstream%%;
         }
 
@@ -201,6 +208,31 @@ is($t->upstream_requests - $before, 3,
     '50 simultaneous wrong attempts: exactly 3 reached the upstream');
 is($codes{401} // 0, 3, '3 answered 401 by the upstream');
 is($codes{429} // 0, 47, 'the other 47 refused with 429');
+
+# the client goes away before the answer: the outcome is recorded
+# anyway when the upstream still answers (proxy_ignore_client_abort on),
+# and the attempt is refunded when the upstream is cut off too
+
+sub hang_up {
+    my ($uri, $user) = @_;
+    my $s = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $p)
+        or die "connect: $@";
+    print $s Sekisho::Test::post_request($uri, "user=$user&password=wrong",
+        headers => { 'X-Forwarded-For' => "192.0.2.$ip", 'X-Delay' => '0.3' });
+    sleep 0.1;
+    close $s;
+}
+
+$ip++;
+hang_up('/gone/login', 'hank') for 1 .. 3;
+sleep 0.6;
+is(http_status(login('hank', 'x', uri => '/gone/login')), 429,
+    'client gone, upstream still answered: failures counted, account locked');
+
+hang_up('/login', 'ivan') for 1 .. 3;
+sleep 0.6;
+is(http_status(login('ivan', 'x')), 401,
+    'client gone, upstream cut off: attempts refunded, not locked');
 
 # account sources and the body reaching the upstream intact
 
