@@ -68,6 +68,8 @@ static ngx_int_t ngx_http_sekisho_login_reserve(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx);
 static ngx_int_t ngx_http_sekisho_login_find(ngx_http_request_t *r,
     ngx_http_sekisho_login_conf_t *lc, ngx_str_t *account);
+static ngx_table_elt_t *ngx_http_sekisho_find_header(ngx_list_t *headers,
+    ngx_str_t *name, ngx_str_t *value);
 static ngx_int_t ngx_http_sekisho_login_body(ngx_http_request_t *r,
     ngx_str_t *body);
 static ngx_int_t ngx_http_sekisho_login_keys(ngx_http_request_t *r,
@@ -471,8 +473,6 @@ ngx_http_sekisho_login_find(ngx_http_request_t *r,
     u_char                             *buf;
     ngx_int_t                           rc;
     ngx_str_t                           body;
-    ngx_uint_t                          i;
-    ngx_list_part_t                    *part;
     ngx_table_elt_t                    *h;
     ngx_http_sekisho_account_source_t  *src;
 
@@ -481,31 +481,14 @@ ngx_http_sekisho_login_find(ngx_http_request_t *r,
     switch (src->type) {
 
     case NGX_HTTP_SEKISHO_SRC_HEADER:
-        part = &r->headers_in.headers.part;
-        h = part->elts;
-
-        for (i = 0; /* void */; i++) {
-
-            if (i >= part->nelts) {
-                if (part->next == NULL) {
-                    break;
-                }
-
-                part = part->next;
-                h = part->elts;
-                i = 0;
-            }
-
-            if (h[i].key.len == src->name.len
-                && ngx_strncasecmp(h[i].key.data, src->name.data,
-                                   src->name.len) == 0)
-            {
-                *account = h[i].value;
-                return NGX_OK;
-            }
+        h = ngx_http_sekisho_find_header(&r->headers_in.headers, &src->name,
+                                         NULL);
+        if (h == NULL) {
+            return NGX_DECLINED;
         }
 
-        return NGX_DECLINED;
+        *account = h->value;
+        return NGX_OK;
 
     case NGX_HTTP_SEKISHO_SRC_ARG:
         buf = ngx_pnalloc(r->pool, r->args.len + 1);
@@ -566,6 +549,50 @@ ngx_http_sekisho_login_find(ngx_http_request_t *r,
         account->len = captures[3] - captures[2];
 
         return NGX_OK;
+    }
+}
+
+
+/* a header by name (and value, if given), both without regard to case */
+
+static ngx_table_elt_t *
+ngx_http_sekisho_find_header(ngx_list_t *headers, ngx_str_t *name,
+    ngx_str_t *value)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &headers->part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        /* a header removed by a filter keeps its slot with hash 0 */
+        if (h[i].hash == 0
+            || h[i].key.len != name->len
+            || ngx_strncasecmp(h[i].key.data, name->data, name->len) != 0)
+        {
+            continue;
+        }
+
+        if (value == NULL
+            || (h[i].value.len == value->len
+                && ngx_strncasecmp(h[i].value.data, value->data,
+                                   value->len) == 0))
+        {
+            return &h[i];
+        }
     }
 }
 
@@ -1003,9 +1030,7 @@ static ngx_uint_t
 ngx_http_sekisho_login_decide(ngx_http_request_t *r,
     ngx_http_sekisho_login_conf_t *lc)
 {
-    ngx_uint_t        i, *status;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
+    ngx_uint_t  i, *status;
 
     status = lc->failure_status->elts;
 
@@ -1015,39 +1040,13 @@ ngx_http_sekisho_login_decide(ngx_http_request_t *r,
         }
     }
 
-    if (lc->failure_header.len) {
-        part = &r->headers_out.headers.part;
-        h = part->elts;
-
-        for (i = 0; /* void */; i++) {
-
-            if (i >= part->nelts) {
-                if (part->next == NULL) {
-                    break;
-                }
-
-                part = part->next;
-                h = part->elts;
-                i = 0;
-            }
-
-            if (h[i].hash == 0
-                || h[i].key.len != lc->failure_header.len
-                || ngx_strncasecmp(h[i].key.data, lc->failure_header.data,
-                                   h[i].key.len) != 0)
-            {
-                continue;
-            }
-
-            if (lc->failure_value.len == 0
-                || (h[i].value.len == lc->failure_value.len
-                    && ngx_strncasecmp(h[i].value.data,
-                                       lc->failure_value.data,
-                                       h[i].value.len) == 0))
-            {
-                return NGX_HTTP_SEKISHO_OUTCOME_FAIL;
-            }
-        }
+    if (lc->failure_header.len
+        && ngx_http_sekisho_find_header(&r->headers_out.headers,
+                                        &lc->failure_header,
+                                        lc->failure_value.len
+                                        ? &lc->failure_value : NULL))
+    {
+        return NGX_HTTP_SEKISHO_OUTCOME_FAIL;
     }
 
     if (r->headers_out.status >= 200 && r->headers_out.status < 400) {
@@ -1467,38 +1466,6 @@ invalid:
                        &value[i], &cmd->name);
 
     return NGX_CONF_ERROR;
-}
-
-
-char *
-ngx_http_sekisho_redis_failure(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    ngx_http_sekisho_login_conf_t *lc = (void *) ((char *) conf + cmd->offset);
-
-    ngx_str_t  *value;
-
-    if (lc->redis_failure != NGX_CONF_UNSET_UINT) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (ngx_strcmp(value[1].data, "closed") == 0) {
-        lc->redis_failure = NGX_HTTP_SEKISHO_REDIS_CLOSED;
-
-    } else if (ngx_strcmp(value[1].data, "open") == 0) {
-        lc->redis_failure = NGX_HTTP_SEKISHO_REDIS_OPEN;
-
-    } else {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid value \"%V\" in \"%V\" directive, "
-                           "it must be \"closed\" or \"open\"",
-                           &value[1], &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
 }
 
 

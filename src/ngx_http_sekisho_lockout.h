@@ -53,8 +53,6 @@ char *ngx_http_sekisho_login_failure(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_sekisho_lockout(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-char *ngx_http_sekisho_redis_failure(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 char *ngx_http_sekisho_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 

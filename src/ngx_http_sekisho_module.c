@@ -42,8 +42,6 @@ static char *ngx_http_sekisho_geo_countries(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_sekisho_geo_cidrs(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static char *ngx_http_sekisho_geo_unknown(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 static char *ngx_http_sekisho_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
@@ -62,6 +60,20 @@ static void ngx_http_sekisho_exit_process(ngx_cycle_t *cycle);
 
 /* the default reload interval of "sekisho_geoip_db" */
 #define NGX_HTTP_SEKISHO_GEO_RELOAD     60000
+
+
+static ngx_conf_enum_t  ngx_http_sekisho_unknown[] = {
+    { ngx_string("deny"), NGX_HTTP_SEKISHO_UNKNOWN_DENY },
+    { ngx_string("allow"), NGX_HTTP_SEKISHO_UNKNOWN_ALLOW },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_sekisho_redis_failures[] = {
+    { ngx_string("closed"), NGX_HTTP_SEKISHO_REDIS_CLOSED },
+    { ngx_string("open"), NGX_HTTP_SEKISHO_REDIS_OPEN },
+    { ngx_null_string, 0 }
+};
 
 
 static ngx_command_t  ngx_http_sekisho_commands[] = {
@@ -103,10 +115,10 @@ static ngx_command_t  ngx_http_sekisho_commands[] = {
 
     { ngx_string("sekisho_geo_unknown"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_sekisho_geo_unknown,
+      ngx_http_sekisho_conf_set_enum_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      0,
-      NULL },
+      offsetof(ngx_http_sekisho_loc_conf_t, unknown),
+      &ngx_http_sekisho_unknown },
 
     { ngx_string("sekisho_geo_dry_run"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
@@ -131,10 +143,10 @@ static ngx_command_t  ngx_http_sekisho_commands[] = {
 
     { ngx_string("sekisho_redis_failure"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_sekisho_redis_failure,
+      ngx_http_sekisho_conf_set_enum_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_sekisho_loc_conf_t, login),
-      NULL },
+      offsetof(ngx_http_sekisho_loc_conf_t, login.redis_failure),
+      &ngx_http_sekisho_redis_failures },
 
     { ngx_string("sekisho_login_account"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -744,36 +756,54 @@ ngx_http_sekisho_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* like ngx_conf_set_enum_slot(), but the error names the directive */
+/*
+ * Like ngx_conf_set_enum_slot(), but the error names the directive and
+ * the values it takes.
+ */
 
-static char *
-ngx_http_sekisho_geo_unknown(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+char *
+ngx_http_sekisho_conf_set_enum_slot(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
 {
-    ngx_http_sekisho_loc_conf_t *lcf = conf;
+    char  *p = conf;
 
-    ngx_str_t  *value;
+    u_char           *last, buf[NGX_MAX_CONF_ERRSTR];
+    ngx_str_t        *value;
+    ngx_uint_t       *np, i;
+    ngx_conf_enum_t  *e;
 
-    if (lcf->unknown != NGX_CONF_UNSET_UINT) {
+    np = (ngx_uint_t *) (p + cmd->offset);
+
+    if (*np != NGX_CONF_UNSET_UINT) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
+    e = cmd->post;
 
-    if (ngx_strcmp(value[1].data, "deny") == 0) {
-        lcf->unknown = NGX_HTTP_SEKISHO_UNKNOWN_DENY;
-
-    } else if (ngx_strcmp(value[1].data, "allow") == 0) {
-        lcf->unknown = NGX_HTTP_SEKISHO_UNKNOWN_ALLOW;
-
-    } else {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid value \"%V\" in \"%V\" directive, "
-                           "it must be \"allow\" or \"deny\"",
-                           &value[1], &cmd->name);
-        return NGX_CONF_ERROR;
+    for (i = 0; e[i].name.len != 0; i++) {
+        if (e[i].name.len == value[1].len
+            && ngx_strcasecmp(e[i].name.data, value[1].data) == 0)
+        {
+            *np = e[i].value;
+            return NGX_CONF_OK;
+        }
     }
 
-    return NGX_CONF_OK;
+    last = buf;
+
+    for (i = 0; e[i].name.len != 0; i++) {
+        last = ngx_slprintf(last, buf + sizeof(buf), "%s\"%V\"",
+                            i == 0 ? "" : (e[i + 1].name.len ? ", " : " or "),
+                            &e[i].name);
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\" in \"%V\" directive, "
+                       "it must be %*s", &value[1], &cmd->name,
+                       (size_t) (last - buf), buf);
+
+    return NGX_CONF_ERROR;
 }
 
 
