@@ -180,6 +180,7 @@ sub start_redis {
         . "dir $dir\nlogfile $dir/redis.log\ndaemonize no\n"
         . "enable-debug-command local\n";
     $conf .= "requirepass $opts{password}\n" if defined $opts{password};
+    $conf .= "unixsocket $dir/redis.sock\nunixsocketperm 700\n" if $opts{unix};
     $self->write_file('redis/redis.conf', $conf);
 
     my $pid = fork;
@@ -221,7 +222,8 @@ sub redis {
         or die "redis: connect: $@\n";
 
     my @all = (defined $self->{redis_password}
-        ? (['AUTH', $self->{redis_password}]) : (), [@cmd]);
+        ? (['AUTH', $self->{redis_password}]) : (),
+        $self->{redis_db} ? (['SELECT', $self->{redis_db}]) : (), [@cmd]);
 
     my $reply;
     for my $c (@all) {
