@@ -109,12 +109,7 @@ my @bad = (
         'database inside a server block' ],
 );
 
-for my $case (@bad) {
-    my ($http, $server, $why, $name) = @$case;
-    ($rc, $out) = check($http, $server);
-    isnt($rc, 0, "$name: nginx -t fails");
-    like($out, $why, "$name: the message says so");
-}
+$t->config_errors(\&check, @bad);
 
 ($rc, $out) = check("sekisho_geoip_db $good reload=off;",
     'sekisho on; sekisho_geo_allow 192.0.2.1/24;');

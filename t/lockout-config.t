@@ -102,12 +102,7 @@ my @bad = (
         'login account outside a location' ],
 );
 
-for my $case (@bad) {
-    my ($http, $loc, $why, $name) = @$case;
-    ($rc, $out) = check($http, $loc);
-    isnt($rc, 0, "$name: nginx -t fails");
-    like($out, $why, "$name: the message says so");
-}
+$t->config_errors(\&check, @bad);
 
 ($rc, $out) = check("$redis $key", 'sekisho_lockout account off;');
 is($rc, 0, '"sekisho_lockout account off" is valid') or diag($out);

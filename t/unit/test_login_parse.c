@@ -18,10 +18,14 @@
 static char  result[1024];
 
 
+typedef ngx_int_t (*parser_pt)(u_char *body, size_t len, ngx_str_t *name,
+    ngx_str_t *out, u_char *buf);
+
+
 /* the value as a C string, or "(absent)" / "(error)" */
 
 static const char *
-form(const char *body, const char *name)
+parse(parser_pt parser, const char *body, const char *name)
 {
     u_char     *copy, buf[1024];
     ngx_int_t   rc;
@@ -34,7 +38,7 @@ form(const char *body, const char *name)
     copy = malloc(strlen(body) + 1);
     memcpy(copy, body, strlen(body));
 
-    rc = ngx_http_sekisho_form_value(copy, strlen(body), &n, &out, buf);
+    rc = parser(copy, strlen(body), &n, &out, buf);
 
     if (rc == NGX_OK) {
         snprintf(result, sizeof(result), "%.*s", (int) out.len, out.data);
@@ -49,32 +53,8 @@ form(const char *body, const char *name)
 }
 
 
-static const char *
-json(const char *body, const char *name)
-{
-    u_char     *copy, buf[1024];
-    ngx_int_t   rc;
-    ngx_str_t   n, out;
-
-    n.data = (u_char *) name;
-    n.len = strlen(name);
-
-    copy = malloc(strlen(body) + 1);
-    memcpy(copy, body, strlen(body));
-
-    rc = ngx_http_sekisho_json_value(copy, strlen(body), &n, &out, buf);
-
-    if (rc == NGX_OK) {
-        snprintf(result, sizeof(result), "%.*s", (int) out.len, out.data);
-
-    } else {
-        snprintf(result, sizeof(result), "%s",
-                 rc == NGX_DECLINED ? "(absent)" : "(error)");
-    }
-
-    free(copy);
-    return result;
-}
+#define form(body, name)  parse(ngx_http_sekisho_form_value, body, name)
+#define json(body, name)  parse(ngx_http_sekisho_json_value, body, name)
 
 
 static const char *

@@ -357,6 +357,23 @@ sub nginx_test {
     return ($? >> 8, $out);
 }
 
+# Configuration mistakes: each case is [config parts..., qr/message/,
+# name]; $build writes a configuration from the parts.  Every case must
+# make nginx -t fail with the message.
+sub config_errors {
+    my ($self, $build, @cases) = @_;
+
+    for my $case (@cases) {
+        my @parts = @$case;
+        my $name = pop @parts;
+        my $why = pop @parts;
+        $build->(@parts);
+        my ($rc, $out) = $self->nginx_test;
+        isnt($rc, 0, "$name: nginx -t fails");
+        like($out, $why, "$name: the message says so");
+    }
+}
+
 # Starts nginx and waits until every port of the configuration answers.
 sub run {
     my ($self) = @_;
