@@ -162,6 +162,13 @@ static ngx_command_t  ngx_http_sekisho_commands[] = {
       offsetof(ngx_http_sekisho_loc_conf_t, login),
       NULL },
 
+    { ngx_string("sekisho_audit_log"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_sekisho_audit_log,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_sekisho_loc_conf_t, audit),
+      NULL },
+
     { ngx_string("sekisho_lockout"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
       ngx_http_sekisho_lockout,
@@ -850,6 +857,13 @@ ngx_http_sekisho_init(ngx_conf_t *cf)
 
     *h = ngx_http_sekisho_access_handler;
 
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_sekisho_audit_handler;
+
     return NGX_OK;
 }
 
@@ -871,6 +885,13 @@ ngx_http_sekisho_create_main_conf(ngx_conf_t *cf)
      *     mcf->redis = NULL;
      *     mcf->key = { 0, NULL };
      */
+
+    if (ngx_array_init(&mcf->audit_logs, cf->pool, 1,
+                       sizeof(ngx_http_sekisho_audit_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
 
     return mcf;
 }
@@ -900,6 +921,7 @@ ngx_http_sekisho_create_loc_conf(ngx_conf_t *cf)
     conf->dry_run = NGX_CONF_UNSET;
 
     ngx_http_sekisho_login_conf_init(&conf->login);
+    conf->audit.log = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -950,6 +972,14 @@ ngx_http_sekisho_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                            "\"sekisho on\" requires \"sekisho_geoip_db\" "
                            "in the http block");
         return NGX_CONF_ERROR;
+    }
+
+    if (conf->audit.log == NGX_CONF_UNSET_PTR) {
+        conf->audit = prev->audit;
+    }
+
+    if (conf->audit.log == NGX_CONF_UNSET_PTR) {
+        conf->audit.log = NULL;
     }
 
     return ngx_http_sekisho_login_conf_merge(cf, &prev->login, &conf->login);

@@ -18,12 +18,14 @@
 #include "ngx_http_sekisho_geo_rules.h"
 #include "ngx_http_sekisho_lockout.h"
 #include "ngx_http_sekisho_redis.h"
+#include "ngx_http_sekisho_audit.h"
 
 
 typedef struct {
     ngx_http_sekisho_geo_db_t      *geo_db;
     ngx_http_sekisho_redis_t       *redis;
     ngx_str_t                       key;           /* HMAC key of ids */
+    ngx_array_t                     audit_logs;    /* of audit_t * */
 } ngx_http_sekisho_main_conf_t;
 
 
@@ -36,6 +38,7 @@ typedef struct {
     ngx_flag_t                      dry_run;
     ngx_http_sekisho_geo_policy_t   policy;        /* the above, merged */
     ngx_http_sekisho_login_conf_t   login;
+    ngx_http_sekisho_audit_conf_t   audit;
 } ngx_http_sekisho_loc_conf_t;
 
 

@@ -87,7 +87,7 @@ static ngx_str_t  ngx_http_sekisho_page_tail = ngx_string(
     "</html>" CRLF);
 
 static ngx_str_t  ngx_http_sekisho_request_id = ngx_string("request_id");
-static ngx_int_t  ngx_http_sekisho_request_id_index = NGX_ERROR;
+ngx_int_t         ngx_http_sekisho_request_id_index = NGX_ERROR;
 
 
 ngx_int_t

@@ -25,6 +25,11 @@ typedef enum {
 
 
 ngx_int_t ngx_http_sekisho_page_init(ngx_conf_t *cf);
+
+
+/* $request_id: the reference on pages, the request.id of audit records */
+extern ngx_int_t  ngx_http_sekisho_request_id_index;
+
 ngx_int_t ngx_http_sekisho_refuse(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_sekisho_page_e page, ngx_str_t *detail);
 

@@ -410,6 +410,20 @@ sub run {
     return $self;
 }
 
+# nginx -s reload: HUP, then wait until the new workers are up (the old
+# ones say "gracefully shutting down")
+sub reload {
+    my ($self) = @_;
+    my $before = () = $self->error_log =~ /start worker process/g;
+    kill 'HUP', $self->{nginx};
+    for (1 .. 100) {
+        my $now = () = $self->error_log =~ /start worker process/g;
+        last if $now > $before;
+        sleep 0.05;
+    }
+    sleep 0.2;
+}
+
 sub wait_port {
     my ($self, $port, $host) = @_;
     $host ||= '127.0.0.1';

@@ -1,0 +1,555 @@
+
+/*
+ * Copyright (C) Sekisho authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include "ngx_http_sekisho_module.h"
+#include "ngx_http_sekisho_audit_chain.h"
+#include "ngx_http_sekisho_secret.h"
+#include "ngx_http_sekisho_page.h"
+
+
+/* the longest User-Agent kept in a record */
+#define NGX_HTTP_SEKISHO_AUDIT_UA_MAX  256
+
+
+/* in shared memory: where the chain stands */
+typedef struct {
+    ngx_shmtx_sh_t               lock;
+    uint64_t                     seq;
+    u_char                       prev[NGX_HTTP_SEKISHO_MAC_HEX];
+} ngx_http_sekisho_audit_sh_t;
+
+
+struct ngx_http_sekisho_audit_s {
+    ngx_str_t                    path;
+    ngx_open_file_t             *file;
+    ngx_str_t                    key;
+    ngx_shm_zone_t              *zone;
+    ngx_shmtx_t                  mutex;
+    ngx_http_sekisho_audit_sh_t *sh;
+    time_t                       error_logged;
+};
+
+
+static ngx_int_t ngx_http_sekisho_audit_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static void ngx_http_sekisho_audit_resume(ngx_http_sekisho_audit_t *audit,
+    ngx_log_t *log);
+static ngx_int_t ngx_http_sekisho_audit_wanted(ngx_http_request_t *r,
+    ngx_http_sekisho_ctx_t *ctx, ngx_uint_t events);
+static ngx_int_t ngx_http_sekisho_audit_append(
+    ngx_http_sekisho_audit_t *audit, u_char *start, u_char *p,
+    ngx_log_t *log);
+static u_char *ngx_http_sekisho_audit_timestamp(u_char *p);
+static u_char *ngx_http_sekisho_audit_field(u_char *p, const char *name,
+    ngx_str_t *value);
+
+
+static ngx_str_t  ngx_http_sekisho_audit_events[] = {
+    ngx_string("deny"),
+    ngx_string("decisions"),
+    ngx_string("all")
+};
+
+
+/* sekisho_audit_log off | <file> [key=<file>] [events=deny|decisions|all] */
+
+char *
+ngx_http_sekisho_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_sekisho_audit_conf_t *ac = (void *) ((char *) conf
+                                                  + cmd->offset);
+
+    ngx_str_t                      *value, path, key, name;
+    ngx_uint_t                      i, j;
+    ngx_http_sekisho_audit_t       *audit, **ap;
+    ngx_http_sekisho_main_conf_t   *mcf;
+
+    if (ac->log != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0 && cf->args->nelts == 2) {
+        ac->log = NULL;
+        return NGX_CONF_OK;
+    }
+
+    ac->events = NGX_HTTP_SEKISHO_AUDIT_DECISIONS;
+    ngx_str_null(&key);
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "key=", 4) == 0 && value[i].len > 4) {
+            name.data = value[i].data + 4;
+            name.len = value[i].len - 4;
+
+            if (ngx_http_sekisho_read_secret(cf, &name, 16, &key) != NGX_OK) {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "events=", 7) == 0) {
+            for (j = 0; j < 3; j++) {
+                if (value[i].len - 7 == ngx_http_sekisho_audit_events[j].len
+                    && ngx_strncmp(value[i].data + 7,
+                                   ngx_http_sekisho_audit_events[j].data,
+                                   value[i].len - 7) == 0)
+                {
+                    ac->events = j;
+                    break;
+                }
+            }
+
+            if (j < 3) {
+                continue;
+            }
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\" in \"%V\" directive",
+                           &value[i], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &path, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* one chain per file, whatever the number of locations writing to it */
+
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_sekisho_module);
+    ap = mcf->audit_logs.elts;
+
+    for (i = 0; i < mcf->audit_logs.nelts; i++) {
+        audit = ap[i];
+
+        if (audit->path.len == path.len
+            && ngx_strncmp(audit->path.data, path.data, path.len) == 0)
+        {
+            if (audit->key.len != key.len
+                || ngx_memcmp(audit->key.data, key.data, key.len) != 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"%V\" \"%V\" is used with another key "
+                                   "elsewhere: one file has one chain and "
+                                   "one key", &cmd->name, &path);
+                return NGX_CONF_ERROR;
+            }
+
+            ac->log = audit;
+            return NGX_CONF_OK;
+        }
+    }
+
+    audit = ngx_pcalloc(cf->pool, sizeof(ngx_http_sekisho_audit_t));
+    ap = ngx_array_push(&mcf->audit_logs);
+    if (audit == NULL || ap == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *ap = audit;
+    audit->path = path;
+    audit->key = key;
+
+    if (key.len == 0) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "\"%V\" \"%V\" has no key: its chain detects "
+                           "edits but not a forger who recomputes it",
+                           &cmd->name, &path);
+    }
+
+    audit->file = ngx_conf_open_file(cf->cycle, &value[1]);
+    if (audit->file == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    name.len = sizeof("sekisho_audit:") - 1 + path.len;
+    name.data = ngx_pnalloc(cf->pool, name.len);
+    if (name.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_sprintf(name.data, "sekisho_audit:%V", &path);
+
+    audit->zone = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize,
+                                        &ngx_http_sekisho_module);
+    if (audit->zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    audit->zone->init = ngx_http_sekisho_audit_init_zone;
+    audit->zone->data = audit;
+
+    ac->log = audit;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * On reload the zone is kept and the chain goes on.  On a start, it
+ * goes on from the last record of the file, after a record that says
+ * the gateway started.
+ */
+
+static ngx_int_t
+ngx_http_sekisho_audit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_sekisho_audit_t  *old = data;
+
+    ngx_http_sekisho_audit_t  *audit;
+
+    audit = shm_zone->data;
+
+    if (old) {
+        audit->sh = old->sh;
+
+    } else {
+        audit->sh = (ngx_http_sekisho_audit_sh_t *) shm_zone->shm.addr;
+        ngx_memzero(audit->sh, sizeof(ngx_http_sekisho_audit_sh_t));
+        ngx_memset(audit->sh->prev, '0', NGX_HTTP_SEKISHO_MAC_HEX);
+    }
+
+    if (ngx_shmtx_create(&audit->mutex, &audit->sh->lock, NULL) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (old == NULL && !ngx_test_config) {
+        ngx_http_sekisho_audit_resume(audit, shm_zone->shm.log);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sekisho_audit_resume(ngx_http_sekisho_audit_t *audit, ngx_log_t *log)
+{
+    u_char           *p, *line, buf[8192], rec[1024];
+    off_t             size;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_str_t         resumed;
+    ngx_file_info_t   fi;
+
+    ngx_str_set(&resumed, "new");
+
+    fd = ngx_open_file(audit->path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd != NGX_INVALID_FILE) {
+
+        if (ngx_fd_info(fd, &fi) != NGX_FILE_ERROR
+            && ngx_file_size(&fi) > 0)
+        {
+            size = ngx_min(ngx_file_size(&fi), (off_t) sizeof(buf));
+            n = pread(fd, buf, size, ngx_file_size(&fi) - size);
+
+            ngx_str_set(&resumed, "unreadable");
+
+            if (n > 1 && buf[n - 1] == LF) {
+                for (line = buf + n - 1; line > buf && line[-1] != LF; line--)
+                {
+                    /* void */
+                }
+
+                if (ngx_http_sekisho_audit_tail(line, buf + n - line,
+                                                &audit->sh->seq,
+                                                audit->sh->prev)
+                    == NGX_OK)
+                {
+                    ngx_str_set(&resumed, "resumed");
+                }
+            }
+        }
+
+        ngx_close_file(fd);
+    }
+
+    /* the record that says the chain (re)starts here, and why */
+    p = ngx_cpymem(rec, "{\"@timestamp\":\"", 15);
+    p = ngx_http_sekisho_audit_timestamp(p);
+    p = ngx_sprintf(p, "\",\"node\":\"%V\",\"event.action\":\"audit_start\","
+                    "\"event.outcome\":\"success\",\"sekisho.audit.chain\":"
+                    "\"%V\"", &ngx_cycle->hostname, &resumed);
+
+    if (ngx_http_sekisho_audit_append(audit, rec, p, log) == NGX_OK
+        && resumed.data[0] == 'u')
+    {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "sekisho: the last line of audit log \"%V\" is not a "
+                      "record; the chain starts again", &audit->path);
+    }
+}
+
+
+/* the log phase */
+
+ngx_int_t
+ngx_http_sekisho_audit_handler(ngx_http_request_t *r)
+{
+    u_char                       *p, *start;
+    size_t                        len;
+    ngx_str_t                     s, path, ua, status;
+    ngx_http_sekisho_ctx_t       *ctx;
+    ngx_http_sekisho_loc_conf_t  *lcf;
+    ngx_http_variable_value_t    *id;
+    const ngx_str_t              *decision, *reason;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_sekisho_module);
+
+    if (lcf->audit.log == NULL || r != r->main) {
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_sekisho_ctx(r, 0);
+
+    if (!ngx_http_sekisho_audit_wanted(r, ctx, lcf->audit.events)) {
+        return NGX_OK;
+    }
+
+    if (ctx && ctx->decision != NGX_HTTP_SEKISHO_UNDECIDED) {
+        decision = ngx_http_sekisho_decision_name(ctx->decision);
+        reason = ngx_http_sekisho_reason_name(ctx->reason);
+
+    } else {
+        decision = ngx_http_sekisho_decision_name(NGX_HTTP_SEKISHO_ALLOW);
+        reason = ngx_http_sekisho_reason_name(
+                                      NGX_HTTP_SEKISHO_REASON_GEO_OFF);
+    }
+
+    id = ngx_http_get_indexed_variable(r, ngx_http_sekisho_request_id_index);
+
+    path = r->uri;
+    if (r->args_start && r->uri_start) {
+        path.data = r->uri_start;
+        path.len = r->args_start - 1 - r->uri_start;
+    }
+
+    ngx_str_null(&ua);
+    if (r->headers_in.user_agent) {
+        ua = r->headers_in.user_agent->value;
+        ua.len = ngx_min(ua.len, NGX_HTTP_SEKISHO_AUDIT_UA_MAX);
+    }
+
+    ngx_str_null(&status);
+    if (r->upstream_states && r->upstream_states->nelts) {
+        status.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+        if (status.data) {
+            status.len = ngx_sprintf(status.data, "%ui",
+                ((ngx_http_upstream_state_t *)
+                 r->upstream_states->elts)[r->upstream_states->nelts - 1]
+                 .status) - status.data;
+        }
+    }
+
+    len = sizeof("{\"@timestamp\":\"2026-01-01T00:00:00.000+00:00\"") - 1
+          + 512
+          + ngx_cycle->hostname.len
+          + (id && !id->not_found ? id->len : 0)
+          + r->connection->addr_text.len
+          + decision->len + reason->len
+          + r->method_name.len
+          + ngx_http_sekisho_json_escape_len(path.data, path.len)
+          + ngx_http_sekisho_json_escape_len(ua.data, ua.len)
+          + status.len
+          + (ctx ? ngx_http_sekisho_json_escape_len(ctx->account.data,
+                                                     ctx->account.len) : 0)
+          + NGX_HTTP_SEKISHO_CHAIN_LEN + NGX_HTTP_SEKISHO_SEAL_LEN;
+
+    start = ngx_pnalloc(r->pool, len);
+    if (start == NULL) {
+        return NGX_OK;
+    }
+
+    p = ngx_cpymem(start, "{\"@timestamp\":\"", 15);
+    p = ngx_http_sekisho_audit_timestamp(p);
+    *p++ = '"';
+
+    s = ngx_cycle->hostname;
+    p = ngx_http_sekisho_audit_field(p, "node", &s);
+
+    if (id && !id->not_found) {
+        s.data = id->data;
+        s.len = id->len;
+        p = ngx_http_sekisho_audit_field(p, "request.id", &s);
+    }
+
+    p = ngx_http_sekisho_audit_field(p, "source.ip",
+                                     &r->connection->addr_text);
+
+    if (ctx && ctx->country) {
+        s.data = ctx->country_text;
+        s.len = 2;
+        p = ngx_http_sekisho_audit_field(p, "source.geo.country_iso_code",
+                                         &s);
+    }
+
+    p = ngx_http_sekisho_audit_field(p, "event.action", (ngx_str_t *) reason);
+
+    if (ctx && (ctx->decision == NGX_HTTP_SEKISHO_DENY
+                || ctx->decision == NGX_HTTP_SEKISHO_DRYRUN_DENY
+                || ctx->reason == NGX_HTTP_SEKISHO_REASON_LOGIN_FAILED))
+    {
+        ngx_str_set(&s, "failure");
+
+    } else if (ctx && (ctx->reason == NGX_HTTP_SEKISHO_REASON_LOGIN_ERROR
+                       || ctx->reason
+                          == NGX_HTTP_SEKISHO_REASON_REDIS_UNAVAILABLE))
+    {
+        ngx_str_set(&s, "unknown");
+
+    } else {
+        ngx_str_set(&s, "success");
+    }
+
+    p = ngx_http_sekisho_audit_field(p, "event.outcome", &s);
+    p = ngx_http_sekisho_audit_field(p, "decision", (ngx_str_t *) decision);
+    p = ngx_http_sekisho_audit_field(p, "http.request.method",
+                                     &r->method_name);
+    p = ngx_http_sekisho_audit_field(p, "url.path", &path);
+
+    p = ngx_sprintf(p, ",\"http.response.status_code\":%ui",
+                    r->headers_out.status ? r->headers_out.status
+                                          : (ngx_uint_t) 0);
+
+    if (status.len) {
+        p = ngx_http_sekisho_audit_field(p, "sekisho.upstream.status_code",
+                                         &status);
+    }
+
+    if (ctx && ctx->account.len) {
+        p = ngx_http_sekisho_audit_field(p, "user.id", &ctx->account);
+    }
+
+    if (ua.len) {
+        p = ngx_http_sekisho_audit_field(p, "user_agent.original", &ua);
+    }
+
+    (void) ngx_http_sekisho_audit_append(lcf->audit.log, start, p,
+                                         r->connection->log);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sekisho_audit_wanted(ngx_http_request_t *r,
+    ngx_http_sekisho_ctx_t *ctx, ngx_uint_t events)
+{
+    if (events == NGX_HTTP_SEKISHO_AUDIT_ALL) {
+        return 1;
+    }
+
+    if (ctx == NULL) {
+        return 0;
+    }
+
+    if (ctx->decision == NGX_HTTP_SEKISHO_DENY
+        || ctx->decision == NGX_HTTP_SEKISHO_DRYRUN_DENY)
+    {
+        return 1;
+    }
+
+    /* "decisions": refusals, and every login attempt and its outcome */
+    return events == NGX_HTTP_SEKISHO_AUDIT_DECISIONS
+           && ctx->reason >= NGX_HTTP_SEKISHO_REASON_ACCOUNT_LOCKED;
+}
+
+
+/*
+ * Under the zone's lock: the next number, the previous MAC, the seal,
+ * one write.  A record that cannot be written leaves the chain as it
+ * was, so the file stays verifiable; the loss is logged.
+ */
+
+static ngx_int_t
+ngx_http_sekisho_audit_append(ngx_http_sekisho_audit_t *audit, u_char *start,
+    u_char *p, ngx_log_t *log)
+{
+    u_char      *last, mac[NGX_HTTP_SEKISHO_MAC_HEX];
+    ssize_t      n;
+    uint64_t     seq;
+    ngx_err_t    err;
+
+    ngx_shmtx_lock(&audit->mutex);
+
+    seq = audit->sh->seq + 1;
+
+    p = ngx_http_sekisho_audit_chain(p, seq, audit->sh->prev);
+    last = ngx_http_sekisho_audit_seal(start, p, &audit->key, mac);
+
+    n = last ? ngx_write_fd(audit->file->fd, start, last - start) : -1;
+    err = ngx_errno;
+
+    if (last && n == last - start) {
+        audit->sh->seq = seq;
+        ngx_memcpy(audit->sh->prev, mac, NGX_HTTP_SEKISHO_MAC_HEX);
+    }
+
+    ngx_shmtx_unlock(&audit->mutex);
+
+    if (last && n == last - start) {
+        return NGX_OK;
+    }
+
+    /* at most one line a second, not one per request */
+    if (audit->error_logged != ngx_time()) {
+        audit->error_logged = ngx_time();
+
+        ngx_log_error(NGX_LOG_ERR, log, n == -1 ? err : 0,
+                      "sekisho: audit log \"%V\" write failed (%z of %z "
+                      "bytes), the record is lost", &audit->path,
+                      n, last ? last - start : 0);
+    }
+
+    return NGX_ERROR;
+}
+
+
+/* RFC 3339 with milliseconds and the offset: 2026-11-24T13:05:01.123+09:00 */
+
+static u_char *
+ngx_http_sekisho_audit_timestamp(u_char *p)
+{
+    ngx_tm_t     tm;
+    ngx_int_t    off;
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+
+    off = tp->gmtoff;
+    ngx_gmtime(tp->sec + off * 60, &tm);
+
+    return ngx_sprintf(p, "%4d-%02d-%02dT%02d:%02d:%02d.%03M%c%02i:%02i",
+                       tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                       tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec,
+                       tp->msec, off < 0 ? '-' : '+',
+                       ngx_abs(off / 60), ngx_abs(off % 60));
+}
+
+
+static u_char *
+ngx_http_sekisho_audit_field(u_char *p, const char *name, ngx_str_t *value)
+{
+    *p++ = ',';
+    *p++ = '"';
+    p = ngx_cpymem(p, name, ngx_strlen(name));
+    *p++ = '"';
+    *p++ = ':';
+    *p++ = '"';
+    p = ngx_http_sekisho_json_escape(p, value->data, value->len);
+    *p++ = '"';
+
+    return p;
+}
