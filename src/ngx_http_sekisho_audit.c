@@ -19,7 +19,6 @@
 
 /* in shared memory: where the chain stands */
 typedef struct {
-    ngx_shmtx_sh_t               lock;
     uint64_t                     seq;
     u_char                       prev[NGX_HTTP_SEKISHO_MAC_HEX];
 } ngx_http_sekisho_audit_sh_t;
@@ -30,8 +29,9 @@ struct ngx_http_sekisho_audit_s {
     ngx_open_file_t             *file;
     ngx_str_t                    key;
     ngx_shm_zone_t              *zone;
-    ngx_shmtx_t                  mutex;
+    ngx_shmtx_t                 *mutex;
     ngx_http_sekisho_audit_sh_t *sh;
+    ngx_str_t                   *node;         /* the new cycle's */
     time_t                       error_logged;
 };
 
@@ -161,6 +161,7 @@ ngx_http_sekisho_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     *ap = audit;
     audit->path = path;
     audit->key = key;
+    audit->node = &cf->cycle->hostname;
 
     if (key.len == 0) {
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
@@ -182,6 +183,7 @@ ngx_http_sekisho_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_sprintf(name.data, "sekisho_audit:%V", &path);
 
+    /* a slab pool, as nginx expects of every zone, holds the chain */
     audit->zone = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize,
                                         &ngx_http_sekisho_module);
     if (audit->zone == NULL) {
@@ -206,26 +208,29 @@ ngx_http_sekisho_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static ngx_int_t
 ngx_http_sekisho_audit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
-    ngx_http_sekisho_audit_t  *old = data;
-
+    ngx_slab_pool_t           *shpool;
     ngx_http_sekisho_audit_t  *audit;
 
     audit = shm_zone->data;
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
-    if (old) {
-        audit->sh = old->sh;
+    if (data == NULL) {
+        shpool->data = ngx_slab_calloc(shpool,
+                                       sizeof(ngx_http_sekisho_audit_sh_t));
+        if (shpool->data == NULL) {
+            return NGX_ERROR;
+        }
 
-    } else {
-        audit->sh = (ngx_http_sekisho_audit_sh_t *) shm_zone->shm.addr;
-        ngx_memzero(audit->sh, sizeof(ngx_http_sekisho_audit_sh_t));
-        ngx_memset(audit->sh->prev, '0', NGX_HTTP_SEKISHO_MAC_HEX);
+        ngx_memset(((ngx_http_sekisho_audit_sh_t *) shpool->data)->prev, '0',
+                   NGX_HTTP_SEKISHO_MAC_HEX);
     }
 
-    if (ngx_shmtx_create(&audit->mutex, &audit->sh->lock, NULL) != NGX_OK) {
-        return NGX_ERROR;
-    }
+    audit->sh = shpool->data;
 
-    if (old == NULL && !ngx_test_config) {
+    /* the pool's own mutex: nginx frees it if a worker dies holding it */
+    audit->mutex = &shpool->mutex;
+
+    if (data == NULL && !ngx_test_config) {
         ngx_http_sekisho_audit_resume(audit, shm_zone->shm.log);
     }
 
@@ -281,7 +286,7 @@ ngx_http_sekisho_audit_resume(ngx_http_sekisho_audit_t *audit, ngx_log_t *log)
     p = ngx_http_sekisho_audit_timestamp(p);
     p = ngx_sprintf(p, "\",\"node\":\"%V\",\"event.action\":\"audit_start\","
                     "\"event.outcome\":\"success\",\"sekisho.audit.chain\":"
-                    "\"%V\"", &ngx_cycle->hostname, &resumed);
+                    "\"%V\"", audit->node, &resumed);
 
     if (ngx_http_sekisho_audit_append(audit, rec, p, log) == NGX_OK
         && resumed.data[0] == 'u')
@@ -477,12 +482,13 @@ static ngx_int_t
 ngx_http_sekisho_audit_append(ngx_http_sekisho_audit_t *audit, u_char *start,
     u_char *p, ngx_log_t *log)
 {
-    u_char      *last, mac[NGX_HTTP_SEKISHO_MAC_HEX];
-    ssize_t      n;
-    uint64_t     seq;
-    ngx_err_t    err;
+    u_char                          *last, mac[NGX_HTTP_SEKISHO_MAC_HEX];
+    ssize_t                          n;
+    uint64_t                         seq;
+    ngx_err_t                        err;
+    ngx_http_sekisho_alert_param_t   param;
 
-    ngx_shmtx_lock(&audit->mutex);
+    ngx_shmtx_lock(audit->mutex);
 
     seq = audit->sh->seq + 1;
 
@@ -497,11 +503,20 @@ ngx_http_sekisho_audit_append(ngx_http_sekisho_audit_t *audit, u_char *start,
         ngx_memcpy(audit->sh->prev, mac, NGX_HTTP_SEKISHO_MAC_HEX);
     }
 
-    ngx_shmtx_unlock(&audit->mutex);
+    ngx_shmtx_unlock(audit->mutex);
 
     if (last && n == last - start) {
+        ngx_http_sekisho_metrics_count(NGX_HTTP_SEKISHO_M_AUDIT_RECORDS);
         return NGX_OK;
     }
+
+    ngx_http_sekisho_metrics_count(NGX_HTTP_SEKISHO_M_AUDIT_ERRORS);
+
+    /* the SOC hears of it once a minute at most */
+    param.name = "file";
+    param.value = audit->path;
+    ngx_http_sekisho_alert_once(NGX_HTTP_SEKISHO_ALERT_AUDIT_WRITE_FAILED,
+                                (uint64_t) ngx_time() / 60, &param, 1);
 
     /* at most one line a second, not one per request */
     if (audit->error_logged != ngx_time()) {

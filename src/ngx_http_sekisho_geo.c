@@ -11,6 +11,8 @@
 #include <maxminddb.h>
 #include "ngx_http_sekisho_geo.h"
 #include "ngx_http_sekisho_geo_rules.h"
+#include "ngx_http_sekisho_metrics.h"
+#include "ngx_http_sekisho_alert.h"
 
 
 /* distinct data records whose decoding is checked when a file loads */
@@ -32,6 +34,7 @@ typedef struct {
     ngx_http_sekisho_geo_sig_t   sig;
     ngx_uint_t                   records;
     ngx_uint_t                   placed;
+    time_t                       loaded;
 } ngx_http_sekisho_geo_mmdb_t;
 
 
@@ -145,6 +148,10 @@ ngx_int_t
 ngx_http_sekisho_geo_init_worker(ngx_cycle_t *cycle,
     ngx_http_sekisho_geo_db_t *db)
 {
+    ngx_http_sekisho_metrics_geoip(
+                      (time_t) db->current->mmdb.metadata.build_epoch,
+                      db->current->loaded);
+
     if (db->reload == 0) {
         return NGX_OK;
     }
@@ -235,6 +242,8 @@ ngx_http_sekisho_geo_load(ngx_http_sekisho_geo_db_t *db, u_char *err,
         ngx_http_sekisho_geo_free(m);
         return NULL;
     }
+
+    m->loaded = ngx_time();
 
     return m;
 }
@@ -567,9 +576,10 @@ ngx_http_sekisho_geo_sig(ngx_file_info_t *fi, ngx_http_sekisho_geo_sig_t *sig)
 static void
 ngx_http_sekisho_geo_check(ngx_event_t *ev)
 {
-    u_char                        err[NGX_MAX_ERROR_STR];
-    ngx_err_t                     e;
-    ngx_file_info_t               fi;
+    u_char                          err[NGX_MAX_ERROR_STR];
+    ngx_err_t                       e;
+    ngx_file_info_t                 fi;
+    ngx_http_sekisho_alert_param_t  param;
     ngx_http_sekisho_geo_db_t    *db;
     ngx_http_sekisho_geo_sig_t    sig;
     ngx_http_sekisho_geo_mmdb_t  *m;
@@ -612,12 +622,27 @@ ngx_http_sekisho_geo_check(ngx_event_t *ev)
                       "that cannot be used: %s; the database already loaded "
                       "stays in use", &db->file, err);
         db->rejected = sig;
+
+        ngx_http_sekisho_metrics_count(NGX_HTTP_SEKISHO_M_GEOIP_RELOAD_FAILED);
+
+        param.name = "file";
+        param.value = db->file;
+        ngx_http_sekisho_alert_once(NGX_HTTP_SEKISHO_ALERT_GEOIP_RELOAD_FAILED,
+                                    ((uint64_t) sig.ino << 32)
+                                    ^ (uint64_t) sig.mtime
+                                    ^ (uint64_t) sig.mtime_ns
+                                    ^ (uint64_t) sig.size,
+                                    &param, 1);
         goto next;
     }
 
     /* lookups never keep pointers into a database across events */
     ngx_http_sekisho_geo_free(db->current);
     db->current = m;
+
+    ngx_http_sekisho_metrics_count(NGX_HTTP_SEKISHO_M_GEOIP_RELOAD_OK);
+    ngx_http_sekisho_metrics_geoip((time_t) m->mmdb.metadata.build_epoch,
+                                   m->loaded);
 
     ngx_log_error(NGX_LOG_NOTICE, ev->log, 0,
                   "sekisho: geoip database \"%V\" reloaded, %ui records, "

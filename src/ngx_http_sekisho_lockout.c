@@ -58,6 +58,7 @@ typedef struct {
     size_t                      addr_len;
     ngx_uint_t                  account_attempts;
     ngx_uint_t                  ip_attempts;
+    ngx_msec_t                  account_lock;
 } ngx_http_sekisho_settle_t;
 
 
@@ -892,6 +893,11 @@ ngx_http_sekisho_login_verdict(ngx_http_request_t *r,
 
     ctx->decision = NGX_HTTP_SEKISHO_DENY;
 
+    if (ctx->reason == NGX_HTTP_SEKISHO_REASON_ACCOUNT_LOCKED) {
+        ngx_http_sekisho_metrics_locked(ctx->keys[0].data + ctx->keys[0].len
+                                        - 2 - 64, ctx->retry_after);
+    }
+
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "sekisho: login refused, reason: %V, retry after %M ms",
                   ngx_http_sekisho_reason_name(ctx->reason),
@@ -1090,6 +1096,7 @@ ngx_http_sekisho_login_settle(ngx_http_sekisho_ctx_t *ctx,
     ngx_memcpy(note->addr, r->connection->addr_text.data, note->addr_len);
     note->account_attempts = ctx->login->account_limit.attempts;
     note->ip_attempts = ctx->login->ip_limit.attempts;
+    note->account_lock = ctx->login->account_limit.lock;
 
     for (i = 0; i < NGX_HTTP_SEKISHO_LOGIN_KEYS; i++) {
         args[i] = ctx->keys[i];
@@ -1123,6 +1130,8 @@ ngx_http_sekisho_login_settled(void *data, redisReply *reply)
 {
     ngx_http_sekisho_settle_t *note = data;
 
+    ngx_http_sekisho_alert_param_t  params[3];
+
     if (reply == NULL) {
         ngx_log_error(NGX_LOG_ERR, note->log, 0,
                       "sekisho: the outcome of a login attempt from %*s "
@@ -1141,6 +1150,20 @@ ngx_http_sekisho_login_settled(void *data, redisReply *reply)
                           "logins, last from %*s", (size_t) 16,
                           note->account, note->account_attempts,
                           note->addr_len, note->addr);
+
+            ngx_http_sekisho_metrics_count(NGX_HTTP_SEKISHO_M_LOCKOUT_ACCOUNT);
+            ngx_http_sekisho_metrics_locked(note->account, note->account_lock);
+
+            /* the account as its keyed hash: the SOC needs no name */
+            params[0].name = "account_hash";
+            params[0].value.data = note->account;
+            params[0].value.len = 16;
+            params[1].name = "last_address";
+            params[1].value.data = note->addr;
+            params[1].value.len = note->addr_len;
+
+            ngx_http_sekisho_alert(NGX_HTTP_SEKISHO_ALERT_ACCOUNT_LOCKED,
+                                   params, 2);
         }
 
         if (reply->element[1]->type == REDIS_REPLY_INTEGER
@@ -1150,6 +1173,15 @@ ngx_http_sekisho_login_settled(void *data, redisReply *reply)
                           "sekisho: address %*s locked after %ui failed "
                           "logins", note->addr_len, note->addr,
                           note->ip_attempts);
+
+            ngx_http_sekisho_metrics_count(NGX_HTTP_SEKISHO_M_LOCKOUT_IP);
+
+            params[0].name = "address";
+            params[0].value.data = note->addr;
+            params[0].value.len = note->addr_len;
+
+            ngx_http_sekisho_alert(NGX_HTTP_SEKISHO_ALERT_IP_LOCKED,
+                                   params, 1);
         }
     }
 

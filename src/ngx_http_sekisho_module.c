@@ -33,6 +33,7 @@ static ngx_int_t ngx_http_sekisho_account_variable(ngx_http_request_t *r,
 static ngx_int_t ngx_http_sekisho_attempts_left_variable(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_sekisho_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_sekisho_log_handler(ngx_http_request_t *r);
 static void ngx_http_sekisho_set_variable(ngx_http_variable_value_t *v,
     const ngx_str_t *s);
 
@@ -167,6 +168,27 @@ static ngx_command_t  ngx_http_sekisho_commands[] = {
       ngx_http_sekisho_audit_log,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_sekisho_loc_conf_t, audit),
+      NULL },
+
+    { ngx_string("sekisho_alert"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_sekisho_alert_conf,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sekisho_alert_foreign_burst"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_sekisho_alert_burst_conf,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sekisho_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_sekisho_metrics,
+      0,
+      0,
       NULL },
 
     { ngx_string("sekisho_lockout"),
@@ -339,6 +361,10 @@ ngx_http_sekisho_geo_gate(ngx_http_request_t *r,
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "sekisho: refused %V, reason: %V, country: %*s",
                   &r->connection->addr_text, reason, (size_t) 2, cc);
+
+    if (ctx->reason != NGX_HTTP_SEKISHO_REASON_GEO_DENYLIST) {
+        ngx_http_sekisho_alert_refusal(sa, &r->connection->addr_text);
+    }
 
     return ngx_http_sekisho_refuse(r, NGX_HTTP_FORBIDDEN,
                                    NGX_HTTP_SEKISHO_PAGE_GEO, NULL);
@@ -567,6 +593,27 @@ ngx_http_sekisho_attempts_left_variable(ngx_http_request_t *r,
     v->data = p;
 
     return NGX_OK;
+}
+
+
+/* the log phase: the counters, then the audit record */
+
+static ngx_int_t
+ngx_http_sekisho_log_handler(ngx_http_request_t *r)
+{
+    ngx_http_sekisho_ctx_t  *ctx;
+
+    if (r != r->main) {
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_sekisho_ctx(r, 0);
+
+    if (ctx && ctx->decision != NGX_HTTP_SEKISHO_UNDECIDED) {
+        ngx_http_sekisho_metrics_request(ctx->decision, ctx->reason);
+    }
+
+    return ngx_http_sekisho_audit_handler(r);
 }
 
 
@@ -840,7 +887,9 @@ ngx_http_sekisho_init(ngx_conf_t *cf)
     ngx_http_core_main_conf_t  *cmcf;
 
     if (ngx_http_sekisho_page_init(cf) != NGX_OK
-        || ngx_http_sekisho_lockout_init(cf) != NGX_OK)
+        || ngx_http_sekisho_lockout_init(cf) != NGX_OK
+        || ngx_http_sekisho_metrics_init(cf) != NGX_OK
+        || ngx_http_sekisho_alert_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -862,7 +911,7 @@ ngx_http_sekisho_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    *h = ngx_http_sekisho_audit_handler;
+    *h = ngx_http_sekisho_log_handler;
 
     return NGX_OK;
 }
@@ -1006,6 +1055,10 @@ ngx_http_sekisho_init_process(ngx_cycle_t *cycle)
     if (mcf->redis
         && ngx_http_sekisho_redis_init_worker(cycle, mcf->redis) != NGX_OK)
     {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_sekisho_alert_init_worker(cycle) != NGX_OK) {
         return NGX_ERROR;
     }
 

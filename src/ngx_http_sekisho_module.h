@@ -19,6 +19,8 @@
 #include "ngx_http_sekisho_lockout.h"
 #include "ngx_http_sekisho_redis.h"
 #include "ngx_http_sekisho_audit.h"
+#include "ngx_http_sekisho_alert.h"
+#include "ngx_http_sekisho_metrics.h"
 
 
 typedef struct {
@@ -26,6 +28,7 @@ typedef struct {
     ngx_http_sekisho_redis_t       *redis;
     ngx_str_t                       key;           /* HMAC key of ids */
     ngx_array_t                     audit_logs;    /* of audit_t * */
+    ngx_http_sekisho_alerts_t      *alerts;
 } ngx_http_sekisho_main_conf_t;
 
 

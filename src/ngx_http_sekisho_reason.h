@@ -38,8 +38,13 @@ typedef enum {
     NGX_HTTP_SEKISHO_REASON_LOGIN_ERROR,
     NGX_HTTP_SEKISHO_REASON_REDIS_UNAVAILABLE,
     NGX_HTTP_SEKISHO_REASON_LOGIN_NO_ACCOUNT,
-    NGX_HTTP_SEKISHO_REASON_LOGIN_BAD_BODY
+    NGX_HTTP_SEKISHO_REASON_LOGIN_BAD_BODY,
+
+    NGX_HTTP_SEKISHO_REASON_COUNT       /* not a reason: how many there are */
 } ngx_http_sekisho_reason_e;
+
+
+#define NGX_HTTP_SEKISHO_DECISION_COUNT  4
 
 
 const ngx_str_t *ngx_http_sekisho_decision_name(

@@ -11,6 +11,8 @@
 #include <openssl/sha.h>
 #include "ngx_http_sekisho_redis.h"
 #include "ngx_http_sekisho_secret.h"
+#include "ngx_http_sekisho_metrics.h"
+#include "ngx_http_sekisho_alert.h"
 
 
 #define NGX_HTTP_SEKISHO_REDIS_DOWN        0
@@ -55,6 +57,7 @@ struct ngx_http_sekisho_redis_cmd_s {
     int                              argc;
     const char                      *argv[NGX_HTTP_SEKISHO_REDIS_MAX_ARGS];
     size_t                           argvlen[NGX_HTTP_SEKISHO_REDIS_MAX_ARGS];
+    uint64_t                         sent;          /* microseconds */
     unsigned                         done:1;        /* handler called */
     unsigned                         in_flight:1;   /* hiredis holds it */
     unsigned                         retried:1;
@@ -62,6 +65,11 @@ struct ngx_http_sekisho_redis_cmd_s {
 };
 
 
+static ngx_http_sekisho_redis_cmd_t *ngx_http_sekisho_redis_send(
+    ngx_http_sekisho_redis_t *rd, ngx_http_sekisho_redis_script_t *script,
+    ngx_uint_t argc, ngx_str_t *argv,
+    ngx_http_sekisho_redis_handler_pt handler, void *data);
+static uint64_t ngx_http_sekisho_redis_now(void);
 static ngx_int_t ngx_http_sekisho_redis_connect(ngx_http_sekisho_redis_t *rd);
 static void ngx_http_sekisho_redis_down(ngx_http_sekisho_redis_t *rd,
     const char *why);
@@ -309,26 +317,66 @@ ngx_http_sekisho_redis_eval(ngx_http_sekisho_redis_t *rd,
     ngx_uint_t nargs, ngx_str_t *args,
     ngx_http_sekisho_redis_handler_pt handler, void *data)
 {
-    u_char                        *p;
-    size_t                         size;
-    ngx_uint_t                     i;
-    ngx_http_sekisho_redis_cmd_t  *cmd;
+    u_char      n[NGX_INT_T_LEN];
+    ngx_str_t   argv[NGX_HTTP_SEKISHO_REDIS_MAX_ARGS];
+    ngx_uint_t  i;
 
     if (nargs + 3 > NGX_HTTP_SEKISHO_REDIS_MAX_ARGS || nkeys > nargs) {
         return NULL;
     }
 
+    ngx_str_set(&argv[0], "EVALSHA");
+    argv[1].data = script->sha1;
+    argv[1].len = 40;
+    argv[2].data = n;
+    argv[2].len = ngx_sprintf(n, "%ui", nkeys) - n;
+
+    for (i = 0; i < nargs; i++) {
+        argv[i + 3] = args[i];
+    }
+
+    return ngx_http_sekisho_redis_send(rd, script, nargs + 3, argv, handler,
+                                       data);
+}
+
+
+/* any other command, e.g. XADD */
+
+ngx_http_sekisho_redis_cmd_t *
+ngx_http_sekisho_redis_command(ngx_http_sekisho_redis_t *rd, ngx_uint_t argc,
+    ngx_str_t *argv, ngx_http_sekisho_redis_handler_pt handler, void *data)
+{
+    if (argc > NGX_HTTP_SEKISHO_REDIS_MAX_ARGS) {
+        return NULL;
+    }
+
+    return ngx_http_sekisho_redis_send(rd, NULL, argc, argv, handler, data);
+}
+
+
+static ngx_http_sekisho_redis_cmd_t *
+ngx_http_sekisho_redis_send(ngx_http_sekisho_redis_t *rd,
+    ngx_http_sekisho_redis_script_t *script, ngx_uint_t argc, ngx_str_t *argv,
+    ngx_http_sekisho_redis_handler_pt handler, void *data)
+{
+    u_char                        *p;
+    size_t                         size;
+    ngx_uint_t                     i;
+    ngx_http_sekisho_redis_cmd_t  *cmd;
+
     if (rd->state == NGX_HTTP_SEKISHO_REDIS_DOWN) {
         if (ngx_current_msec < rd->next_attempt
             || ngx_http_sekisho_redis_connect(rd) != NGX_OK)
         {
+            ngx_http_sekisho_metrics_count(
+                                      NGX_HTTP_SEKISHO_M_REDIS_UNAVAILABLE);
             return NULL;
         }
     }
 
-    size = sizeof(ngx_http_sekisho_redis_cmd_t) + NGX_INT_T_LEN;
-    for (i = 0; i < nargs; i++) {
-        size += args[i].len;
+    size = sizeof(ngx_http_sekisho_redis_cmd_t);
+    for (i = 0; i < argc; i++) {
+        size += argv[i].len;
     }
 
     cmd = ngx_calloc(size, rd->log);
@@ -343,21 +391,13 @@ ngx_http_sekisho_redis_eval(ngx_http_sekisho_redis_t *rd,
 
     p = (u_char *) cmd + sizeof(ngx_http_sekisho_redis_cmd_t);
 
-    cmd->argv[0] = "EVALSHA";
-    cmd->argvlen[0] = sizeof("EVALSHA") - 1;
-    cmd->argv[1] = (const char *) script->sha1;
-    cmd->argvlen[1] = 40;
-    cmd->argv[2] = (const char *) p;
-    cmd->argvlen[2] = ngx_sprintf(p, "%ui", nkeys) - p;
-    p += cmd->argvlen[2];
-
-    for (i = 0; i < nargs; i++) {
-        cmd->argv[i + 3] = (const char *) p;
-        cmd->argvlen[i + 3] = args[i].len;
-        p = ngx_cpymem(p, args[i].data, args[i].len);
+    for (i = 0; i < argc; i++) {
+        cmd->argv[i] = (const char *) p;
+        cmd->argvlen[i] = argv[i].len;
+        p = ngx_cpymem(p, argv[i].data, argv[i].len);
     }
 
-    cmd->argc = nargs + 3;
+    cmd->argc = argc;
 
     if (redisAsyncCommandArgv(rd->ac, ngx_http_sekisho_redis_reply, cmd,
                               cmd->argc, cmd->argv, cmd->argvlen)
@@ -368,6 +408,7 @@ ngx_http_sekisho_redis_eval(ngx_http_sekisho_redis_t *rd,
     }
 
     cmd->in_flight = 1;
+    cmd->sent = ngx_http_sekisho_redis_now();
 
     cmd->timer.handler = ngx_http_sekisho_redis_timeout;
     cmd->timer.data = cmd;
@@ -376,6 +417,19 @@ ngx_http_sekisho_redis_eval(ngx_http_sekisho_redis_t *rd,
     ngx_add_timer(&cmd->timer, rd->timeout);
 
     return cmd;
+}
+
+
+/* microseconds, for the latency histogram */
+
+static uint64_t
+ngx_http_sekisho_redis_now(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 
@@ -405,8 +459,14 @@ ngx_http_sekisho_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
     cmd->in_flight = 0;
 
     /* the script cache is empty after a restart or a failover */
+    if (reply) {
+        ngx_http_sekisho_metrics_redis_latency(ngx_http_sekisho_redis_now()
+                                               - cmd->sent);
+    }
+
     if (reply && reply->type == REDIS_REPLY_ERROR && !cmd->done
-        && !cmd->retried && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0
+        && cmd->script && !cmd->retried
+        && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0
         && cmd->rd->ac == ac)
     {
         cmd->retried = 1;
@@ -420,6 +480,7 @@ ngx_http_sekisho_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
             == REDIS_OK)
         {
             cmd->in_flight = 1;
+            cmd->sent = ngx_http_sekisho_redis_now();
             return;
         }
 
@@ -427,6 +488,8 @@ ngx_http_sekisho_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
     }
 
     if (reply && reply->type == REDIS_REPLY_ERROR) {
+        ngx_http_sekisho_metrics_count(NGX_HTTP_SEKISHO_M_REDIS_ERROR);
+
         ngx_log_error(NGX_LOG_ERR, cmd->rd->log, 0,
                       "sekisho: redis %V answered an error: %*s",
                       &cmd->rd->name, (size_t) reply->len, reply->str);
@@ -467,6 +530,8 @@ ngx_http_sekisho_redis_timeout(ngx_event_t *ev)
     ngx_log_error(NGX_LOG_ERR, rd->log, 0,
                   "sekisho: redis %V did not answer within %M ms",
                   &rd->name, rd->timeout);
+
+    ngx_http_sekisho_metrics_count(NGX_HTTP_SEKISHO_M_REDIS_TIMEOUT);
 
     /* dropping the connection frees the command: it must be done first */
     cmd->done = 1;
@@ -640,6 +705,7 @@ ngx_http_sekisho_redis_on_connect(const redisAsyncContext *ac, int status)
         rd->down_logged = 0;
         ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
                       "sekisho: redis %V recovered", &rd->name);
+        ngx_http_sekisho_alert_redis(0, &rd->name);
     }
 }
 
@@ -694,6 +760,7 @@ ngx_http_sekisho_redis_down(ngx_http_sekisho_redis_t *rd, const char *why)
         ngx_log_error(NGX_LOG_ERR, rd->log, 0,
                       "sekisho: redis %V unavailable: %s", &rd->name,
                       why ? why : "unknown error");
+        ngx_http_sekisho_alert_redis(1, &rd->name);
     }
 
     jitter = rd->backoff / 5;

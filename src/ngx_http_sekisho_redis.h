@@ -51,6 +51,9 @@ ngx_http_sekisho_redis_cmd_t *ngx_http_sekisho_redis_eval(
     ngx_http_sekisho_redis_t *rd, ngx_http_sekisho_redis_script_t *script,
     ngx_uint_t nkeys, ngx_uint_t nargs, ngx_str_t *args,
     ngx_http_sekisho_redis_handler_pt handler, void *data);
+ngx_http_sekisho_redis_cmd_t *ngx_http_sekisho_redis_command(
+    ngx_http_sekisho_redis_t *rd, ngx_uint_t argc, ngx_str_t *argv,
+    ngx_http_sekisho_redis_handler_pt handler, void *data);
 void ngx_http_sekisho_redis_cancel(ngx_http_sekisho_redis_cmd_t *cmd);
 
 

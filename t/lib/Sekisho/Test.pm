@@ -444,10 +444,16 @@ sub stop_nginx {
 
     kill 'QUIT', $pid;
     for (1 .. 200) {
-        return if waitpid($pid, WNOHANG) == $pid;
+        if (waitpid($pid, WNOHANG) == $pid) {
+            # a master killed by a signal (a crash on reload, say)
+            push @{ $self->{crashes} }, "nginx master exited on signal "
+                . ($? & 127) if $? & 127;
+            return;
+        }
         sleep 0.05;
     }
 
+    push @{ $self->{crashes} }, 'nginx master did not stop on QUIT';
     kill 'KILL', $pid;
     waitpid($pid, 0);
 }
@@ -493,7 +499,7 @@ sub check_logs {
         $san .= $self->read_file($f);
     }
 
-    is(join("\n", @bad, $san ? ($san) : ()), '',
+    is(join("\n", @bad, @{ $self->{crashes} || [] }, $san ? ($san) : ()), '',
         'no crash, alert or sanitizer report in the logs');
 }
 
