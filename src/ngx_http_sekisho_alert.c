@@ -436,6 +436,11 @@ ngx_http_sekisho_alerts_current(void)
 {
     ngx_http_sekisho_main_conf_t  *mcf;
 
+    /* the master while it builds its first cycle: nothing to send yet */
+    if (ngx_cycle->conf_ctx == NULL) {
+        return NULL;
+    }
+
     mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                               ngx_http_sekisho_module);
 
@@ -487,21 +492,30 @@ ngx_http_sekisho_alert(ngx_http_sekisho_alert_e event,
             mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                                       ngx_http_sekisho_module);
             k = 0;
-            ngx_str_set(&argv[k++], "XADD");
+            ngx_str_set(&argv[k], "XADD");
+            k++;
             argv[k++] = sink[i].stream;
-            ngx_str_set(&argv[k++], "MAXLEN");
-            ngx_str_set(&argv[k++], "~");
+            ngx_str_set(&argv[k], "MAXLEN");
+            k++;
+            ngx_str_set(&argv[k], "~");
+            k++;
             argv[k++] = sink[i].maxlen;
-            ngx_str_set(&argv[k++], "*");
-            ngx_str_set(&argv[k++], "event");
+            ngx_str_set(&argv[k], "*");
+            k++;
+            ngx_str_set(&argv[k], "event");
+            k++;
             argv[k++] = kind->name;
-            ngx_str_set(&argv[k++], "severity");
+            ngx_str_set(&argv[k], "severity");
+            k++;
             argv[k++] = ngx_http_sekisho_severities[kind->severity];
-            ngx_str_set(&argv[k++], "time");
+            ngx_str_set(&argv[k], "time");
+            k++;
             argv[k++] = tsv;
-            ngx_str_set(&argv[k++], "node");
+            ngx_str_set(&argv[k], "node");
+            k++;
             argv[k++] = *(ngx_str_t *) &ngx_cycle->hostname;
-            ngx_str_set(&argv[k++], "message");
+            ngx_str_set(&argv[k], "message");
+            k++;
             argv[k].data = (u_char *) kind->text;
             argv[k++].len = ngx_strlen(kind->text);
 

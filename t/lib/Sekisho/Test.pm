@@ -341,7 +341,7 @@ sub env_asan {
     chomp($asan, $ubsan);
     return (
         LD_PRELOAD    => "$asan:$ubsan",
-        ASAN_OPTIONS  => "detect_leaks=0:log_path=$self->{dir}/asan",
+        ASAN_OPTIONS  => "detect_leaks=0:fast_unwind_on_malloc=0:log_path=$self->{dir}/asan",
         UBSAN_OPTIONS => "print_stacktrace=1:log_path=$self->{dir}/ubsan",
     );
 }
