@@ -23,8 +23,8 @@ $ex =~ s{listen 443 ssl http2;}{listen 127.0.0.1:%%PORT_0%%;};
 $ex =~ s{^\s*ssl_certificate.*$}{}mg;
 $ex =~ s{/var/log/nginx/}{%%TESTDIR%%/}g;
 $ex =~ s{/etc/nginx/sekisho/}{%%TESTDIR%%/}g;
-$t->write_file($_, 'secret-for-the-example-test') for qw(redis.pass lockout.key);
-chmod 0600, map { $t->dir . "/$_" } qw(redis.pass lockout.key);
+$t->write_file($_, "secret-for-the-example-test") for qw(redis.pass lockout.key audit.key);
+chmod 0600, map { $t->dir . "/$_" } qw(redis.pass lockout.key audit.key);
 
 $t->write_config(<<"EOF");
 %%TEST_GLOBALS%%
