@@ -223,6 +223,13 @@ is($rc, 1, 'reordered records fail verification');
 is($rc, 1, 'an inserted (copied) record fails verification');
 like($out, qr/tampered\.log:5:/, 'at the inserted line');
 
+# a whole file repeated after itself: the second copy starts a new chain
+($rc, $out) = tampered('repeat', @lines, @lines);
+is($rc, 1, 'a file repeated after itself fails verification');
+like($out, qr/a new chain starts in the middle/, 'as a chain started again');
+$out = `$top/scripts/sekisho-audit verify --allow-new-chain --key-file $d/audit.key $d/tampered.log`;
+is($? >> 8, 0, '--allow-new-chain accepts it, for a known restart from nothing');
+
 my $wrong = `$top/scripts/sekisho-audit verify --key-file $d/lockout.key $d/audit.log.1`;
 isnt($? >> 8, 0, 'the wrong key fails verification');
 
