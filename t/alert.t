@@ -101,6 +101,15 @@ like($locked[0] // '',
     'RFC 5424: PRI of local4.warning, timestamp, host, tag, procid, msgid, structured data');
 unlike($locked[0] // '', qr/alice/, 'the account id itself is not sent');
 
+# an address locked (password spraying over many accounts)
+
+login("spray$_", 'bad', '192.0.2.77') for 1 .. 10;
+@m = received(1);
+my @ip = grep { / ip_locked \[/ } @m;
+is(scalar @ip, 1, 'one alert for a locked address');
+like($ip[0] // '', qr/ip_locked \[sekisho\@32473 event="ip_locked" severity="warning" address="192\.0\.2\.77"\]/,
+    'naming the address');
+
 # a burst of refusals from one /24: one alert, not one per request
 
 http_get('/x', port => $p, headers => { 'X-Forwarded-For' => "198.51.100.$_" })
@@ -126,6 +135,7 @@ for my $e (@$entries) {
     $events{ $f{event} }++;
 }
 is($events{account_locked}, 1, 'the stream has the lockout');
+is($events{ip_locked}, 1, 'the address lockout');
 is($events{foreign_burst}, 2, 'and the two bursts');
 my %first = @{ $entries->[0][1] };
 is($first{severity}, 'warning', 'with its severity');
