@@ -239,6 +239,14 @@ $out = `$top/scripts/sekisho-audit search --account alice $d/audit.log.1 2>/dev/
 is(scalar(() = $out =~ /\n/g), 2, 'search by account finds its two records');
 $out = `$top/scripts/sekisho-audit search --address 198.51.100.9 $d/audit.log.1 $d/audit.log 2>/dev/null`;
 is(scalar(() = $out =~ /\n/g), 4, 'search by address across files');
+my @all = records('audit.log.1');
+my $from = $all[3]{'@timestamp'};
+my $want = grep { $_->{'@timestamp'} ge $from } @all;
+$out = `$top/scripts/sekisho-audit search --from '$from' $d/audit.log.1 2>/dev/null`;
+is(scalar(() = $out =~ /\n/g), $want, 'search by time range (from)');
+$out = `$top/scripts/sekisho-audit search --to '$all[0]{'@timestamp'}' $d/audit.log.1 2>/dev/null`;
+my $upto = grep { $_->{'@timestamp'} le $all[0]{'@timestamp'} } @all;
+is(scalar(() = $out =~ /\n/g), $upto, 'search by time range (to)');
 my $rid = $foreign->{'request.id'};
 $out = `$top/scripts/sekisho-audit search --request-id $rid $d/audit.log.1 2>/dev/null`;
 like($out, qr/"request.id":"$rid"/, 'search by request id');
