@@ -335,10 +335,12 @@ ngx_http_sekisho_audit_handler(ngx_http_request_t *r)
 
     id = ngx_http_get_indexed_variable(r, ngx_http_sekisho_request_id_index);
 
+    /* the path as the client sent it, without the query string */
     path = r->uri;
-    if (r->args_start && r->uri_start) {
+    if (r->uri_start && r->uri_end) {
         path.data = r->uri_start;
-        path.len = r->args_start - 1 - r->uri_start;
+        path.len = (r->args_start ? r->args_start - 1 : r->uri_end)
+                   - r->uri_start;
     }
 
     ngx_str_null(&ua);
