@@ -31,22 +31,7 @@ $t->write_file('corrupt-tree.mmdb', $broken);
 
 $t->write_file('empty.mmdb', '');
 
-sub check {
-    my ($http, $server) = @_;
-    $server = '' unless defined $server;
-    $t->write_config(<<"END");
-%%TEST_GLOBALS%%
-http {
-    %%TEST_GLOBALS_HTTP%%
-    $http
-    server {
-        listen 127.0.0.1:%%PORT_0%%;
-        $server
-    }
-}
-END
-    return $t->nginx_test;
-}
+sub check { $t->try_config(@_) }
 
 my ($rc, $out);
 

@@ -22,23 +22,10 @@ chmod 0600, map { "$d/$_" } qw(good.key short.key redis.pass);
 my $redis = 'sekisho_redis 127.0.0.1:6390;';
 my $key = "sekisho_redis_key_file $d/good.key;";
 
+# the parts given go into a location
 sub check {
     my ($http, $loc) = @_;
-    $t->write_config(<<"END");
-%%TEST_GLOBALS%%
-http {
-    %%TEST_GLOBALS_HTTP%%
-    $http
-    server {
-        listen 127.0.0.1:%%PORT_0%%;
-        location /login {
-            $loc
-            return 200;
-        }
-    }
-}
-END
-    return $t->nginx_test;
+    return $t->try_config($http, "location /login { $loc return 200; }");
 }
 
 my ($rc, $out) = check("$redis $key",

@@ -19,31 +19,18 @@ $t->write_file('other.key', "fedcba98765432100123\n");
 $t->write_file('short.key', "0123\n");
 chmod 0600, map { "$d/$_" } qw(good.key other.key short.key);
 
+# the parts given go into a location
 sub check {
     my ($http, $loc) = @_;
-    $t->write_config(<<"END");
-%%TEST_GLOBALS%%
-http {
-    %%TEST_GLOBALS_HTTP%%
-    $http
-    server {
-        listen 127.0.0.1:%%PORT_0%%;
-        location / {
-            $loc
-            return 200;
-        }
-    }
-}
-END
+    return $t->try_config($http, "location / { $loc return 200; }");
 }
 
-check("sekisho_redis 127.0.0.1:6399;
+my ($rc, $out) = check("sekisho_redis 127.0.0.1:6399;
        sekisho_audit_log $d/audit.log key=$d/good.key events=all;
        sekisho_alert syslog:server=127.0.0.1:5514,facility=local4,tag=gw1;
        sekisho_alert redis stream=soc maxlen=50;
        sekisho_alert_foreign_burst 20 30s;",
       "sekisho_metrics;");
-my ($rc, $out) = $t->nginx_test;
 is($rc, 0, 'a good configuration passes nginx -t') or diag($out);
 
 $t->config_errors(\&check,

@@ -357,9 +357,30 @@ sub nginx_test {
     return ($? >> 8, $out);
 }
 
+# Writes a configuration of one server on a loopback port, with the
+# given http-level and server-level text, and runs nginx -t on it:
+# (exit status, output).
+sub try_config {
+    my ($self, $http, $server) = @_;
+    $server = '' unless defined $server;
+    $self->write_config(<<"END");
+%%TEST_GLOBALS%%
+http {
+    %%TEST_GLOBALS_HTTP%%
+    $http
+    server {
+        listen 127.0.0.1:%%PORT_0%%;
+        $server
+    }
+}
+END
+    return $self->nginx_test;
+}
+
 # Configuration mistakes: each case is [config parts..., qr/message/,
-# name]; $build writes a configuration from the parts.  Every case must
-# make nginx -t fail with the message.
+# name]; $build runs nginx -t on a configuration made from the parts,
+# as try_config() does.  Every case must make nginx -t fail with the
+# message.
 sub config_errors {
     my ($self, $build, @cases) = @_;
 
@@ -367,8 +388,7 @@ sub config_errors {
         my @parts = @$case;
         my $name = pop @parts;
         my $why = pop @parts;
-        $build->(@parts);
-        my ($rc, $out) = $self->nginx_test;
+        my ($rc, $out) = $build->(@parts);
         isnt($rc, 0, "$name: nginx -t fails");
         like($out, $why, "$name: the message says so");
     }
