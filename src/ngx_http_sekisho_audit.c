@@ -298,29 +298,25 @@ ngx_http_sekisho_audit_resume(ngx_http_sekisho_audit_t *audit, ngx_log_t *log)
 }
 
 
-/* the log phase */
+/* from the log phase handler, with the main request's context if any */
 
-ngx_int_t
-ngx_http_sekisho_audit_handler(ngx_http_request_t *r)
+void
+ngx_http_sekisho_audit_request(ngx_http_request_t *r,
+    ngx_http_sekisho_ctx_t *ctx)
 {
     u_char                       *p, *start;
     size_t                        len;
     ngx_str_t                     s, path, ua, status;
-    ngx_http_sekisho_ctx_t       *ctx;
     ngx_http_sekisho_loc_conf_t  *lcf;
     ngx_http_variable_value_t    *id;
     const ngx_str_t              *decision, *reason;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_sekisho_module);
 
-    if (lcf->audit.log == NULL || r != r->main) {
-        return NGX_OK;
-    }
-
-    ctx = ngx_http_sekisho_ctx(r, 0);
-
-    if (!ngx_http_sekisho_audit_wanted(r, ctx, lcf->audit.events)) {
-        return NGX_OK;
+    if (lcf->audit.log == NULL
+        || !ngx_http_sekisho_audit_wanted(r, ctx, lcf->audit.events))
+    {
+        return;
     }
 
     if (ctx && ctx->decision != NGX_HTTP_SEKISHO_UNDECIDED) {
@@ -376,7 +372,7 @@ ngx_http_sekisho_audit_handler(ngx_http_request_t *r)
 
     start = ngx_pnalloc(r->pool, len);
     if (start == NULL) {
-        return NGX_OK;
+        return;
     }
 
     p = ngx_cpymem(start, "{\"@timestamp\":\"", 15);
@@ -445,8 +441,6 @@ ngx_http_sekisho_audit_handler(ngx_http_request_t *r)
 
     (void) ngx_http_sekisho_audit_append(lcf->audit.log, start, p,
                                          r->connection->log);
-
-    return NGX_OK;
 }
 
 

@@ -33,7 +33,6 @@ typedef struct {
 
 char *ngx_http_sekisho_audit_log(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-ngx_int_t ngx_http_sekisho_audit_handler(ngx_http_request_t *r);
 
 
 #endif /* _NGX_HTTP_SEKISHO_AUDIT_H_INCLUDED_ */

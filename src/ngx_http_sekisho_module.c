@@ -613,7 +613,9 @@ ngx_http_sekisho_log_handler(ngx_http_request_t *r)
         ngx_http_sekisho_metrics_request(ctx->decision, ctx->reason);
     }
 
-    return ngx_http_sekisho_audit_handler(r);
+    ngx_http_sekisho_audit_request(r, ctx);
+
+    return NGX_OK;
 }
 
 

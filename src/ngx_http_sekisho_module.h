@@ -78,6 +78,8 @@ typedef struct {
 ngx_http_sekisho_ctx_t *ngx_http_sekisho_ctx(ngx_http_request_t *r,
     ngx_uint_t create);
 void ngx_http_sekisho_login_cleanup(ngx_http_sekisho_ctx_t *ctx);
+void ngx_http_sekisho_audit_request(ngx_http_request_t *r,
+    ngx_http_sekisho_ctx_t *ctx);
 char *ngx_http_sekisho_conf_set_enum_slot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
