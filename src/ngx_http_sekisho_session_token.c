@@ -1,0 +1,361 @@
+
+/*
+ * Copyright (C) Sekisho authors
+ *
+ * A session token is one line of dot-separated fields:
+ *
+ *   s1.<sid>.<issued>.<last>.<expires>.<not after>.<serial>.<ca id>
+ *      .<revocation>.<mac>
+ *
+ * times in Unix seconds, binary fields in base64url without padding,
+ * and the MAC, HMAC-SHA256 under the session key, over everything
+ * before its own dot.  The client holds nothing secret in it: it
+ * cannot change a field without the key.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include "ngx_http_sekisho_session_token.h"
+
+
+#define NGX_HTTP_SEKISHO_TOKEN_FIELDS  10
+#define NGX_HTTP_SEKISHO_MAC_LEN       32
+
+
+static u_char *ngx_http_sekisho_token_time(u_char *p, time_t t);
+static ngx_int_t ngx_http_sekisho_token_parse_time(u_char *p, size_t len,
+    time_t *t);
+static ngx_int_t ngx_http_sekisho_token_mac(ngx_str_t *key, u_char *data,
+    size_t len, u_char *mac);
+
+
+static const u_char  ngx_http_sekisho_b64url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+
+/* buf holds at least NGX_HTTP_SEKISHO_TOKEN_MAX bytes; 0 on failure */
+
+size_t
+ngx_http_sekisho_session_encode(u_char *buf, ngx_http_sekisho_session_t *s,
+    ngx_str_t *key)
+{
+    u_char  *p, mac[NGX_HTTP_SEKISHO_MAC_LEN];
+
+    if (s->serial_len == 0 || s->serial_len > NGX_HTTP_SEKISHO_SERIAL_MAX
+        || s->ca_id_len > NGX_HTTP_SEKISHO_CA_ID_MAX
+        || s->revocation > NGX_HTTP_SEKISHO_REVOCATION_REVOKED)
+    {
+        return 0;
+    }
+
+    p = ngx_cpymem(buf, "s1.", 3);
+    p += ngx_http_sekisho_base64url_encode(p, s->sid,
+                                           NGX_HTTP_SEKISHO_SID_LEN);
+    p = ngx_http_sekisho_token_time(p, s->issued);
+    p = ngx_http_sekisho_token_time(p, s->last);
+    p = ngx_http_sekisho_token_time(p, s->expires);
+    p = ngx_http_sekisho_token_time(p, s->not_after);
+    *p++ = '.';
+    p += ngx_http_sekisho_base64url_encode(p, s->serial, s->serial_len);
+    *p++ = '.';
+    p += ngx_http_sekisho_base64url_encode(p, s->ca_id, s->ca_id_len);
+    *p++ = '.';
+    *p++ = (u_char) ('0' + s->revocation);
+
+    if (ngx_http_sekisho_token_mac(key, buf, p - buf, mac) != NGX_OK) {
+        return 0;
+    }
+
+    *p++ = '.';
+    p += ngx_http_sekisho_base64url_encode(p, mac, NGX_HTTP_SEKISHO_MAC_LEN);
+
+    return p - buf;
+}
+
+
+/*
+ * NGX_OK and the fields in "s", with "key" the index of the key that
+ * signed it; NGX_DECLINED when the value is not a token at all;
+ * NGX_ERROR when no key signed it.  The MAC is checked first: nothing
+ * a client wrote is parsed before it is known to be ours.
+ */
+
+ngx_int_t
+ngx_http_sekisho_session_decode(u_char *value, size_t len, ngx_str_t *keys,
+    ngx_uint_t nkeys, ngx_http_sekisho_session_t *s, ngx_uint_t *key)
+{
+    u_char      *f[NGX_HTTP_SEKISHO_TOKEN_FIELDS + 1], *p, *last;
+    u_char       mac[NGX_HTTP_SEKISHO_MAC_LEN], want[NGX_HTTP_SEKISHO_MAC_LEN];
+    size_t       n, flen;
+    ngx_uint_t   i, k;
+
+    if (len < 3 || len > NGX_HTTP_SEKISHO_TOKEN_MAX
+        || ngx_strncmp(value, "s1.", 3) != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    last = value + len;
+    i = 0;
+    f[i++] = value;
+
+    for (p = value; p < last; p++) {
+        if (*p == '.') {
+            if (i == NGX_HTTP_SEKISHO_TOKEN_FIELDS) {
+                return NGX_DECLINED;
+            }
+
+            f[i++] = p + 1;
+        }
+    }
+
+    if (i != NGX_HTTP_SEKISHO_TOKEN_FIELDS) {
+        return NGX_DECLINED;
+    }
+
+    f[i] = last + 1;
+
+    /* field j runs from f[j] to f[j + 1] - 1 */
+#define flen(j)  ((size_t) (f[(j) + 1] - 1 - f[j]))
+
+    if (ngx_http_sekisho_base64url_decode(mac, sizeof(mac), f[9], flen(9),
+                                          &n)
+        != NGX_OK
+        || n != NGX_HTTP_SEKISHO_MAC_LEN)
+    {
+        return NGX_DECLINED;
+    }
+
+    for (k = 0; k < nkeys; k++) {
+        if (ngx_http_sekisho_token_mac(&keys[k], value, f[9] - 1 - value,
+                                       want)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (CRYPTO_memcmp(mac, want, NGX_HTTP_SEKISHO_MAC_LEN) == 0) {
+            break;
+        }
+    }
+
+    if (k == nkeys) {
+        return NGX_ERROR;
+    }
+
+    *key = k;
+
+    ngx_memzero(s, sizeof(ngx_http_sekisho_session_t));
+
+    if (ngx_http_sekisho_base64url_decode(s->sid, sizeof(s->sid), f[1],
+                                          flen(1), &n)
+        != NGX_OK
+        || n != NGX_HTTP_SEKISHO_SID_LEN
+        || ngx_http_sekisho_token_parse_time(f[2], flen(2), &s->issued)
+           != NGX_OK
+        || ngx_http_sekisho_token_parse_time(f[3], flen(3), &s->last)
+           != NGX_OK
+        || ngx_http_sekisho_token_parse_time(f[4], flen(4), &s->expires)
+           != NGX_OK
+        || ngx_http_sekisho_token_parse_time(f[5], flen(5), &s->not_after)
+           != NGX_OK
+        || ngx_http_sekisho_base64url_decode(s->serial, sizeof(s->serial),
+                                             f[6], flen(6), &s->serial_len)
+           != NGX_OK
+        || s->serial_len == 0
+        || ngx_http_sekisho_base64url_decode(s->ca_id, sizeof(s->ca_id),
+                                             f[7], flen(7), &s->ca_id_len)
+           != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    flen = flen(8);
+
+    if (flen != 1 || f[8][0] < '0'
+        || f[8][0] > '0' + NGX_HTTP_SEKISHO_REVOCATION_REVOKED)
+    {
+        return NGX_DECLINED;
+    }
+
+#undef flen
+
+    s->revocation = f[8][0] - '0';
+
+    return NGX_OK;
+}
+
+
+static u_char *
+ngx_http_sekisho_token_time(u_char *p, time_t t)
+{
+    u_char  tmp[NGX_TIME_T_LEN];
+    size_t  n;
+
+    *p++ = '.';
+
+    if (t <= 0) {
+        *p++ = '0';
+        return p;
+    }
+
+    n = 0;
+
+    while (t) {
+        tmp[n++] = (u_char) ('0' + t % 10);
+        t /= 10;
+    }
+
+    while (n) {
+        *p++ = tmp[--n];
+    }
+
+    return p;
+}
+
+
+static ngx_int_t
+ngx_http_sekisho_token_parse_time(u_char *p, size_t len, time_t *t)
+{
+    time_t  v;
+
+    /* 12 digits reach the year 33658: plenty, and no overflow */
+    if (len == 0 || len > 12 || (len > 1 && p[0] == '0')) {
+        return NGX_DECLINED;
+    }
+
+    v = 0;
+
+    while (len--) {
+        if (*p < '0' || *p > '9') {
+            return NGX_DECLINED;
+        }
+
+        v = v * 10 + (*p++ - '0');
+    }
+
+    *t = v;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sekisho_token_mac(ngx_str_t *key, u_char *data, size_t len,
+    u_char *mac)
+{
+    unsigned int  n;
+
+    if (HMAC(EVP_sha256(), key->data, (int) key->len, data, len, mac, &n)
+        == NULL
+        || n != NGX_HTTP_SEKISHO_MAC_LEN)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* base64url without padding (RFC 4648, section 5); returns the length */
+
+size_t
+ngx_http_sekisho_base64url_encode(u_char *dst, u_char *src, size_t len)
+{
+    u_char  *d;
+
+    d = dst;
+
+    while (len > 2) {
+        *d++ = ngx_http_sekisho_b64url[(src[0] >> 2) & 0x3f];
+        *d++ = ngx_http_sekisho_b64url[((src[0] & 3) << 4) | (src[1] >> 4)];
+        *d++ = ngx_http_sekisho_b64url[((src[1] & 0x0f) << 2)
+                                       | (src[2] >> 6)];
+        *d++ = ngx_http_sekisho_b64url[src[2] & 0x3f];
+
+        src += 3;
+        len -= 3;
+    }
+
+    if (len) {
+        *d++ = ngx_http_sekisho_b64url[(src[0] >> 2) & 0x3f];
+
+        if (len == 1) {
+            *d++ = ngx_http_sekisho_b64url[(src[0] & 3) << 4];
+
+        } else {
+            *d++ = ngx_http_sekisho_b64url[((src[0] & 3) << 4)
+                                           | (src[1] >> 4)];
+            *d++ = ngx_http_sekisho_b64url[(src[1] & 0x0f) << 2];
+        }
+    }
+
+    return d - dst;
+}
+
+
+/*
+ * Strict: only the base64url alphabet, no padding, no unused bits set,
+ * so that each value has exactly one spelling.
+ */
+
+ngx_int_t
+ngx_http_sekisho_base64url_decode(u_char *dst, size_t max, u_char *src,
+    size_t len, size_t *out)
+{
+    size_t      n, i;
+    uint32_t    acc;
+    ngx_uint_t  bits, v;
+
+    if (len % 4 == 1 || (len / 4) * 3 + (len % 4 ? len % 4 - 1 : 0) > max) {
+        return NGX_ERROR;
+    }
+
+    n = 0;
+    acc = 0;
+    bits = 0;
+
+    for (i = 0; i < len; i++) {
+        v = src[i];
+
+        if (v >= 'A' && v <= 'Z') {
+            v -= 'A';
+
+        } else if (v >= 'a' && v <= 'z') {
+            v = v - 'a' + 26;
+
+        } else if (v >= '0' && v <= '9') {
+            v = v - '0' + 52;
+
+        } else if (v == '-') {
+            v = 62;
+
+        } else if (v == '_') {
+            v = 63;
+
+        } else {
+            return NGX_ERROR;
+        }
+
+        acc = (acc << 6) | v;
+        bits += 6;
+
+        if (bits >= 8) {
+            bits -= 8;
+            dst[n++] = (u_char) (acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+
+    if (acc != 0) {
+        return NGX_ERROR;
+    }
+
+    *out = n;
+
+    return NGX_OK;
+}
