@@ -49,7 +49,7 @@ typedef struct {
 
 typedef struct {
     ngx_atomic_t                 redis_down;
-    ngx_atomic_t                 last[8];      /* per event, see _once() */
+    ngx_atomic_t                 last[16];     /* per event, see _once() */
     ngx_http_sekisho_burst_t     bursts[NGX_HTTP_SEKISHO_BURSTS];
 } ngx_http_sekisho_alert_sh_t;
 
@@ -58,6 +58,8 @@ struct ngx_http_sekisho_alerts_s {
     ngx_array_t                  sinks;        /* ngx_http_sekisho_sink_t */
     ngx_uint_t                   burst_count;
     ngx_msec_t                   burst_window;
+    ngx_uint_t                   jpki_count;
+    ngx_msec_t                   jpki_window;
     ngx_shm_zone_t              *zone;
     ngx_shmtx_t                 *mutex;
     ngx_http_sekisho_alert_sh_t *sh;
@@ -71,6 +73,9 @@ static ngx_http_sekisho_alerts_t *ngx_http_sekisho_alerts_current(void);
 static u_char *ngx_http_sekisho_sd_escape(u_char *p, u_char *last,
     ngx_str_t *v);
 static void ngx_http_sekisho_alert_stream_done(void *data, redisReply *reply);
+static void ngx_http_sekisho_alert_burst(ngx_http_sekisho_alerts_t *alerts,
+    ngx_http_sekisho_alert_e event, struct sockaddr *sa, ngx_str_t *addr,
+    ngx_uint_t limit, ngx_msec_t window, char *what);
 
 
 static ngx_http_sekisho_alert_kind_t  ngx_http_sekisho_alert_kinds[] = {
@@ -87,7 +92,11 @@ static ngx_http_sekisho_alert_kind_t  ngx_http_sekisho_alert_kinds[] = {
     { ngx_string("geoip_reload_failed"), 3,
       "a replacement country database was refused; the old one stays" },
     { ngx_string("audit_write_failed"), 2,
-      "audit records could not be written and are lost" }
+      "audit records could not be written and are lost" },
+    { ngx_string("jpki_failure_burst"), 4,
+      "a burst of failed card logins or signatures from one network" },
+    { ngx_string("jpki_revoked_certificate"), 4,
+      "a revoked JPKI certificate was presented" }
 };
 
 
@@ -265,7 +274,7 @@ invalid:
 }
 
 
-/* sekisho_alert_foreign_burst <count> <window> */
+/* sekisho_alert_foreign_burst | sekisho_alert_jpki_burst <count> <window> */
 
 char *
 ngx_http_sekisho_alert_burst_conf(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -297,8 +306,14 @@ ngx_http_sekisho_alert_burst_conf(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    alerts->burst_count = n;
-    alerts->burst_window = t;
+    if (cmd->name.data[sizeof("sekisho_alert_") - 1] == 'j') {
+        alerts->jpki_count = n;
+        alerts->jpki_window = t;
+
+    } else {
+        alerts->burst_count = n;
+        alerts->burst_window = t;
+    }
 
     return NGX_CONF_OK;
 }
@@ -329,6 +344,8 @@ ngx_http_sekisho_alerts_get(ngx_conf_t *cf)
 
     mcf->alerts->burst_count = 100;
     mcf->alerts->burst_window = 60000;
+    mcf->alerts->jpki_count = 20;
+    mcf->alerts->jpki_window = 300000;
 
     return mcf->alerts;
 }
@@ -658,6 +675,42 @@ ngx_http_sekisho_alert_redis(ngx_uint_t down, ngx_str_t *name)
 void
 ngx_http_sekisho_alert_refusal(struct sockaddr *sa, ngx_str_t *addr)
 {
+    ngx_http_sekisho_alerts_t  *alerts;
+
+    alerts = ngx_http_sekisho_alerts_current();
+    if (alerts == NULL) {
+        return;
+    }
+
+    ngx_http_sekisho_alert_burst(alerts, NGX_HTTP_SEKISHO_ALERT_FOREIGN_BURST,
+                                 sa, addr, alerts->burst_count,
+                                 alerts->burst_window, "refusals");
+}
+
+
+/* a failed card login or signed body, counted the same way */
+
+void
+ngx_http_sekisho_alert_jpki_failure(struct sockaddr *sa, ngx_str_t *addr)
+{
+    ngx_http_sekisho_alerts_t  *alerts;
+
+    alerts = ngx_http_sekisho_alerts_current();
+    if (alerts == NULL) {
+        return;
+    }
+
+    ngx_http_sekisho_alert_burst(alerts, NGX_HTTP_SEKISHO_ALERT_JPKI_BURST,
+                                 sa, addr, alerts->jpki_count,
+                                 alerts->jpki_window, "failures");
+}
+
+
+static void
+ngx_http_sekisho_alert_burst(ngx_http_sekisho_alerts_t *alerts,
+    ngx_http_sekisho_alert_e event, struct sockaddr *sa, ngx_str_t *addr,
+    ngx_uint_t limit, ngx_msec_t window, char *what)
+{
     u_char                          *a, text[NGX_SOCKADDR_STRLEN + 4];
     u_char                           cnt[NGX_INT_T_LEN];
     uint64_t                         prefix, now;
@@ -665,13 +718,7 @@ ngx_http_sekisho_alert_refusal(struct sockaddr *sa, ngx_str_t *addr)
     ngx_uint_t                       i, h, count, alert;
     ngx_time_t                      *tp;
     ngx_http_sekisho_burst_t        *b, *victim;
-    ngx_http_sekisho_alerts_t       *alerts;
     ngx_http_sekisho_alert_param_t   params[3];
-
-    alerts = ngx_http_sekisho_alerts_current();
-    if (alerts == NULL) {
-        return;
-    }
 
     if (sa->sa_family == AF_INET) {
         a = (u_char *) &((struct sockaddr_in *) sa)->sin_addr;
@@ -688,6 +735,9 @@ ngx_http_sekisho_alert_refusal(struct sockaddr *sa, ngx_str_t *addr)
     } else {
         return;
     }
+
+    /* each kind of burst counts apart */
+    prefix |= (uint64_t) event << 48;
 
     tp = ngx_timeofday();
     now = (uint64_t) tp->sec * 1000 + tp->msec;
@@ -714,7 +764,7 @@ ngx_http_sekisho_alert_refusal(struct sockaddr *sa, ngx_str_t *addr)
 
     b = victim;
 
-    if (b->prefix != prefix || now - b->window >= alerts->burst_window) {
+    if (b->prefix != prefix || now - b->window >= window) {
         b->prefix = prefix;
         b->window = now;
         b->count = 0;
@@ -722,7 +772,7 @@ ngx_http_sekisho_alert_refusal(struct sockaddr *sa, ngx_str_t *addr)
     }
 
     count = ++b->count;
-    alert = (count > alerts->burst_count && !b->alerted);
+    alert = (count > limit && !b->alerted);
 
     if (alert) {
         b->alerted = 1;
@@ -762,9 +812,9 @@ ngx_http_sekisho_alert_refusal(struct sockaddr *sa, ngx_str_t *addr)
     params[1].name = "last_address";
     params[1].value = *addr;
 
-    params[2].name = "refusals";
+    params[2].name = what;
     params[2].value.data = cnt;
     params[2].value.len = ngx_sprintf(cnt, "%ui", count) - cnt;
 
-    ngx_http_sekisho_alert(NGX_HTTP_SEKISHO_ALERT_FOREIGN_BURST, params, 3);
+    ngx_http_sekisho_alert(event, params, 3);
 }

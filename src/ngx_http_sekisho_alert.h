@@ -24,7 +24,9 @@ typedef enum {
     NGX_HTTP_SEKISHO_ALERT_REDIS_UNAVAILABLE,
     NGX_HTTP_SEKISHO_ALERT_REDIS_RECOVERED,
     NGX_HTTP_SEKISHO_ALERT_GEOIP_RELOAD_FAILED,
-    NGX_HTTP_SEKISHO_ALERT_AUDIT_WRITE_FAILED
+    NGX_HTTP_SEKISHO_ALERT_AUDIT_WRITE_FAILED,
+    NGX_HTTP_SEKISHO_ALERT_JPKI_BURST,
+    NGX_HTTP_SEKISHO_ALERT_JPKI_REVOKED
 } ngx_http_sekisho_alert_e;
 
 
@@ -50,6 +52,8 @@ void ngx_http_sekisho_alert_once(ngx_http_sekisho_alert_e event,
     uint64_t key, ngx_http_sekisho_alert_param_t *params, ngx_uint_t n);
 void ngx_http_sekisho_alert_redis(ngx_uint_t down, ngx_str_t *name);
 void ngx_http_sekisho_alert_refusal(struct sockaddr *sa, ngx_str_t *addr);
+void ngx_http_sekisho_alert_jpki_failure(struct sockaddr *sa,
+    ngx_str_t *addr);
 
 
 #endif /* _NGX_HTTP_SEKISHO_ALERT_H_INCLUDED_ */

@@ -21,6 +21,7 @@
 #define NGX_HTTP_SEKISHO_SRC_ARG      3
 #define NGX_HTTP_SEKISHO_SRC_REGEX    4
 #define NGX_HTTP_SEKISHO_SRC_VALUE    5
+#define NGX_HTTP_SEKISHO_SRC_NONE     6     /* card logins: the address */
 
 /* the states of a login attempt in ngx_http_sekisho_ctx_t */
 #define NGX_HTTP_SEKISHO_LOGIN_START    0
@@ -71,8 +72,6 @@ static ngx_int_t ngx_http_sekisho_login_find(ngx_http_request_t *r,
     ngx_http_sekisho_login_conf_t *lc, ngx_str_t *account);
 static ngx_table_elt_t *ngx_http_sekisho_find_header(ngx_list_t *headers,
     ngx_str_t *name, ngx_str_t *value);
-static ngx_int_t ngx_http_sekisho_login_body(ngx_http_request_t *r,
-    ngx_str_t *body);
 static ngx_int_t ngx_http_sekisho_login_keys(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx, ngx_str_t *account);
 static ngx_int_t ngx_http_sekisho_hmac_key(ngx_pool_t *pool, ngx_str_t *key,
@@ -204,6 +203,19 @@ static const char  ngx_http_sekisho_settle_lua[] =
 static ngx_uint_t  ngx_http_sekisho_attempt_seq;
 
 
+/* a card login has no account id: only its address is limited */
+static ngx_http_sekisho_account_source_t  ngx_http_sekisho_no_account = {
+    NGX_HTTP_SEKISHO_SRC_NONE, ngx_null_string, NULL, NULL
+};
+
+static ngx_http_sekisho_limit_t  ngx_http_sekisho_no_limit = { 0, 0, 0 };
+
+
+#define ngx_http_sekisho_account_limit(lc)                                    \
+    (((lc)->account == &ngx_http_sekisho_no_account)                          \
+     ? &ngx_http_sekisho_no_limit : &(lc)->account_limit)
+
+
 ngx_int_t
 ngx_http_sekisho_lockout_init(ngx_conf_t *cf)
 {
@@ -242,6 +254,14 @@ ngx_http_sekisho_login_handler(ngx_http_request_t *r)
 
         ctx->login = &lcf->login;
         ctx->attempts_left = -1;
+
+        if (ctx->login->account->type == NGX_HTTP_SEKISHO_SRC_NONE
+            && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_OPTIONS)))
+        {
+            ctx->login_state = NGX_HTTP_SEKISHO_LOGIN_DONE;
+            ctx->login_rc = NGX_DECLINED;
+            return NGX_DECLINED;
+        }
 
         if (ctx->login->account->type <= NGX_HTTP_SEKISHO_SRC_JSON
             || ctx->login->account->type == NGX_HTTP_SEKISHO_SRC_REGEX)
@@ -364,7 +384,7 @@ ngx_http_sekisho_login_reserve(ngx_http_request_t *r,
         return rc;
     }
 
-    if (rc == NGX_OK) {
+    if (rc == NGX_OK && lc->account != &ngx_http_sekisho_no_account) {
         ctx->account.data = ngx_pstrdup(r->pool, &account);
         if (ctx->account.data == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -405,7 +425,8 @@ ngx_http_sekisho_login_reserve(ngx_http_request_t *r,
     }
 
     args[i++] = ctx->attempt;
-    i += ngx_http_sekisho_limit_args(&lc->account_limit, &p, &args[i]);
+    i += ngx_http_sekisho_limit_args(ngx_http_sekisho_account_limit(lc), &p,
+                                     &args[i]);
     i += ngx_http_sekisho_limit_args(&lc->ip_limit, &p, &args[i]);
 
     args[i].data = p;
@@ -500,6 +521,10 @@ ngx_http_sekisho_login_find(ngx_http_request_t *r,
         return ngx_http_sekisho_form_value(r->args.data, r->args.len,
                                            &src->name, account, buf);
 
+    case NGX_HTTP_SEKISHO_SRC_NONE:
+        ngx_str_set(account, "-");
+        return NGX_OK;
+
     case NGX_HTTP_SEKISHO_SRC_VALUE:
         if (ngx_http_complex_value(r, src->value, account) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -511,7 +536,7 @@ ngx_http_sekisho_login_find(ngx_http_request_t *r,
         break;
     }
 
-    rc = ngx_http_sekisho_login_body(r, &body);
+    rc = ngx_http_sekisho_request_body(r, &body);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -600,8 +625,10 @@ ngx_http_sekisho_find_header(ngx_list_t *headers, ngx_str_t *name,
 
 /* the whole body in one buffer, from memory or from its temporary file */
 
-static ngx_int_t
-ngx_http_sekisho_login_body(ngx_http_request_t *r, ngx_str_t *body)
+/* the whole request body in one piece, from memory or its file */
+
+ngx_int_t
+ngx_http_sekisho_request_body(ngx_http_request_t *r, ngx_str_t *body)
 {
     u_char       *p;
     off_t         len;
@@ -1011,6 +1038,13 @@ ngx_http_sekisho_login_outcome(ngx_http_request_t *r)
         return;
     }
 
+    if (ctx->card_outcome) {
+        /* a card login: the gateway itself knows how it went */
+        ngx_http_sekisho_login_settle(ctx, ctx->card_outcome - 1,
+                                      r->connection->log);
+        return;
+    }
+
     outcome = ngx_http_sekisho_login_decide(r, ctx->login);
 
     switch (outcome) {
@@ -1094,7 +1128,8 @@ ngx_http_sekisho_login_settle(ngx_http_sekisho_ctx_t *ctx,
     note->addr_len = ngx_min(r->connection->addr_text.len,
                              NGX_SOCKADDR_STRLEN);
     ngx_memcpy(note->addr, r->connection->addr_text.data, note->addr_len);
-    note->account_attempts = ctx->login->account_limit.attempts;
+    note->account_attempts = ngx_http_sekisho_account_limit(ctx->login)
+                             ->attempts;
     note->ip_attempts = ctx->login->ip_limit.attempts;
     note->account_lock = ctx->login->account_limit.lock;
 
@@ -1106,8 +1141,8 @@ ngx_http_sekisho_login_settle(ngx_http_sekisho_ctx_t *ctx,
     args[i++] = outcomes[outcome];
 
     p = buf;
-    i += ngx_http_sekisho_limit_args(&ctx->login->account_limit, &p,
-                                     &args[i]);
+    i += ngx_http_sekisho_limit_args(ngx_http_sekisho_account_limit(ctx->login),
+                                     &p, &args[i]);
     i += ngx_http_sekisho_limit_args(&ctx->login->ip_limit, &p, &args[i]);
 
     cmd = ngx_http_sekisho_redis_eval(ctx->redis,
@@ -1583,6 +1618,12 @@ ngx_http_sekisho_login_conf_merge(ngx_conf_t *cf,
         conf->ip_limit.attempts = 0;
     }
 
+    if (conf->card_login && conf->account == NULL
+        && conf->ip_limit.attempts)
+    {
+        conf->account = &ngx_http_sekisho_no_account;
+    }
+
     ngx_conf_merge_uint_value(conf->redis_failure, prev->redis_failure,
                               NGX_HTTP_SEKISHO_REDIS_CLOSED);
 
@@ -1594,15 +1635,17 @@ ngx_http_sekisho_login_conf_merge(ngx_conf_t *cf,
 
     if (mcf->redis == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"sekisho_login_account\" requires "
-                           "\"sekisho_redis\" in the http block");
+                           "\"%s\" requires \"sekisho_redis\" in the "
+                           "http block", conf->card_login
+                           ? "sekisho_lockout ip" : "sekisho_login_account");
         return NGX_CONF_ERROR;
     }
 
     if (mcf->key.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"sekisho_login_account\" requires "
-                           "\"sekisho_redis_key_file\" in the http block");
+                           "\"%s\" requires \"sekisho_redis_key_file\" in "
+                           "the http block", conf->card_login
+                           ? "sekisho_lockout ip" : "sekisho_login_account");
         return NGX_CONF_ERROR;
     }
 

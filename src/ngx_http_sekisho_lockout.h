@@ -44,6 +44,7 @@ typedef struct {
     ngx_http_sekisho_limit_t            account_limit;
     ngx_http_sekisho_limit_t            ip_limit;
     ngx_uint_t                          redis_failure;
+    ngx_flag_t                          card_login;  /* sekisho_jpki_login */
 } ngx_http_sekisho_login_conf_t;
 
 
@@ -62,6 +63,8 @@ char *ngx_http_sekisho_login_conf_merge(ngx_conf_t *cf,
 ngx_int_t ngx_http_sekisho_lockout_init(ngx_conf_t *cf);
 
 ngx_int_t ngx_http_sekisho_login_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_sekisho_request_body(ngx_http_request_t *r,
+    ngx_str_t *body);
 void ngx_http_sekisho_login_outcome(ngx_http_request_t *r);
 
 

@@ -15,6 +15,7 @@
 #include "ngx_http_sekisho_page.h"
 
 
+static ngx_int_t ngx_http_sekisho_post_read_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_sekisho_access_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_sekisho_geo_gate(ngx_http_request_t *r,
     ngx_http_sekisho_loc_conf_t *lcf);
@@ -32,6 +33,12 @@ static ngx_int_t ngx_http_sekisho_account_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_sekisho_attempts_left_variable(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_sekisho_jpki_serial_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_sekisho_jpki_status_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_sekisho_session_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_sekisho_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_sekisho_log_handler(ngx_http_request_t *r);
 static void ngx_http_sekisho_set_variable(ngx_http_variable_value_t *v,
@@ -49,6 +56,7 @@ static char *ngx_http_sekisho_redis(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_int_t ngx_http_sekisho_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_sekisho_init(ngx_conf_t *cf);
 static void *ngx_http_sekisho_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_sekisho_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_sekisho_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_sekisho_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -66,6 +74,14 @@ static void ngx_http_sekisho_exit_process(ngx_cycle_t *cycle);
 static ngx_conf_enum_t  ngx_http_sekisho_unknown[] = {
     { ngx_string("deny"), NGX_HTTP_SEKISHO_UNKNOWN_DENY },
     { ngx_string("allow"), NGX_HTTP_SEKISHO_UNKNOWN_ALLOW },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_sekisho_revocations[] = {
+    { ngx_string("require"), NGX_HTTP_SEKISHO_REVOKE_REQUIRE },
+    { ngx_string("best_effort"), NGX_HTTP_SEKISHO_REVOKE_BEST_EFFORT },
+    { ngx_string("off"), NGX_HTTP_SEKISHO_REVOKE_OFF },
     { ngx_null_string, 0 }
 };
 
@@ -198,6 +214,104 @@ static ngx_command_t  ngx_http_sekisho_commands[] = {
       offsetof(ngx_http_sekisho_loc_conf_t, login),
       NULL },
 
+    { ngx_string("sekisho_alert_jpki_burst"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_sekisho_alert_burst_conf,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sekisho_jpki_challenge"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_sekisho_jpki_handler_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sekisho_jpki_login"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_sekisho_jpki_handler_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sekisho_jpki_logout"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_sekisho_jpki_handler_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sekisho_jpki_require"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_sekisho_loc_conf_t, jpki.require),
+      NULL },
+
+    { ngx_string("sekisho_jpki_signed_body"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_sekisho_loc_conf_t, jpki.signed_body),
+      NULL },
+
+    { ngx_string("sekisho_jpki_auth_ca"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_sekisho_jpki_ca_conf,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sekisho_jpki_sign_ca"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_sekisho_jpki_ca_conf,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sekisho_jpki_crl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_sekisho_jpki_crl_conf,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sekisho_jpki_revocation"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_sekisho_conf_set_enum_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sekisho_main_conf_t, jpki.revocation),
+      &ngx_http_sekisho_revocations },
+
+    { ngx_string("sekisho_session_key"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_sekisho_session_key_conf,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sekisho_session_idle"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sekisho_main_conf_t, jpki.idle),
+      NULL },
+
+    { ngx_string("sekisho_session_lifetime"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sekisho_main_conf_t, jpki.lifetime),
+      NULL },
+
+    { ngx_string("sekisho_session_cookie"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_sekisho_session_cookie_conf,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -207,7 +321,7 @@ static ngx_http_module_t  ngx_http_sekisho_module_ctx = {
     ngx_http_sekisho_init,                 /* postconfiguration */
 
     ngx_http_sekisho_create_main_conf,     /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ngx_http_sekisho_init_main_conf,       /* init main configuration */
 
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
@@ -251,6 +365,15 @@ static ngx_http_variable_t  ngx_http_sekisho_vars[] = {
       ngx_http_sekisho_attempts_left_variable, 0, NGX_HTTP_VAR_NOCACHEABLE,
       0 },
 
+    { ngx_string("sekisho_jpki_serial"), NULL,
+      ngx_http_sekisho_jpki_serial_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("sekisho_jpki_status"), NULL,
+      ngx_http_sekisho_jpki_status_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("sekisho_session"), NULL,
+      ngx_http_sekisho_session_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 
@@ -259,6 +382,21 @@ static ngx_str_t  ngx_http_sekisho_allow_name = ngx_string("allow");
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+
+
+/* before anything reads them: X-Sekisho-* is Sekisho's name space */
+
+static ngx_int_t
+ngx_http_sekisho_post_read_handler(ngx_http_request_t *r)
+{
+    if (r == r->main
+        && ngx_http_sekisho_strip_headers(r) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DECLINED;
+}
 
 
 /*
@@ -287,23 +425,30 @@ ngx_http_sekisho_access_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    /* back from reading the body or from Redis */
-    if (ctx && ctx->login_state) {
-        return ngx_http_sekisho_login_handler(r);
-    }
-
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_sekisho_module);
 
-    if (lcf->enable) {
+    /* the phases run again after a body was read or Redis answered */
+    if (lcf->enable && !(ctx && ctx->gated)) {
         rc = ngx_http_sekisho_geo_gate(r, lcf);
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+
+        ctx = ngx_http_sekisho_ctx(r, 0);
+        ctx->gated = 1;
+    }
+
+    if (lcf->login.account || (ctx && ctx->login_state)) {
+        rc = ngx_http_sekisho_login_handler(r);
 
         if (rc != NGX_DECLINED) {
             return rc;
         }
     }
 
-    if (lcf->login.account) {
-        return ngx_http_sekisho_login_handler(r);
+    if (lcf->jpki.require || lcf->jpki.signed_body) {
+        return ngx_http_sekisho_jpki_access(r);
     }
 
     return NGX_DECLINED;
@@ -465,6 +610,7 @@ ngx_http_sekisho_ctx_cleanup(void *data)
     ngx_http_sekisho_ctx_t  *ctx = data;
 
     ngx_http_sekisho_login_cleanup(ctx);
+    ngx_http_sekisho_jpki_cleanup(ctx);
 }
 
 
@@ -596,6 +742,70 @@ ngx_http_sekisho_attempts_left_variable(ngx_http_request_t *r,
 }
 
 
+static ngx_int_t
+ngx_http_sekisho_jpki_serial_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_sekisho_ctx_t  *ctx;
+
+    ctx = ngx_http_sekisho_ctx(r->main, 0);
+
+    if (ctx == NULL || ctx->jpki_serial.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    ngx_http_sekisho_set_variable(v, &ctx->jpki_serial);
+
+    return NGX_OK;
+}
+
+
+/* the revocation check of the certificate seen: good, revoked, unchecked */
+
+static ngx_int_t
+ngx_http_sekisho_jpki_status_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_sekisho_ctx_t  *ctx;
+
+    static ngx_str_t  names[] = {
+        ngx_string("unchecked"), ngx_string("good"), ngx_string("revoked")
+    };
+
+    ctx = ngx_http_sekisho_ctx(r->main, 0);
+
+    if (ctx == NULL || ctx->jpki_revocation == 0 || ctx->jpki_revocation > 3)
+    {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    ngx_http_sekisho_set_variable(v, &names[ctx->jpki_revocation - 1]);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sekisho_session_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_sekisho_ctx_t  *ctx;
+
+    ctx = ngx_http_sekisho_ctx(r->main, 0);
+
+    if (ctx == NULL || ctx->session_id.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    ngx_http_sekisho_set_variable(v, &ctx->session_id);
+
+    return NGX_OK;
+}
+
+
 /* the log phase: the counters, then the audit record */
 
 static ngx_int_t
@@ -625,6 +835,10 @@ static ngx_int_t
 ngx_http_sekisho_header_filter(ngx_http_request_t *r)
 {
     ngx_http_sekisho_login_outcome(r);
+
+    if (r == r->main && ngx_http_sekisho_session_filter(r) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     return ngx_http_next_header_filter(r);
 }
@@ -891,7 +1105,8 @@ ngx_http_sekisho_init(ngx_conf_t *cf)
     if (ngx_http_sekisho_page_init(cf) != NGX_OK
         || ngx_http_sekisho_lockout_init(cf) != NGX_OK
         || ngx_http_sekisho_metrics_init(cf) != NGX_OK
-        || ngx_http_sekisho_alert_init(cf) != NGX_OK)
+        || ngx_http_sekisho_alert_init(cf) != NGX_OK
+        || ngx_http_sekisho_session_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -907,6 +1122,13 @@ ngx_http_sekisho_init(ngx_conf_t *cf)
     }
 
     *h = ngx_http_sekisho_access_handler;
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_POST_READ_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_sekisho_post_read_handler;
 
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
     if (h == NULL) {
@@ -944,7 +1166,18 @@ ngx_http_sekisho_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    ngx_http_sekisho_jpki_main_create(&mcf->jpki);
+
     return mcf;
+}
+
+
+static char *
+ngx_http_sekisho_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_sekisho_main_conf_t *mcf = conf;
+
+    return ngx_http_sekisho_jpki_main_init(cf, &mcf->jpki);
 }
 
 
@@ -973,6 +1206,7 @@ ngx_http_sekisho_create_loc_conf(ngx_conf_t *cf)
 
     ngx_http_sekisho_login_conf_init(&conf->login);
     conf->audit.log = NGX_CONF_UNSET_PTR;
+    ngx_http_sekisho_jpki_loc_create(&conf->jpki);
 
     return conf;
 }
@@ -1033,6 +1267,12 @@ ngx_http_sekisho_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->audit.log = NULL;
     }
 
+    if (ngx_http_sekisho_jpki_loc_merge(cf, &prev->jpki, &conf->jpki)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     return ngx_http_sekisho_login_conf_merge(cf, &prev->login, &conf->login);
 }
 
@@ -1061,6 +1301,10 @@ ngx_http_sekisho_init_process(ngx_cycle_t *cycle)
     }
 
     if (ngx_http_sekisho_alert_init_worker(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_sekisho_jpki_init_worker(cycle, &mcf->jpki) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -21,6 +21,7 @@
 #include "ngx_http_sekisho_audit.h"
 #include "ngx_http_sekisho_alert.h"
 #include "ngx_http_sekisho_metrics.h"
+#include "ngx_http_sekisho_jpki.h"
 
 
 typedef struct {
@@ -29,6 +30,7 @@ typedef struct {
     ngx_str_t                       key;           /* HMAC key of ids */
     ngx_array_t                     audit_logs;    /* of audit_t * */
     ngx_http_sekisho_alerts_t      *alerts;
+    ngx_http_sekisho_jpki_main_t    jpki;
 } ngx_http_sekisho_main_conf_t;
 
 
@@ -42,11 +44,18 @@ typedef struct {
     ngx_http_sekisho_geo_policy_t   policy;        /* the above, merged */
     ngx_http_sekisho_login_conf_t   login;
     ngx_http_sekisho_audit_conf_t   audit;
+    ngx_http_sekisho_jpki_loc_t     jpki;
 } ngx_http_sekisho_loc_conf_t;
 
 
 /* the Redis keys of one login attempt, see ngx_http_sekisho_lockout.c */
 #define NGX_HTTP_SEKISHO_LOGIN_KEYS  6
+
+
+/* how a card login went, for the address limit of the lockout */
+#define NGX_HTTP_SEKISHO_CARD_OK    1
+#define NGX_HTTP_SEKISHO_CARD_FAIL  2
+#define NGX_HTTP_SEKISHO_CARD_NONE  3
 
 
 /* survives internal redirects (error_page), see ngx_http_sekisho_ctx() */
@@ -69,6 +78,19 @@ typedef struct {
     ngx_str_t                       keys[NGX_HTTP_SEKISHO_LOGIN_KEYS];
     ngx_str_t                       attempt;
 
+    /* JPKI: a card login, a session, a signed body */
+    ngx_uint_t                      jpki_state;
+    ngx_int_t                       jpki_rc;
+    ngx_uint_t                      card_outcome;
+    void                           *jpki;          /* the endpoint's own */
+    ngx_http_sekisho_session_t     *session;       /* a card's session */
+    ngx_http_sekisho_redis_cmd_t   *jpki_cmd;
+    ngx_str_t                       jpki_serial;   /* hex */
+    ngx_uint_t                      jpki_revocation;  /* +1; 0: no card */
+    ngx_str_t                       session_id;
+    ngx_str_t                       set_cookie;
+
+    unsigned                        gated:1;
     unsigned                        looked_up:1;
     unsigned                        reserved:1;
     unsigned                        settled:1;

@@ -17,6 +17,8 @@ typedef struct {
 } ngx_http_sekisho_page_t;
 
 
+static ngx_int_t ngx_http_sekisho_send_json(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *json);
 static ngx_int_t ngx_http_sekisho_has_error_page(ngx_http_request_t *r,
     ngx_uint_t status);
 static ngx_int_t ngx_http_sekisho_send_page(ngx_http_request_t *r,
@@ -53,7 +55,25 @@ static ngx_http_sekisho_page_t  ngx_http_sekisho_pages[] = {
       ngx_string("ただいまログインを受け付けることができません。"
                  "しばらくしてから再度お試しください。"),
       ngx_string("Login cannot be accepted right now. "
-                 "Please try again in a few minutes.") }
+                 "Please try again in a few minutes.") },
+
+    /* NGX_HTTP_SEKISHO_PAGE_LOGIN_REQUIRED */
+    { ngx_string("ログインが必要です / Login required"),
+      ngx_string("このページを利用するには、マイナンバーカードで"
+                 "ログインしてください。一定時間操作がなかった場合も、"
+                 "もう一度ログインが必要です。"),
+      ngx_string("Please log in with your My Number card to use this "
+                 "page. After a period without activity you need to "
+                 "log in again.") },
+
+    /* NGX_HTTP_SEKISHO_PAGE_SIGNATURE */
+    { ngx_string("署名を確認できません / Signature not verified"),
+      ngx_string("申請データの電子署名を確認できませんでした。"
+                 "署名用電子証明書で署名し直して、もう一度送信して"
+                 "ください。"),
+      ngx_string("The electronic signature of the application could not "
+                 "be verified. Please sign it again with your signing "
+                 "certificate and send it again.") }
 };
 
 
@@ -134,6 +154,156 @@ ngx_http_sekisho_refuse(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_finalize_request(r, rc);
 
     return NGX_DONE;
+}
+
+
+/*
+ * The same for API clients: {"error": <reason>, "request_id": <id>}
+ * and the caller's own members ("extra": already JSON, starting with a
+ * comma).
+ */
+
+ngx_int_t
+ngx_http_sekisho_refuse_json(ngx_http_request_t *r, ngx_uint_t status,
+    const ngx_str_t *reason, ngx_str_t *extra)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_discard_request_body(r);
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r, rc);
+        return NGX_DONE;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_sekisho_json_refusal(r, status,
+                                                               reason, extra));
+
+    return NGX_DONE;
+}
+
+
+/* the same, sent but not finalized: for content handlers */
+
+ngx_int_t
+ngx_http_sekisho_json_refusal(ngx_http_request_t *r, ngx_uint_t status,
+    const ngx_str_t *reason, ngx_str_t *extra)
+{
+    u_char                     *p;
+    size_t                      len;
+    ngx_str_t                   json;
+    ngx_http_variable_value_t  *id;
+
+    id = ngx_http_get_indexed_variable(r, ngx_http_sekisho_request_id_index);
+
+    if (id == NULL || id->not_found) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = sizeof("{\"error\":\"\",\"request_id\":\"\"}\n") - 1
+          + reason->len + id->len + (extra ? extra->len : 0);
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    json.data = p;
+    p = ngx_sprintf(p, "{\"error\":\"%V\",\"request_id\":\"%*s\"",
+                    reason, (size_t) id->len, id->data);
+
+    if (extra) {
+        p = ngx_cpymem(p, extra->data, extra->len);
+    }
+
+    *p++ = '}';
+    *p++ = '\n';
+    json.len = p - json.data;
+
+    return ngx_http_sekisho_send_json(r, status, &json);
+}
+
+
+/* does the client ask for JSON rather than a page */
+
+ngx_int_t
+ngx_http_sekisho_wants_json(ngx_http_request_t *r)
+{
+    ngx_table_elt_t  *h;
+
+#if (NGX_HTTP_HEADERS)
+    h = r->headers_in.accept;
+
+    if (h == NULL) {
+        return 0;
+    }
+
+    return ngx_strlcasestrn(h->value.data, h->value.data + h->value.len,
+                            (u_char *) "application/json",
+                            sizeof("application/json") - 2)
+           != NULL;
+#else
+    (void) h;
+    return 0;
+#endif
+}
+
+
+/* a JSON answer of Sekisho's own, never to be cached */
+
+ngx_int_t
+ngx_http_sekisho_reply_json(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *json)
+{
+    return ngx_http_sekisho_send_json(r, status, json);
+}
+
+
+static ngx_int_t
+ngx_http_sekisho_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *json)
+{
+    ngx_int_t         rc;
+    ngx_buf_t        *b;
+    ngx_chain_t       out;
+    ngx_table_elt_t  *cc;
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = json->data;
+    b->last = json->data + json->len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = json->len;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    cc = ngx_list_push(&r->headers_out.headers);
+    if (cc == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cc->hash = 1;
+    ngx_str_set(&cc->key, "Cache-Control");
+    ngx_str_set(&cc->value, "no-store");
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
 }
 
 

@@ -20,7 +20,9 @@ typedef enum {
     NGX_HTTP_SEKISHO_PAGE_GEO = 0,
     NGX_HTTP_SEKISHO_PAGE_BAD_LOGIN,
     NGX_HTTP_SEKISHO_PAGE_LOCKED,
-    NGX_HTTP_SEKISHO_PAGE_UNAVAILABLE
+    NGX_HTTP_SEKISHO_PAGE_UNAVAILABLE,
+    NGX_HTTP_SEKISHO_PAGE_LOGIN_REQUIRED,
+    NGX_HTTP_SEKISHO_PAGE_SIGNATURE
 } ngx_http_sekisho_page_e;
 
 
@@ -32,6 +34,13 @@ extern ngx_int_t  ngx_http_sekisho_request_id_index;
 
 ngx_int_t ngx_http_sekisho_refuse(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_sekisho_page_e page, ngx_str_t *detail);
+ngx_int_t ngx_http_sekisho_refuse_json(ngx_http_request_t *r,
+    ngx_uint_t status, const ngx_str_t *reason, ngx_str_t *extra);
+ngx_int_t ngx_http_sekisho_json_refusal(ngx_http_request_t *r,
+    ngx_uint_t status, const ngx_str_t *reason, ngx_str_t *extra);
+ngx_int_t ngx_http_sekisho_wants_json(ngx_http_request_t *r);
+ngx_int_t ngx_http_sekisho_reply_json(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *json);
 
 
 #endif /* _NGX_HTTP_SEKISHO_PAGE_H_INCLUDED_ */

@@ -33,7 +33,29 @@ static ngx_str_t  ngx_http_sekisho_reason_names[] = {
     ngx_string("login_error"),
     ngx_string("redis_unavailable"),
     ngx_string("login_no_account"),
-    ngx_string("login_bad_body")
+    ngx_string("login_bad_body"),
+    ngx_string("jpki_login_ok"),
+    ngx_string("jpki_challenge"),
+    ngx_string("jpki_bad_request"),
+    ngx_string("jpki_bad_certificate"),
+    ngx_string("jpki_untrusted"),
+    ngx_string("jpki_validity"),
+    ngx_string("jpki_key_usage"),
+    ngx_string("jpki_wrong_certificate"),
+    ngx_string("jpki_revoked"),
+    ngx_string("jpki_crl_stale"),
+    ngx_string("jpki_bad_algorithm"),
+    ngx_string("jpki_bad_signature"),
+    ngx_string("jpki_bad_cms"),
+    ngx_string("jpki_unsigned"),
+    ngx_string("jpki_signed_body"),
+    ngx_string("jpki_logout"),
+    ngx_string("session_ok"),
+    ngx_string("session_missing"),
+    ngx_string("session_invalid"),
+    ngx_string("session_idle"),
+    ngx_string("session_expired"),
+    ngx_string("session_revoked")
 };
 
 

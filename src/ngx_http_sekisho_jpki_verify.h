@@ -1,0 +1,115 @@
+
+/*
+ * Copyright (C) Sekisho authors
+ *
+ * JPKI (My Number card) checks with OpenSSL: a certificate against the
+ * trusted authority and its CRLs, a login signature, a detached CMS
+ * signature over a request body, and the identity a signing
+ * certificate carries.  They take buffers and OpenSSL objects, never a
+ * request, so that unit tests can call them directly.
+ */
+
+
+#ifndef _NGX_HTTP_SEKISHO_JPKI_VERIFY_H_INCLUDED_
+#define _NGX_HTTP_SEKISHO_JPKI_VERIFY_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <openssl/x509.h>
+
+
+typedef enum {
+    NGX_HTTP_SEKISHO_JPKI_OK = 0,
+    NGX_HTTP_SEKISHO_JPKI_BAD_CERT,         /* not a certificate */
+    NGX_HTTP_SEKISHO_JPKI_UNTRUSTED,        /* not issued by the CA */
+    NGX_HTTP_SEKISHO_JPKI_VALIDITY,         /* expired or not yet valid */
+    NGX_HTTP_SEKISHO_JPKI_KEY_USAGE,        /* not a JPKI end-user key */
+    NGX_HTTP_SEKISHO_JPKI_WRONG_CERT,       /* signing for auth or back */
+    NGX_HTTP_SEKISHO_JPKI_REVOKED,
+    NGX_HTTP_SEKISHO_JPKI_CRL_STALE,        /* no current CRL: require */
+    NGX_HTTP_SEKISHO_JPKI_BAD_ALGORITHM,    /* not RSA PKCS#1 v1.5 SHA-256 */
+    NGX_HTTP_SEKISHO_JPKI_BAD_SIGNATURE,
+    NGX_HTTP_SEKISHO_JPKI_BAD_CMS           /* not a detached SignedData */
+} ngx_http_sekisho_jpki_result_e;
+
+
+#define NGX_HTTP_SEKISHO_JPKI_AUTH  0      /* user authentication */
+#define NGX_HTTP_SEKISHO_JPKI_SIGN  1      /* digital signature */
+
+#define NGX_HTTP_SEKISHO_REVOKE_OFF          0
+#define NGX_HTTP_SEKISHO_REVOKE_BEST_EFFORT  1
+#define NGX_HTTP_SEKISHO_REVOKE_REQUIRE      2
+
+
+/* a CRL and the trusted CA certificate whose key signed it */
+typedef struct {
+    X509_CRL                   *crl;
+    X509                       *issuer;
+} ngx_http_sekisho_jpki_crl_t;
+
+
+/* the authority for one kind of certificate */
+typedef struct {
+    X509_STORE                 *store;
+    STACK_OF(X509)             *roots;
+} ngx_http_sekisho_jpki_ca_t;
+
+
+typedef struct {
+    ngx_http_sekisho_jpki_ca_t  *ca;         /* the kind wanted */
+    ngx_http_sekisho_jpki_ca_t  *other;      /* the other kind, or NULL */
+    ngx_uint_t                   kind;
+    ngx_http_sekisho_jpki_crl_t *crls;
+    ngx_uint_t                   ncrls;
+    ngx_uint_t                   revocation; /* NGX_HTTP_SEKISHO_REVOKE_* */
+    time_t                       now;
+} ngx_http_sekisho_jpki_check_t;
+
+
+/* what a checked certificate is known by */
+typedef struct {
+    X509                       *issuer;      /* a trusted root */
+    ngx_uint_t                  revocation;  /* token.h REVOCATION_* */
+    int                         error;       /* OpenSSL's, for the log */
+} ngx_http_sekisho_jpki_cert_t;
+
+
+/* the identity in a signing certificate, UTF-8 as on the card */
+typedef struct {
+    ngx_str_t                   name;
+    ngx_str_t                   sex;
+    ngx_str_t                   birth;
+    ngx_str_t                   address;
+} ngx_http_sekisho_jpki_identity_t;
+
+
+ngx_int_t ngx_http_sekisho_jpki_ca_load(ngx_http_sekisho_jpki_ca_t *ca,
+    const char *file, char *err, size_t errlen);
+void ngx_http_sekisho_jpki_ca_free(ngx_http_sekisho_jpki_ca_t *ca);
+X509 *ngx_http_sekisho_jpki_crl_issuer(ngx_http_sekisho_jpki_ca_t **cas,
+    ngx_uint_t n, X509_CRL *crl);
+
+ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_check_cert(
+    ngx_http_sekisho_jpki_check_t *chk, X509 *cert,
+    ngx_http_sekisho_jpki_cert_t *out);
+
+void ngx_http_sekisho_jpki_login_digest(ngx_str_t *host,
+    ngx_str_t *challenge, u_char *digest);
+ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_check_signature(
+    X509 *cert, u_char *sig, size_t len, u_char *digest);
+
+ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_check_cms(
+    ngx_http_sekisho_jpki_check_t *chk, u_char *der, size_t len,
+    u_char *body, size_t blen, X509 **signer,
+    ngx_http_sekisho_jpki_cert_t *out);
+
+ngx_int_t ngx_http_sekisho_jpki_identity(X509 *cert,
+    ngx_http_sekisho_jpki_identity_t *id, u_char *buf, size_t size);
+size_t ngx_http_sekisho_pct_encode(u_char *dst, u_char *src, size_t len);
+size_t ngx_http_sekisho_jpki_key_id(X509 *cert, u_char *id, size_t max);
+size_t ngx_http_sekisho_jpki_serial(X509 *cert, u_char *serial,
+    size_t max);
+
+
+#endif /* _NGX_HTTP_SEKISHO_JPKI_VERIFY_H_INCLUDED_ */

@@ -1,0 +1,852 @@
+
+/*
+ * Copyright (C) Sekisho authors
+ *
+ * Gateway sessions after a card login: a signed cookie checked without
+ * any lookup (ngx_http_sekisho_session_token.c), an idle limit that
+ * activity slides, an absolute limit, and logout.  A logged-out
+ * session is listed in Redis until it would have expired; every worker
+ * keeps a copy of that list, refreshed each second, so that the check
+ * of a request never waits for Redis.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <openssl/rand.h>
+#include "ngx_http_sekisho_module.h"
+#include "ngx_http_sekisho_page.h"
+
+
+/* how often each worker refreshes its copy of the logged-out list */
+#define NGX_HTTP_SEKISHO_SYNC_MS        1000
+
+/* a copy older than this is not trusted (sekisho_redis_failure) */
+#define NGX_HTTP_SEKISHO_SYNC_STALE_MS  5000
+
+/* re-issue the cookie at most this often as activity slides it */
+#define NGX_HTTP_SEKISHO_REISSUE_S      60
+
+
+typedef struct {
+    ngx_rbtree_node_t               node;      /* key: sid's first bytes */
+    ngx_queue_t                     queue;
+    u_char                          sid[NGX_HTTP_SEKISHO_SID_LEN];
+    time_t                          expires;
+} ngx_http_sekisho_revoked_t;
+
+
+static ngx_int_t ngx_http_sekisho_session_refuse(ngx_http_request_t *r,
+    ngx_http_sekisho_ctx_t *ctx, ngx_http_sekisho_reason_e reason);
+static ngx_int_t ngx_http_sekisho_session_cookie(ngx_http_request_t *r,
+    ngx_http_sekisho_session_t *s, ngx_str_t *out);
+static ngx_int_t ngx_http_sekisho_is_revoked(
+    ngx_http_sekisho_jpki_main_t *jm, u_char *sid);
+static void ngx_http_sekisho_revoked_add(ngx_http_sekisho_jpki_main_t *jm,
+    u_char *sid, time_t expires);
+static void ngx_http_sekisho_revoked_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static void ngx_http_sekisho_session_sync(ngx_event_t *ev);
+static void ngx_http_sekisho_session_synced(void *data, redisReply *reply);
+static void ngx_http_sekisho_session_revoked(void *data, redisReply *reply);
+
+
+/*
+ * KEYS[1]: the logged-out list; ARGV: session id, lifetime (ms).
+ * Scores are Redis's time, the same for every gateway; entries older
+ * than a lifetime are of sessions that have expired anyway.
+ */
+
+static ngx_http_sekisho_redis_script_t  ngx_http_sekisho_revoke_script;
+
+static const char  ngx_http_sekisho_revoke_lua[] =
+"local t = redis.call('TIME')\n"
+"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+"redis.call('ZADD', KEYS[1], now, ARGV[1])\n"
+"redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))\n"
+"redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))\n"
+"return now\n";
+
+
+/* NGX_OK: a token of ours; NGX_DECLINED: no cookie; NGX_ERROR: forged */
+
+ngx_int_t
+ngx_http_sekisho_session_find(ngx_http_request_t *r,
+    ngx_http_sekisho_session_t *s, ngx_uint_t *key)
+{
+    ngx_str_t                      value;
+    ngx_http_sekisho_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+
+    if (ngx_http_parse_multi_header_lines(&r->headers_in.cookies,
+                                          &mcf->jpki.cookie, &value)
+        == NGX_DECLINED)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_sekisho_session_decode(value.data, value.len,
+                                        mcf->jpki.keys, mcf->jpki.nkeys, s,
+                                        key)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * "sekisho_jpki_require on": a request without a current session gets
+ * 401; with one, its identity goes to the upstream.
+ */
+
+ngx_int_t
+ngx_http_sekisho_session_check(ngx_http_request_t *r)
+{
+    time_t                          now;
+    ngx_int_t                       rc;
+    ngx_uint_t                      key;
+    ngx_http_sekisho_ctx_t         *ctx;
+    ngx_http_sekisho_session_t      s;
+    ngx_http_sekisho_loc_conf_t    *lcf;
+    ngx_http_sekisho_jpki_main_t   *jm;
+    ngx_http_sekisho_main_conf_t   *mcf;
+
+    ctx = ngx_http_sekisho_ctx(r, 1);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+    jm = &mcf->jpki;
+
+    rc = ngx_http_sekisho_session_find(r, &s, &key);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_sekisho_session_refuse(r, ctx,
+                                        NGX_HTTP_SEKISHO_REASON_SESSION_MISSING);
+    }
+
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "sekisho: session cookie \"%V\" is not signed by the "
+                      "session key (forged, damaged or from an older key)",
+                      &jm->cookie);
+
+        return ngx_http_sekisho_session_refuse(r, ctx,
+                                        NGX_HTTP_SEKISHO_REASON_SESSION_INVALID);
+    }
+
+    ctx->session_id.data = ngx_pnalloc(r->pool, 22);
+    if (ctx->session_id.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->session_id.len = ngx_http_sekisho_base64url_encode(
+                                ctx->session_id.data, s.sid, sizeof(s.sid));
+
+    now = ngx_time();
+
+    if (now >= s.expires) {
+        return ngx_http_sekisho_session_refuse(r, ctx,
+                                        NGX_HTTP_SEKISHO_REASON_SESSION_EXPIRED);
+    }
+
+    if (now - s.last >= jm->idle) {
+        return ngx_http_sekisho_session_refuse(r, ctx,
+                                        NGX_HTTP_SEKISHO_REASON_SESSION_IDLE);
+    }
+
+    if (ngx_http_sekisho_is_revoked(jm, s.sid)) {
+        return ngx_http_sekisho_session_refuse(r, ctx,
+                                        NGX_HTTP_SEKISHO_REASON_SESSION_REVOKED);
+    }
+
+    /* a logout elsewhere may not be known here yet */
+    if (ngx_current_msec - (jm->synced ? jm->synced : jm->started)
+        > NGX_HTTP_SEKISHO_SYNC_STALE_MS)
+    {
+        lcf = ngx_http_get_module_loc_conf(r, ngx_http_sekisho_module);
+
+        if (lcf->login.redis_failure == NGX_HTTP_SEKISHO_REDIS_CLOSED) {
+            ctx->decision = NGX_HTTP_SEKISHO_DENY;
+            ctx->reason = NGX_HTTP_SEKISHO_REASON_REDIS_UNAVAILABLE;
+
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "sekisho: the list of logged-out sessions is "
+                          "stale (redis unavailable), session refused with "
+                          "503 (sekisho_redis_failure closed)");
+
+            return ngx_http_sekisho_refuse(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                           NGX_HTTP_SEKISHO_PAGE_UNAVAILABLE,
+                                           NULL);
+        }
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "sekisho: the list of logged-out sessions is stale "
+                      "(redis unavailable), session let through "
+                      "(sekisho_redis_failure open)");
+    }
+
+    ctx->decision = NGX_HTTP_SEKISHO_ALLOW;
+    ctx->reason = NGX_HTTP_SEKISHO_REASON_SESSION_OK;
+    ctx->jpki_revocation = s.revocation + 1;
+
+    ctx->session = ngx_palloc(r->pool, sizeof(ngx_http_sekisho_session_t));
+    if (ctx->session == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* activity slides the idle limit; the previous key's tokens move on */
+    if (now - s.last >= NGX_HTTP_SEKISHO_REISSUE_S || key != 0) {
+        s.last = now;
+
+        if (ngx_http_sekisho_session_cookie(r, &s, &ctx->set_cookie)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    ngx_memcpy(ctx->session, &s, sizeof(ngx_http_sekisho_session_t));
+
+    if (ngx_http_sekisho_session_add_headers(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/* 401: JSON for API clients, else a page that names the login path */
+
+static ngx_int_t
+ngx_http_sekisho_session_refuse(ngx_http_request_t *r,
+    ngx_http_sekisho_ctx_t *ctx, ngx_http_sekisho_reason_e reason)
+{
+    u_char                        *p;
+    ngx_str_t                      extra, detail, *login;
+    ngx_http_sekisho_main_conf_t  *mcf;
+
+    ctx->decision = NGX_HTTP_SEKISHO_DENY;
+    ctx->reason = reason;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+    login = &mcf->jpki.login_uri;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "sekisho: session refused, reason: %V",
+                  ngx_http_sekisho_reason_name(reason));
+
+    /* a cookie that can never work again is removed */
+    if (reason != NGX_HTTP_SEKISHO_REASON_SESSION_MISSING) {
+        ngx_str_set(&ctx->set_cookie, "");
+    }
+
+    p = ngx_pnalloc(r->pool, login->len + 256);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_sekisho_wants_json(r)) {
+        extra.data = p;
+        extra.len = ngx_sprintf(p, ",\"login\":\"%V\"", login) - p;
+
+        return ngx_http_sekisho_refuse_json(r, NGX_HTTP_UNAUTHORIZED,
+                                            ngx_http_sekisho_reason_name(
+                                                                    reason),
+                                            &extra);
+    }
+
+    detail.data = p;
+    detail.len = ngx_sprintf(p, "ログイン / Login: <a href=\"%V\">%V</a>",
+                             login, login)
+                 - p;
+
+    return ngx_http_sekisho_refuse(r, NGX_HTTP_UNAUTHORIZED,
+                                   NGX_HTTP_SEKISHO_PAGE_LOGIN_REQUIRED,
+                                   &detail);
+}
+
+
+/* a new session for a verified card: the value of the Set-Cookie */
+
+ngx_int_t
+ngx_http_sekisho_session_issue(ngx_http_request_t *r,
+    ngx_http_sekisho_session_t *s)
+{
+    time_t                         now;
+    ngx_http_sekisho_ctx_t        *ctx;
+    ngx_http_sekisho_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+    ctx = ngx_http_sekisho_ctx(r, 0);
+
+    if (ctx == NULL || RAND_bytes(s->sid, NGX_HTTP_SEKISHO_SID_LEN) != 1) {
+        return NGX_ERROR;
+    }
+
+    now = ngx_time();
+    s->issued = now;
+    s->last = now;
+    s->expires = ngx_min(now + mcf->jpki.lifetime, s->not_after);
+
+    ctx->session_id.data = ngx_pnalloc(r->pool, 22);
+    if (ctx->session_id.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->session_id.len = ngx_http_sekisho_base64url_encode(
+                                ctx->session_id.data, s->sid,
+                                NGX_HTTP_SEKISHO_SID_LEN);
+
+    return ngx_http_sekisho_session_cookie(r, s, &ctx->set_cookie);
+}
+
+
+static ngx_int_t
+ngx_http_sekisho_session_cookie(ngx_http_request_t *r,
+    ngx_http_sekisho_session_t *s, ngx_str_t *out)
+{
+    u_char                        *p;
+    size_t                         n;
+    ngx_http_sekisho_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+
+    p = ngx_pnalloc(r->pool, NGX_HTTP_SEKISHO_TOKEN_MAX);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = ngx_http_sekisho_session_encode(p, s, &mcf->jpki.keys[0]);
+    if (n == 0) {
+        return NGX_ERROR;
+    }
+
+    out->data = p;
+    out->len = n;
+
+    return NGX_OK;
+}
+
+
+/*
+ * From the header filter: the cookie the request's check decided on.
+ * An empty value removes the cookie.
+ */
+
+ngx_int_t
+ngx_http_sekisho_session_filter(ngx_http_request_t *r)
+{
+    u_char                        *p;
+    time_t                         age;
+    ngx_table_elt_t               *h;
+    ngx_http_sekisho_ctx_t        *ctx;
+    ngx_http_sekisho_session_t    *s;
+    ngx_http_sekisho_main_conf_t  *mcf;
+
+    ctx = ngx_http_sekisho_ctx(r, 0);
+
+    if (ctx == NULL || ctx->set_cookie.data == NULL) {
+        return NGX_OK;
+    }
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(r->pool, mcf->jpki.cookie.len + ctx->set_cookie.len
+                             + 128);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    s = ctx->session;
+    age = 0;
+
+    if (ctx->set_cookie.len && s) {
+        age = s->expires - ngx_time();
+        if (age < 1) {
+            age = 1;
+        }
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Set-Cookie");
+    h->value.data = p;
+
+    p = ngx_sprintf(p, "%V=%V; Path=/; Max-Age=%T; HttpOnly; "
+                    "SameSite=Strict", &mcf->jpki.cookie, &ctx->set_cookie,
+                    age);
+
+    if (mcf->jpki.secure) {
+        p = ngx_cpymem(p, "; Secure", sizeof("; Secure") - 1);
+    }
+
+    h->value.len = p - h->value.data;
+
+    /* once per request, also when an error page is sent after it */
+    ngx_str_null(&ctx->set_cookie);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The identity of a session for the upstream.  Client-sent X-Sekisho-*
+ * headers are gone by now (ngx_http_sekisho_strip_headers()).
+ */
+
+ngx_int_t
+ngx_http_sekisho_session_add_headers(ngx_http_request_t *r)
+{
+    u_char                        *p;
+    ngx_str_t                      v;
+    ngx_tm_t                       tm;
+    ngx_http_sekisho_ctx_t        *ctx;
+    ngx_http_sekisho_session_t    *s;
+    ngx_http_sekisho_main_conf_t  *mcf;
+
+    static ngx_str_t  revocation[] = {
+        ngx_string("unchecked"), ngx_string("good"), ngx_string("revoked")
+    };
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+    ctx = ngx_http_sekisho_ctx(r, 0);
+    s = ctx->session;
+
+    ctx->jpki_revocation = s->revocation + 1;
+
+    ctx->jpki_serial.data = ngx_pnalloc(r->pool, 2 * s->serial_len);
+    if (ctx->jpki_serial.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->jpki_serial.len = ngx_hex_dump(ctx->jpki_serial.data, s->serial,
+                                        s->serial_len)
+                           - ctx->jpki_serial.data;
+
+    if (ngx_http_sekisho_push_header(r, "X-Sekisho-JPKI-Serial",
+                                     &ctx->jpki_serial)
+        != NGX_OK
+        || ngx_http_sekisho_push_header(r, "X-Sekisho-JPKI-Revocation",
+                                        &revocation[s->revocation])
+           != NGX_OK
+        || ngx_http_sekisho_push_header(r, "X-Sekisho-Session",
+                                        &ctx->session_id)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_sekisho_jpki_issuer(&mcf->jpki, s->ca_id, s->ca_id_len, &v)
+        == NGX_OK
+        && ngx_http_sekisho_push_header(r, "X-Sekisho-JPKI-Issuer", &v)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(r->pool, sizeof("2000-01-01T00:00:00Z") - 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_gmtime(s->not_after, &tm);
+
+    v.data = p;
+    v.len = ngx_sprintf(p, "%4d-%02d-%02dT%02d:%02d:%02dZ", tm.ngx_tm_year,
+                        tm.ngx_tm_mon, tm.ngx_tm_mday, tm.ngx_tm_hour,
+                        tm.ngx_tm_min, tm.ngx_tm_sec)
+            - p;
+
+    return ngx_http_sekisho_push_header(r, "X-Sekisho-JPKI-Not-After", &v);
+}
+
+
+/* a header to the upstream, as if the client had sent it */
+
+ngx_int_t
+ngx_http_sekisho_push_header(ngx_http_request_t *r, char *name,
+    ngx_str_t *value)
+{
+    size_t            len;
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_in.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = ngx_strlen(name);
+
+    h->key.data = (u_char *) name;
+    h->key.len = len;
+    h->value = *value;
+
+    h->lowcase_key = ngx_pnalloc(r->pool, len);
+    if (h->lowcase_key == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data, len);
+
+    return NGX_OK;
+}
+
+
+/*
+ * Any X-Sekisho-* header a client sent is removed before any module
+ * sees it: only Sekisho speaks in that name space.  The list is copied
+ * only when there is something to remove.
+ */
+
+ngx_int_t
+ngx_http_sekisho_strip_headers(ngx_http_request_t *r)
+{
+    ngx_uint_t        i, found;
+    ngx_list_t        list;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *nh;
+
+    found = 0;
+
+    for (part = &r->headers_in.headers.part; part; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            if (h[i].key.len >= sizeof("x-sekisho-") - 1
+                && ngx_strncasecmp(h[i].key.data, (u_char *) "x-sekisho-",
+                                   sizeof("x-sekisho-") - 1)
+                   == 0)
+            {
+                found++;
+            }
+        }
+    }
+
+    if (found == 0) {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "sekisho: removed %ui X-Sekisho-* header(s) sent by the "
+                  "client", found);
+
+    if (ngx_list_init(&list, r->pool, 20, sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for (part = &r->headers_in.headers.part; part; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            if (h[i].key.len >= sizeof("x-sekisho-") - 1
+                && ngx_strncasecmp(h[i].key.data, (u_char *) "x-sekisho-",
+                                   sizeof("x-sekisho-") - 1)
+                   == 0)
+            {
+                continue;
+            }
+
+            nh = ngx_list_push(&list);
+            if (nh == NULL) {
+                return NGX_ERROR;
+            }
+
+            *nh = h[i];
+        }
+    }
+
+    r->headers_in.headers = list;
+
+    return NGX_OK;
+}
+
+
+/* logout: listed in Redis for every gateway, here at once */
+
+ngx_int_t
+ngx_http_sekisho_session_revoke(ngx_http_request_t *r,
+    ngx_http_sekisho_session_t *s)
+{
+    u_char                        *p;
+    ngx_str_t                      args[3];
+    ngx_http_sekisho_ctx_t        *ctx;
+    ngx_http_sekisho_jpki_main_t  *jm;
+    ngx_http_sekisho_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+    jm = &mcf->jpki;
+    ctx = ngx_http_sekisho_ctx(r, 0);
+
+    ngx_http_sekisho_revoked_add(jm, s->sid, s->expires);
+
+    p = ngx_pnalloc(r->pool, 22 + NGX_INT64_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    args[0] = jm->revoked_key;
+    args[1].data = p;
+    args[1].len = ngx_http_sekisho_base64url_encode(p, s->sid,
+                                                    NGX_HTTP_SEKISHO_SID_LEN);
+    p += args[1].len;
+    args[2].data = p;
+    args[2].len = ngx_sprintf(p, "%T", jm->lifetime * 1000) - p;
+
+    ctx->jpki_cmd = ngx_http_sekisho_redis_eval(mcf->redis,
+                                               &ngx_http_sekisho_revoke_script,
+                                               1, 3, args,
+                                               ngx_http_sekisho_session_revoked,
+                                               ctx);
+
+    return ctx->jpki_cmd ? NGX_OK : NGX_DECLINED;
+}
+
+
+static void
+ngx_http_sekisho_session_revoked(void *data, redisReply *reply)
+{
+    ngx_http_sekisho_ctx_t *ctx = data;
+
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = ctx->request;
+    c = r->connection;
+    ctx->jpki_cmd = NULL;
+
+    ngx_http_sekisho_jpki_logged_out(r, reply != NULL
+                                        && reply->type == REDIS_REPLY_INTEGER);
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+ngx_int_t
+ngx_http_sekisho_session_init(ngx_conf_t *cf)
+{
+    return ngx_http_sekisho_redis_script(&ngx_http_sekisho_revoke_script,
+                                         ngx_http_sekisho_revoke_lua);
+}
+
+
+static ngx_int_t
+ngx_http_sekisho_is_revoked(ngx_http_sekisho_jpki_main_t *jm, u_char *sid)
+{
+    ngx_rbtree_key_t             key;
+    ngx_rbtree_node_t           *node, *sentinel;
+    ngx_http_sekisho_revoked_t  *rv;
+
+    if (jm->revoked.root == NULL) {
+        return 0;
+    }
+
+    ngx_memcpy(&key, sid, sizeof(ngx_rbtree_key_t));
+
+    node = jm->revoked.root;
+    sentinel = jm->revoked.sentinel;
+
+    while (node != sentinel) {
+
+        if (key != node->key) {
+            node = (key < node->key) ? node->left : node->right;
+            continue;
+        }
+
+        rv = (ngx_http_sekisho_revoked_t *) node;
+
+        if (ngx_memcmp(rv->sid, sid, NGX_HTTP_SEKISHO_SID_LEN) == 0) {
+            return 1;
+        }
+
+        node = node->right;
+    }
+
+    return 0;
+}
+
+
+static void
+ngx_http_sekisho_revoked_add(ngx_http_sekisho_jpki_main_t *jm, u_char *sid,
+    time_t expires)
+{
+    ngx_http_sekisho_revoked_t  *rv;
+
+    if (jm->revoked.root == NULL || ngx_http_sekisho_is_revoked(jm, sid)) {
+        return;
+    }
+
+    rv = ngx_alloc(sizeof(ngx_http_sekisho_revoked_t), ngx_cycle->log);
+    if (rv == NULL) {
+        return;
+    }
+
+    ngx_memcpy(rv->sid, sid, NGX_HTTP_SEKISHO_SID_LEN);
+    ngx_memcpy(&rv->node.key, sid, sizeof(ngx_rbtree_key_t));
+    rv->expires = expires;
+
+    ngx_rbtree_insert(&jm->revoked, &rv->node);
+    ngx_queue_insert_tail(&jm->revoked_queue, &rv->queue);
+}
+
+
+static void
+ngx_http_sekisho_revoked_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+{
+    ngx_rbtree_node_t  **p;
+
+    for ( ;; ) {
+        p = (node->key < temp->key) ? &temp->left : &temp->right;
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+ngx_int_t
+ngx_http_sekisho_session_sync_init(ngx_cycle_t *cycle,
+    ngx_http_sekisho_jpki_main_t *jm)
+{
+    ngx_rbtree_init(&jm->revoked, &jm->sentinel,
+                    ngx_http_sekisho_revoked_insert);
+    ngx_queue_init(&jm->revoked_queue);
+
+    jm->started = ngx_current_msec;
+    jm->synced = 0;
+    jm->since = 0;
+
+    jm->sync.handler = ngx_http_sekisho_session_sync;
+    jm->sync.data = jm;
+    jm->sync.log = cycle->log;
+    jm->sync.cancelable = 1;
+
+    ngx_add_timer(&jm->sync, 1);
+
+    return NGX_OK;
+}
+
+
+/* each second: the logout list's entries since the last look */
+
+static void
+ngx_http_sekisho_session_sync(ngx_event_t *ev)
+{
+    u_char                        *p, buf[NGX_INT64_LEN + 2];
+    ngx_str_t                      args[5];
+    ngx_http_sekisho_jpki_main_t  *jm;
+    ngx_http_sekisho_main_conf_t  *mcf;
+
+    jm = ev->data;
+
+    if (ngx_exiting || ngx_terminate) {
+        return;
+    }
+
+    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                              ngx_http_sekisho_module);
+
+    if (jm->sync_cmd == NULL) {
+        ngx_str_set(&args[0], "ZRANGEBYSCORE");
+        args[1] = jm->revoked_key;
+
+        /* an overlap of two seconds: scores are not written in order */
+        p = ngx_sprintf(buf, "%L", jm->since > 2000 ? jm->since - 2000 : 0);
+        args[2].data = buf;
+        args[2].len = p - buf;
+
+        ngx_str_set(&args[3], "+inf");
+        ngx_str_set(&args[4], "WITHSCORES");
+
+        jm->sync_cmd = ngx_http_sekisho_redis_command(mcf->redis, 5, args,
+                                              ngx_http_sekisho_session_synced,
+                                              jm);
+    }
+
+    ngx_add_timer(&jm->sync, NGX_HTTP_SEKISHO_SYNC_MS);
+}
+
+
+static void
+ngx_http_sekisho_session_synced(void *data, redisReply *reply)
+{
+    ngx_http_sekisho_jpki_main_t *jm = data;
+
+    u_char                       sid[NGX_HTTP_SEKISHO_SID_LEN + 4];
+    size_t                       n, i;
+    time_t                       now;
+    int64_t                      score;
+    ngx_queue_t                 *q;
+    redisReply                  *m, *sc;
+    ngx_http_sekisho_revoked_t  *rv;
+
+    jm->sync_cmd = NULL;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+        return;
+    }
+
+    for (i = 0; i + 1 < reply->elements; i += 2) {
+        m = reply->element[i];
+        sc = reply->element[i + 1];
+
+        if (m->type != REDIS_REPLY_STRING || sc->type != REDIS_REPLY_STRING
+            || ngx_http_sekisho_base64url_decode(sid, sizeof(sid),
+                                                 (u_char *) m->str,
+                                                 m->len, &n)
+               != NGX_OK
+            || n != NGX_HTTP_SEKISHO_SID_LEN)
+        {
+            continue;
+        }
+
+        score = (int64_t) ngx_atoof((u_char *) sc->str, sc->len);
+
+        if (score > jm->since) {
+            jm->since = score;
+        }
+
+        ngx_http_sekisho_revoked_add(jm, sid,
+                                     (time_t) (score / 1000) + jm->lifetime);
+    }
+
+    jm->synced = ngx_current_msec;
+
+    /* sessions past their lifetime are refused anyway */
+    now = ngx_time();
+
+    while (!ngx_queue_empty(&jm->revoked_queue)) {
+        q = ngx_queue_head(&jm->revoked_queue);
+        rv = ngx_queue_data(q, ngx_http_sekisho_revoked_t, queue);
+
+        if (rv->expires > now) {
+            break;
+        }
+
+        ngx_queue_remove(q);
+        ngx_rbtree_delete(&jm->revoked, &rv->node);
+        ngx_free(rv);
+    }
+}
