@@ -36,6 +36,11 @@ struct ngx_http_sekisho_audit_s {
 };
 
 
+
+static ngx_str_t  ngx_http_sekisho_revocation_names[] = {
+    ngx_string("unchecked"), ngx_string("good"), ngx_string("revoked")
+};
+
 static ngx_int_t ngx_http_sekisho_audit_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static void ngx_http_sekisho_audit_resume(ngx_http_sekisho_audit_t *audit,
@@ -368,6 +373,7 @@ ngx_http_sekisho_audit_request(ngx_http_request_t *r,
           + status.len
           + (ctx ? ngx_http_sekisho_json_escape_len(ctx->account.data,
                                                      ctx->account.len) : 0)
+          + (ctx ? ctx->jpki_serial.len + ctx->session_id.len + 80 : 0)
           + NGX_HTTP_SEKISHO_CHAIN_LEN + NGX_HTTP_SEKISHO_SEAL_LEN;
 
     start = ngx_pnalloc(r->pool, len);
@@ -435,6 +441,21 @@ ngx_http_sekisho_audit_request(ngx_http_request_t *r,
         p = ngx_http_sekisho_audit_field(p, "user.id", &ctx->account);
     }
 
+    /* which card: the certificate's serial and its revocation check */
+    if (ctx && ctx->jpki_serial.len) {
+        p = ngx_http_sekisho_audit_field(p, "jpki.serial", &ctx->jpki_serial);
+    }
+
+    if (ctx && ctx->jpki_revocation && ctx->jpki_revocation <= 3) {
+        p = ngx_http_sekisho_audit_field(p, "jpki.revocation",
+                          &ngx_http_sekisho_revocation_names[
+                                                   ctx->jpki_revocation - 1]);
+    }
+
+    if (ctx && ctx->session_id.len) {
+        p = ngx_http_sekisho_audit_field(p, "session.id", &ctx->session_id);
+    }
+
     if (ua.len) {
         p = ngx_http_sekisho_audit_field(p, "user_agent.original", &ua);
     }
@@ -464,7 +485,8 @@ ngx_http_sekisho_audit_wanted(ngx_http_request_t *r,
 
     /* "decisions": refusals, and every login attempt and its outcome */
     return events == NGX_HTTP_SEKISHO_AUDIT_DECISIONS
-           && ctx->reason >= NGX_HTTP_SEKISHO_REASON_ACCOUNT_LOCKED;
+           && ctx->reason >= NGX_HTTP_SEKISHO_REASON_ACCOUNT_LOCKED
+           && ctx->reason != NGX_HTTP_SEKISHO_REASON_SESSION_OK;
 }
 
 

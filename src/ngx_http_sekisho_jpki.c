@@ -117,9 +117,7 @@ ngx_http_sekisho_jpki_handler_conf(ngx_conf_t *cf, ngx_command_t *cmd,
 
     mcf->jpki.used = 1;
 
-    switch (cmd->name.data[sizeof("sekisho_jpki_") + 1]) {
-
-    case 'a': /* challenge */
+    if (ngx_strcmp(cmd->name.data, "sekisho_jpki_challenge") == 0) {
         lcf->jpki.handler = NGX_HTTP_SEKISHO_JPKI_CHALLENGE;
         clcf->handler = ngx_http_sekisho_challenge_handler;
 
@@ -140,9 +138,8 @@ ngx_http_sekisho_jpki_handler_conf(ngx_conf_t *cf, ngx_command_t *cmd,
         }
 
         lcf->jpki.challenge_ttl = ttl;
-        break;
 
-    case 'g': /* login */
+    } else if (ngx_strcmp(cmd->name.data, "sekisho_jpki_login") == 0) {
         lcf->jpki.handler = NGX_HTTP_SEKISHO_JPKI_LOGIN;
         lcf->login.card_login = 1;
         clcf->handler = ngx_http_sekisho_card_login_handler;
@@ -151,12 +148,9 @@ ngx_http_sekisho_jpki_handler_conf(ngx_conf_t *cf, ngx_command_t *cmd,
             mcf->jpki.login_uri = clcf->name;
         }
 
-        break;
-
-    default: /* logout */
+    } else {
         lcf->jpki.handler = NGX_HTTP_SEKISHO_JPKI_LOGOUT;
         clcf->handler = ngx_http_sekisho_logout_handler;
-        break;
     }
 
     return NGX_CONF_OK;
@@ -1163,9 +1157,8 @@ ngx_http_sekisho_logout_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ctx->jpki_serial.len = ngx_hex_dump(ctx->jpki_serial.data, s->serial,
-                                        s->serial_len)
-                           - ctx->jpki_serial.data;
+    ctx->jpki_serial.len = ngx_http_sekisho_hex(ctx->jpki_serial.data,
+                                                s->serial, s->serial_len);
     ctx->jpki_revocation = s->revocation + 1;
 
     if (ngx_http_sekisho_session_revoke(r, s) != NGX_OK
@@ -1429,9 +1422,8 @@ ngx_http_sekisho_cert_info(ngx_http_request_t *r, ngx_http_sekisho_ctx_t *ctx,
     if (n) {
         ctx->jpki_serial.data = ngx_pnalloc(r->pool, 2 * n);
         if (ctx->jpki_serial.data) {
-            ctx->jpki_serial.len = ngx_hex_dump(ctx->jpki_serial.data,
-                                                serial, n)
-                                   - ctx->jpki_serial.data;
+            ctx->jpki_serial.len = ngx_http_sekisho_hex(ctx->jpki_serial.data,
+                                                        serial, n);
         }
     }
 

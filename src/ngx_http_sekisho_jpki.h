@@ -121,6 +121,7 @@ ngx_int_t ngx_http_sekisho_session_sync_init(ngx_cycle_t *cycle,
     ngx_http_sekisho_jpki_main_t *jm);
 ngx_int_t ngx_http_sekisho_session_add_headers(ngx_http_request_t *r);
 ngx_int_t ngx_http_sekisho_session_init(ngx_conf_t *cf);
+size_t ngx_http_sekisho_hex(u_char *dst, u_char *src, size_t len);
 ngx_int_t ngx_http_sekisho_push_header(ngx_http_request_t *r, char *name,
     ngx_str_t *value);
 

@@ -25,7 +25,10 @@
 /* a copy older than this is not trusted (sekisho_redis_failure) */
 #define NGX_HTTP_SEKISHO_SYNC_STALE_MS  5000
 
-/* re-issue the cookie at most this often as activity slides it */
+/*
+ * Activity slides the idle limit by a new cookie, at most once a
+ * minute (or each half idle time, if that is shorter).
+ */
 #define NGX_HTTP_SEKISHO_REISSUE_S      60
 
 
@@ -151,6 +154,12 @@ ngx_http_sekisho_session_check(ngx_http_request_t *r)
 
     now = ngx_time();
 
+    /* the most telling reason first: a logout, then the limits */
+    if (ngx_http_sekisho_is_revoked(jm, s.sid)) {
+        return ngx_http_sekisho_session_refuse(r, ctx,
+                                        NGX_HTTP_SEKISHO_REASON_SESSION_REVOKED);
+    }
+
     if (now >= s.expires) {
         return ngx_http_sekisho_session_refuse(r, ctx,
                                         NGX_HTTP_SEKISHO_REASON_SESSION_EXPIRED);
@@ -159,11 +168,6 @@ ngx_http_sekisho_session_check(ngx_http_request_t *r)
     if (now - s.last >= jm->idle) {
         return ngx_http_sekisho_session_refuse(r, ctx,
                                         NGX_HTTP_SEKISHO_REASON_SESSION_IDLE);
-    }
-
-    if (ngx_http_sekisho_is_revoked(jm, s.sid)) {
-        return ngx_http_sekisho_session_refuse(r, ctx,
-                                        NGX_HTTP_SEKISHO_REASON_SESSION_REVOKED);
     }
 
     /* a logout elsewhere may not be known here yet */
@@ -202,7 +206,9 @@ ngx_http_sekisho_session_check(ngx_http_request_t *r)
     }
 
     /* activity slides the idle limit; the previous key's tokens move on */
-    if (now - s.last >= NGX_HTTP_SEKISHO_REISSUE_S || key != 0) {
+    if (now - s.last >= ngx_min(NGX_HTTP_SEKISHO_REISSUE_S, jm->idle / 2)
+        || key != 0)
+    {
         s.last = now;
 
         if (ngx_http_sekisho_session_cookie(r, &s, &ctx->set_cookie)
@@ -430,9 +436,8 @@ ngx_http_sekisho_session_add_headers(ngx_http_request_t *r)
         return NGX_ERROR;
     }
 
-    ctx->jpki_serial.len = ngx_hex_dump(ctx->jpki_serial.data, s->serial,
-                                        s->serial_len)
-                           - ctx->jpki_serial.data;
+    ctx->jpki_serial.len = ngx_http_sekisho_hex(ctx->jpki_serial.data,
+                                                s->serial, s->serial_len);
 
     if (ngx_http_sekisho_push_header(r, "X-Sekisho-JPKI-Serial",
                                      &ctx->jpki_serial)
@@ -469,6 +474,24 @@ ngx_http_sekisho_session_add_headers(ngx_http_request_t *r)
             - p;
 
     return ngx_http_sekisho_push_header(r, "X-Sekisho-JPKI-Not-After", &v);
+}
+
+
+/* serial numbers in upper-case hex, as certificate tools print them */
+
+size_t
+ngx_http_sekisho_hex(u_char *dst, u_char *src, size_t len)
+{
+    size_t  i;
+
+    static const u_char  hex[] = "0123456789ABCDEF";
+
+    for (i = 0; i < len; i++) {
+        dst[2 * i] = hex[src[i] >> 4];
+        dst[2 * i + 1] = hex[src[i] & 0x0f];
+    }
+
+    return 2 * len;
 }
 
 
@@ -568,7 +591,12 @@ ngx_http_sekisho_strip_headers(ngx_http_request_t *r)
         }
     }
 
+    /* the copy's last part is its own when the list has only one */
     r->headers_in.headers = list;
+
+    if (list.last == &list.part) {
+        r->headers_in.headers.last = &r->headers_in.headers.part;
+    }
 
     return NGX_OK;
 }
