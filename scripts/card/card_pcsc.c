@@ -306,10 +306,10 @@ card_pcsc_transmit(card_pcsc_t *p, const u_char *apdu, size_t n,
             return card_pcsc_lost(p, rv);
         }
 
+        /* vpcd answers nothing when the card went away mid-command */
         if (rlen < 2) {
             OPENSSL_cleanse(cmd, sizeof(cmd));
-            card_err("the card gave a short answer\n");
-            return CARD_CARD_FAILED;
+            return card_pcsc_lost(p, SCARD_E_NOT_TRANSACTED);
         }
 
         dn = rlen - 2;

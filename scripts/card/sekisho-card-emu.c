@@ -31,6 +31,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/crypto.h>
 #include "card_codec.h"
 #include "jpki_card.h"
@@ -229,9 +231,10 @@ emu_save_state(emu_conf_t *conf, jpki_card_t *card)
 static int
 emu_connect(emu_conf_t *conf)
 {
-    int               fd;
+    int               fd, one;
     struct addrinfo   hints, *res, *ai;
 
+    one = 1;
     memset(&hints, 0, sizeof(struct addrinfo));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -251,6 +254,9 @@ emu_connect(emu_conf_t *conf)
         }
 
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+            /* one small answer per command: no Nagle delay */
+            (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+                              sizeof(one));
             break;
         }
 
@@ -269,12 +275,22 @@ emu_connect(emu_conf_t *conf)
 static int
 emu_read_all(int fd, u_char *buf, size_t n)
 {
+    int      one;
     ssize_t  r;
     size_t   got;
 
     got = 0;
 
     while (got < n) {
+#ifdef TCP_QUICKACK
+        /*
+         * vpcd writes the length and the APDU apart, with Nagle on: its
+         * second write waits for our ACK, which Linux would delay 40 ms
+         */
+        one = 1;
+        (void) setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+#endif
+
         r = recv(fd, buf + got, n - got, 0);
 
         if (r == 0) {
