@@ -645,12 +645,17 @@ ngx_http_sekisho_jpki_access(ngx_http_request_t *r)
 
     case NGX_HTTP_SEKISHO_JPKI_START:
 
+        /*
+         * A refusal may free the request: what it leaves behind is set
+         * first, and the context is not touched after it.
+         */
+        ctx->jpki_state = NGX_HTTP_SEKISHO_JPKI_DONE;
+        ctx->jpki_rc = NGX_DONE;
+
         if (lcf->jpki.require) {
             rc = ngx_http_sekisho_session_check(r);
 
             if (rc != NGX_DECLINED) {
-                ctx->jpki_state = NGX_HTTP_SEKISHO_JPKI_DONE;
-                ctx->jpki_rc = rc;
                 return rc;
             }
         }
@@ -665,8 +670,15 @@ ngx_http_sekisho_jpki_access(ngx_http_request_t *r)
 
     case NGX_HTTP_SEKISHO_JPKI_READ:
         ctx->jpki_state = NGX_HTTP_SEKISHO_JPKI_DONE;
-        ctx->jpki_rc = ngx_http_sekisho_signed_body_check(r, ctx);
-        return ctx->jpki_rc;
+        ctx->jpki_rc = NGX_DONE;
+
+        rc = ngx_http_sekisho_signed_body_check(r, ctx);
+
+        if (rc != NGX_DONE) {
+            ctx->jpki_rc = rc;
+        }
+
+        return rc;
 
     case NGX_HTTP_SEKISHO_JPKI_DONE:
         return ctx->jpki_rc;

@@ -281,10 +281,13 @@ ngx_http_sekisho_login_handler(ngx_http_request_t *r)
         /* fall through */
 
     case NGX_HTTP_SEKISHO_LOGIN_READ:
+        /* a refusal may free the request: its state is set first */
+        ctx->login_state = NGX_HTTP_SEKISHO_LOGIN_DONE;
+        ctx->login_rc = NGX_DONE;
+
         rc = ngx_http_sekisho_login_reserve(r, ctx);
 
-        if (ctx->login_state != NGX_HTTP_SEKISHO_LOGIN_WAITING) {
-            ctx->login_state = NGX_HTTP_SEKISHO_LOGIN_DONE;
+        if (rc != NGX_DONE) {
             ctx->login_rc = rc;
         }
 
