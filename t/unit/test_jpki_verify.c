@@ -1,0 +1,358 @@
+
+/*
+ * Copyright (C) Sekisho authors
+ *
+ * Unit tests of the JPKI checks with keys and certificates made here:
+ * a signature as the card makes it (PKCS#1 v1.5 over a DigestInfo the
+ * host built), the hash inside it enforced, certificate kinds and
+ * times (which HTTP tests cannot move), the identity of a signing
+ * certificate, and percent-encoding.
+ *
+ * uses: ngx_http_sekisho_jpki_verify.c
+ * libs: -lcrypto
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/x509v3.h>
+#include "ngx_http_sekisho_jpki_verify.h"
+#include "ngx_http_sekisho_session_token.h"
+#include "tap.h"
+
+
+static const u_char  sha256_prefix[] = {
+    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+    0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20
+};
+
+static const u_char  sha1_prefix[] = {
+    0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02,
+    0x1a, 0x05, 0x00, 0x04, 0x14
+};
+
+
+static EVP_PKEY  *ca_key, *user_key;
+
+
+/* what the card does: type-01 padding and the private operation */
+
+static size_t
+card_sign(EVP_PKEY *key, const u_char *info, size_t len, u_char *sig)
+{
+    size_t         n;
+    EVP_PKEY_CTX  *pc;
+
+    pc = EVP_PKEY_CTX_new(key, NULL);
+    n = 512;
+
+    if (EVP_PKEY_sign_init(pc) != 1
+        || EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) != 1
+        || EVP_PKEY_sign(pc, sig, &n, info, len) != 1)
+    {
+        n = 0;
+    }
+
+    EVP_PKEY_CTX_free(pc);
+
+    return n;
+}
+
+
+static void
+add_ext(X509 *issuer, X509 *x, int nid, const char *value)
+{
+    X509V3_CTX       v3;
+    X509_EXTENSION  *ext;
+
+    X509V3_set_ctx(&v3, issuer, x, NULL, NULL, 0);
+    ext = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
+    X509_add_ext(x, ext, -1);
+    X509_EXTENSION_free(ext);
+}
+
+
+static X509 *
+make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey,
+    long from, long days, const char *ku, const char *san)
+{
+    X509  *x;
+
+    x = X509_new();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), (long) (cn[0] * 256 + cn[1]));
+    X509_gmtime_adj(X509_getm_notBefore(x), from);
+    X509_gmtime_adj(X509_getm_notAfter(x), from + days * 86400);
+    X509_set_pubkey(x, key);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "C", MBSTRING_ASC,
+                               (u_char *) "JP", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+                               (u_char *) cn, -1, -1, 0);
+    X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer)
+                                   : X509_get_subject_name(x));
+
+    add_ext(issuer ? issuer : x, x, NID_subject_key_identifier, "hash");
+    add_ext(issuer ? issuer : x, x, NID_authority_key_identifier,
+            "keyid:always");
+
+    if (issuer == NULL) {
+        add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE");
+    }
+
+    add_ext(issuer ? issuer : x, x, NID_key_usage, ku);
+
+    if (san) {
+        add_ext(issuer ? issuer : x, x, NID_subject_alt_name, san);
+    }
+
+    X509_sign(x, ikey ? ikey : key, EVP_sha256());
+
+    return x;
+}
+
+
+static void
+test_signature(X509 *cert)
+{
+    u_char  info[64], sig[512], digest[32];
+    size_t  n;
+
+    memset(digest, 0x5a, sizeof(digest));
+
+    memcpy(info, sha256_prefix, sizeof(sha256_prefix));
+    memcpy(info + sizeof(sha256_prefix), digest, 32);
+    n = card_sign(user_key, info, sizeof(sha256_prefix) + 32, sig);
+
+    is_int(ngx_http_sekisho_jpki_check_signature(cert, sig, n, digest),
+           NGX_HTTP_SEKISHO_JPKI_OK, "a card signature over SHA-256");
+
+    digest[31] ^= 1;
+    is_int(ngx_http_sekisho_jpki_check_signature(cert, sig, n, digest),
+           NGX_HTTP_SEKISHO_JPKI_BAD_SIGNATURE, "over another digest: bad");
+    digest[31] ^= 1;
+
+    sig[100] ^= 1;
+    is_int(ngx_http_sekisho_jpki_check_signature(cert, sig, n, digest),
+           NGX_HTTP_SEKISHO_JPKI_BAD_SIGNATURE, "one bit changed: bad");
+    sig[100] ^= 1;
+
+    is_int(ngx_http_sekisho_jpki_check_signature(cert, sig, n - 1, digest),
+           NGX_HTTP_SEKISHO_JPKI_BAD_SIGNATURE, "one byte short: bad");
+
+    /* the card signs a SHA-1 DigestInfo as readily */
+    memcpy(info, sha1_prefix, sizeof(sha1_prefix));
+    memcpy(info + sizeof(sha1_prefix), digest, 20);
+    n = card_sign(user_key, info, sizeof(sha1_prefix) + 20, sig);
+    is_int(ngx_http_sekisho_jpki_check_signature(cert, sig, n, digest),
+           NGX_HTTP_SEKISHO_JPKI_BAD_ALGORITHM, "SHA-1 DigestInfo refused");
+
+    /* a bare hash, no DigestInfo at all */
+    n = card_sign(user_key, digest, 32, sig);
+    is_int(ngx_http_sekisho_jpki_check_signature(cert, sig, n, digest),
+           NGX_HTTP_SEKISHO_JPKI_BAD_ALGORITHM, "a bare hash refused");
+
+    /* another key */
+    memcpy(info, sha256_prefix, sizeof(sha256_prefix));
+    memcpy(info + sizeof(sha256_prefix), digest, 32);
+    n = card_sign(ca_key, info, sizeof(sha256_prefix) + 32, sig);
+    is_int(ngx_http_sekisho_jpki_check_signature(cert, sig, n, digest),
+           NGX_HTTP_SEKISHO_JPKI_BAD_SIGNATURE, "another key's signature");
+}
+
+
+static void
+test_certificates(X509 *ca, X509 *auth)
+{
+    X509                           *sign, *ku, *other_ca, *stranger;
+    EVP_PKEY                       *other;
+    ngx_http_sekisho_jpki_ca_t      cas, others;
+    ngx_http_sekisho_jpki_cert_t    out;
+    ngx_http_sekisho_jpki_check_t   chk;
+
+    cas.store = X509_STORE_new();
+    cas.roots = sk_X509_new_null();
+    X509_STORE_add_cert(cas.store, ca);
+
+    other = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
+    other_ca = make_cert("OTHER CA", other, NULL, NULL, -86400, 3650,
+                         "critical,keyCertSign,cRLSign", NULL);
+    others.store = X509_STORE_new();
+    others.roots = sk_X509_new_null();
+    X509_STORE_add_cert(others.store, other_ca);
+
+    sign = make_cert("SIGN", user_key, ca, ca_key, -86400, 365,
+                     "critical,digitalSignature,nonRepudiation", NULL);
+    ku = make_cert("KU", user_key, ca, ca_key, -86400, 365,
+                   "critical,keyEncipherment", NULL);
+    stranger = make_cert("STRANGER", user_key, other_ca, other, -86400, 365,
+                         "critical,digitalSignature", NULL);
+
+    memset(&chk, 0, sizeof(chk));
+    chk.ca = &cas;
+    chk.kind = NGX_HTTP_SEKISHO_JPKI_AUTH;
+    chk.revocation = NGX_HTTP_SEKISHO_REVOKE_OFF;
+    chk.now = time(NULL);
+
+    is_int(ngx_http_sekisho_jpki_check_cert(&chk, auth, &out),
+           NGX_HTTP_SEKISHO_JPKI_OK, "an auth certificate of the CA");
+    ok(out.issuer == ca, "its issuer is the root");
+    is_int(out.revocation, NGX_HTTP_SEKISHO_REVOCATION_UNCHECKED,
+           "revocation off: unchecked");
+
+    is_int(ngx_http_sekisho_jpki_check_cert(&chk, sign, &out),
+           NGX_HTTP_SEKISHO_JPKI_WRONG_CERT,
+           "nonRepudiation: a signing certificate, not for login");
+    is_int(ngx_http_sekisho_jpki_check_cert(&chk, ku, &out),
+           NGX_HTTP_SEKISHO_JPKI_KEY_USAGE, "keyEncipherment only: refused");
+    is_int(ngx_http_sekisho_jpki_check_cert(&chk, stranger, &out),
+           NGX_HTTP_SEKISHO_JPKI_UNTRUSTED, "another CA's certificate");
+
+    chk.other = &others;
+    is_int(ngx_http_sekisho_jpki_check_cert(&chk, stranger, &out),
+           NGX_HTTP_SEKISHO_JPKI_WRONG_CERT,
+           "one of the other kind's CA: the wrong certificate");
+    chk.other = NULL;
+
+    chk.now = time(NULL) + 400 * 86400;
+    is_int(ngx_http_sekisho_jpki_check_cert(&chk, auth, &out),
+           NGX_HTTP_SEKISHO_JPKI_VALIDITY, "a year and more later: expired");
+
+    chk.now = time(NULL) - 2 * 86400;
+    is_int(ngx_http_sekisho_jpki_check_cert(&chk, auth, &out),
+           NGX_HTTP_SEKISHO_JPKI_VALIDITY, "before it was issued: not valid");
+
+    chk.now = time(NULL);
+    chk.revocation = NGX_HTTP_SEKISHO_REVOKE_REQUIRE;
+    is_int(ngx_http_sekisho_jpki_check_cert(&chk, auth, &out),
+           NGX_HTTP_SEKISHO_JPKI_CRL_STALE, "require without a CRL: refused");
+
+    chk.revocation = NGX_HTTP_SEKISHO_REVOKE_BEST_EFFORT;
+    is_int(ngx_http_sekisho_jpki_check_cert(&chk, auth, &out),
+           NGX_HTTP_SEKISHO_JPKI_OK, "best effort without a CRL: let in");
+    is_int(out.revocation, NGX_HTTP_SEKISHO_REVOCATION_UNCHECKED,
+           "and recorded as unchecked");
+
+    chk.kind = NGX_HTTP_SEKISHO_JPKI_SIGN;
+    chk.revocation = NGX_HTTP_SEKISHO_REVOKE_OFF;
+    is_int(ngx_http_sekisho_jpki_check_cert(&chk, sign, &out),
+           NGX_HTTP_SEKISHO_JPKI_OK, "a signing certificate for signing");
+    is_int(ngx_http_sekisho_jpki_check_cert(&chk, auth, &out),
+           NGX_HTTP_SEKISHO_JPKI_KEY_USAGE,
+           "an auth certificate cannot sign applications");
+
+    X509_free(sign);
+    X509_free(ku);
+    X509_free(stranger);
+    X509_free(other_ca);
+    EVP_PKEY_free(other);
+    X509_STORE_free(cas.store);
+    X509_STORE_free(others.store);
+    sk_X509_free(cas.roots);
+    sk_X509_free(others.roots);
+}
+
+
+static void
+add_othername(GENERAL_NAMES *names, const char *oid, const char *utf8)
+{
+    ASN1_TYPE     *v;
+    GENERAL_NAME  *gn;
+    ASN1_STRING   *str;
+
+    str = ASN1_UTF8STRING_new();
+    ASN1_STRING_set(str, utf8, (int) strlen(utf8));
+    v = ASN1_TYPE_new();
+    ASN1_TYPE_set(v, V_ASN1_UTF8STRING, str);
+
+    gn = GENERAL_NAME_new();
+    GENERAL_NAME_set0_othername(gn, OBJ_txt2obj(oid, 1), v);
+    sk_GENERAL_NAME_push(names, gn);
+}
+
+
+static void
+test_identity(X509 *ca)
+{
+    u_char                             buf[256];
+    X509                              *x;
+    GENERAL_NAMES                     *names;
+    ngx_http_sekisho_jpki_identity_t   id;
+
+    x = make_cert("ID", user_key, ca, ca_key, -86400, 365,
+                  "critical,digitalSignature,nonRepudiation", NULL);
+
+    names = sk_GENERAL_NAME_new_null();
+    add_othername(names, "1.2.392.200149.8.5.5.1", "山田 花子");
+    add_othername(names, "1.2.392.200149.8.5.5.2", "");
+    add_othername(names, "1.2.392.200149.8.5.5.3", "2");
+    add_othername(names, "1.2.392.200149.8.5.5.4", "319850401");
+    add_othername(names, "1.2.392.200149.8.5.5.5", "東京都千代田区");
+    add_othername(names, "1.2.392.200149.8.5.5.10", "ignored");
+    X509_add1_ext_i2d(x, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT);
+    GENERAL_NAMES_free(names);
+
+    is_int(ngx_http_sekisho_jpki_identity(x, &id, buf, sizeof(buf)), NGX_OK,
+           "identity found");
+    ok(id.name.len == strlen("山田 花子")
+       && memcmp(id.name.data, "山田 花子", id.name.len) == 0, "name");
+    ok(id.sex.len == 1 && id.sex.data[0] == '2', "sex");
+    ok(id.birth.len == 9 && memcmp(id.birth.data, "319850401", 9) == 0,
+       "birth date");
+    ok(id.address.len == strlen("東京都千代田区"), "address");
+
+    is_int(ngx_http_sekisho_jpki_identity(x, &id, buf, 10), NGX_ERROR,
+           "a buffer too small is an error, not an overflow");
+
+    X509_free(x);
+}
+
+
+static void
+test_encoding(void)
+{
+    u_char      out[64], digest[32], want[32];
+    size_t      n;
+    ngx_str_t   host = ngx_string("www.example.jp"),
+                challenge = ngx_string("abc");
+    const char  msg[] = "sekisho-jpki-login:v1\nwww.example.jp\nabc";
+
+    n = ngx_http_sekisho_pct_encode(out, (u_char *) "山 a-b_c.~/",
+                                    strlen("山 a-b_c.~/"));
+    out[n] = '\0';
+    is_str((char *) out, "%E5%B1%B1%20a-b_c.~%2F",
+           "percent-encoding keeps only unreserved characters");
+
+    ngx_http_sekisho_jpki_login_digest(&host, &challenge, digest);
+    EVP_Digest(msg, sizeof(msg) - 1, want, NULL, EVP_sha256(), NULL);
+    ok(memcmp(digest, want, 32) == 0,
+       "the login digest is SHA-256 of the documented message");
+}
+
+
+int
+main(void)
+{
+    X509  *ca, *auth;
+
+    ca_key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
+    user_key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
+
+    ca = make_cert("TEST CA", ca_key, NULL, NULL, -86400, 3650,
+                   "critical,keyCertSign,cRLSign", NULL);
+    auth = make_cert("AUTH", user_key, ca, ca_key, -86400, 365,
+                     "critical,digitalSignature", NULL);
+
+    test_signature(auth);
+    test_certificates(ca, auth);
+    test_identity(ca);
+    test_encoding();
+
+    X509_free(auth);
+    X509_free(ca);
+    EVP_PKEY_free(ca_key);
+    EVP_PKEY_free(user_key);
+
+    return done_testing();
+}
