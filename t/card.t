@@ -293,6 +293,70 @@ is($rc, 11, 'login with a malformed PIN: exit 11');
 is($rc, 13, 'https to a plain HTTP port: exit code 13');
 like($err, qr/TLS/, 'https to a plain HTTP port: a TLS error');
 
+# over TLS: nginx (without the module) in front of the stand-in
+SKIP: {
+    skip 'nginx not installed', 9 unless -x '/usr/sbin/nginx';
+
+    run('openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes',
+        '-keyout', "$d/tls.key", '-out', "$d/tls.pem", '-days', '1',
+        '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1');
+
+    my $user = $> == 0 ? 'user root;' : '';
+    $t->write_config(<<"EOF");
+$user
+daemon off;
+master_process on;
+worker_processes 1;
+pid %%TESTDIR%%/nginx.pid;
+error_log %%TESTDIR%%/error.log info;
+events { worker_connections 64; }
+http {
+    %%TEST_GLOBALS_HTTP%%
+    server {
+        listen 127.0.0.1:%%PORT_tls%% ssl;
+        ssl_certificate %%TESTDIR%%/tls.pem;
+        ssl_certificate_key %%TESTDIR%%/tls.key;
+        location / {
+            proxy_pass http://127.0.0.1:$gw_port;
+            proxy_set_header Host \$http_host;
+        }
+    }
+}
+EOF
+    $t->run;
+
+    my $tls = 'https://127.0.0.1:' . $t->port('tls') . '/jpki/login';
+
+    ($rc, $out, $err) = card('login', $tls, '--pin-file', $auth_pin);
+    is($rc, 13, 'https, unknown CA: exit code 13');
+    like($err, qr/not trusted/, 'https, unknown CA: the certificate refused');
+
+    ($rc, $out, $err) = card('login', $tls, '--pin-file', $auth_pin,
+        '--cacert', "$pki/auth-ca.pem");
+    is($rc, 13, 'https, another CA: refused');
+
+    ($rc, $out, $err) = card('login', $tls, '--pin-file', $auth_pin,
+        '--cacert', "$d/tls.pem");
+    is($rc, 0, 'https with --cacert: login') or diag($err);
+    like($out, qr/^Cookie: sekisho_session=/m, 'https: the session cookie');
+    like($t->read_file($gw_log),
+        qr/^verified host=127\.0\.0\.1:${\ $t->port('tls')}$/m,
+        'https: signed for the Host with the TLS port');
+
+    ($rc, $out, $err) = card('login', $tls, '--pin-file', $auth_pin,
+        '--insecure');
+    is($rc, 0, 'https --insecure: login without a check');
+
+    (my $byname = $tls) =~ s/127\.0\.0\.1/localhost/;
+    ($rc, $out, $err) = card('login', $byname, '--pin-file', $auth_pin,
+        '--cacert', "$d/tls.pem");
+    is($rc, 13, 'https by a name the certificate lacks: refused');
+    like($err, qr/not trusted.*hostname mismatch/i,
+        'https by another name: hostname mismatch');
+
+    $t->stop_nginx;
+}
+
 ###############################################################################
 # wrong PINs, counted and kept
 
