@@ -142,7 +142,8 @@ is($rc, 0, 'sign auth --in: exit 0') or diag($err);
 is(-s "$d/doc.sig", 256, 'sign auth: 256 bytes');
 ($rc, $out) = run('openssl', 'dgst', '-sha256', '-verify',
     "$d/alice-auth.pub", '-signature', "$d/doc.sig", "$d/doc.txt");
-like($out, qr/Verified OK/, 'sign auth: openssl verifies it with the cert key');
+like($out, qr/Verified OK/,
+    'sign auth: openssl verifies it with the cert key');
 $t->write_file('doc2.txt', Encode::encode_utf8("申請書: 転出届\n"));
 ($rc, $out) = run('openssl', 'dgst', '-sha256', '-verify',
     "$d/alice-auth.pub", '-signature', "$d/doc.sig", "$d/doc2.txt");
@@ -209,7 +210,8 @@ unlike($log, qr/31 32 33 34|41 42 43 31 32 33/, 'emulator log: no PIN bytes');
         'pkcs15-tool -D: four certificates');
 
     ($rc, $out) = run('pkcs15-tool', '--list-pins');
-    like($out, qr/User Authentication PIN.*?Tries left\s*: 3.*?Digital Signature PIN.*?Tries left\s*: 5/s,
+    like($out, qr/User\ Authentication\ PIN .*? Tries\ left\s*:\ 3 .*?
+                   Digital\ Signature\ PIN .*? Tries\ left\s*:\ 5/sx,
         'pkcs15-tool --list-pins: tries left 3 and 5');
 
     ($rc, $out) = run('pkcs15-tool', '--read-certificate', '01', '-o',

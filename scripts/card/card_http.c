@@ -522,8 +522,8 @@ card_http_request(const card_http_conf_t *conf, const card_url_t *u,
     buf = NULL;
     rc = -1;
 
-    rl = strlen(u->path) + strlen(u->hostport) + (headers ? strlen(headers) : 0)
-         + 512;
+    rl = strlen(u->path) + strlen(u->hostport) + 512;
+    rl += headers ? strlen(headers) : 0;
     req = malloc(rl);
     if (req == NULL) {
         snprintf(err, errlen, "out of memory");

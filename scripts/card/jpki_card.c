@@ -175,7 +175,8 @@ jpki_card_new(const jpki_card_conf_t *conf, char *err, size_t len)
         c->key[i] = PEM_read_PrivateKey(f, NULL, NULL, NULL);
         fclose(f);
 
-        if (c->key[i] == NULL || EVP_PKEY_get_base_id(c->key[i]) != EVP_PKEY_RSA
+        if (c->key[i] == NULL
+            || EVP_PKEY_get_base_id(c->key[i]) != EVP_PKEY_RSA
             || EVP_PKEY_get_size(c->key[i]) != JPKI_SIG_LEN)
         {
             snprintf(err, len, "%s: not an RSA-2048 private key", keys[i]);

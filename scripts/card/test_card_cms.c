@@ -126,8 +126,10 @@ main(void)
     nattr = si ? CMS_signed_get_attr_count(si) : -1;
     is_int(nattr, 3, "three signed attributes");
 
-    t = si ? CMS_signed_get0_data_by_OBJ(si, OBJ_nid2obj(NID_pkcs9_signingTime),
-                                         -3, V_ASN1_UTCTIME) : NULL;
+    t = si ? CMS_signed_get0_data_by_OBJ(si,
+                                         OBJ_nid2obj(NID_pkcs9_signingTime),
+                                         -3, V_ASN1_UTCTIME)
+           : NULL;
     ok(t && ASN1_STRING_length((ASN1_STRING *) t) == 13
        && memcmp(ASN1_STRING_get0_data((ASN1_STRING *) t), "231114221320Z",
                  13) == 0, "signingTime as UTCTime");

@@ -62,7 +62,8 @@ main(void)
     memset(hash, 0xAB, sizeof(hash));
     jpki_digest_info_sha256(hash, di);
     ok(same(di, sizeof(di), "3031300D060960864801650304020105000420"
-            "ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB"),
+            "ABABABABABABABABABABABABABABABAB"
+            "ABABABABABABABABABABABABABABABAB"),
        "SHA-256 DigestInfo");
 
     n = jpki_apdu_sign(buf, di, sizeof(di));

@@ -137,7 +137,8 @@ main(void)
     /* before the AP: nothing; probes of other applets: clean answers */
     is_int(tx(c, "00A4020C02000A"), 0x6A82, "no EF before the AP");
     is_int(tx(c, "00CADF3005"), 0x6D00, "GET DATA probe: 6D00");
-    is_int(tx(c, "00CB3FFF0A4D0870065F520000000000"), 0x6D00, "GET DATA odd: 6D00");
+    is_int(tx(c, "00CB3FFF0A4D0870065F520000000000"), 0x6D00,
+           "GET DATA odd: 6D00");
     is_int(tx(c, "B0A4040C02"), 0x6E00, "unknown class: 6E00");
     is_int(tx(c, "00A4040C07A0000000030000"), 0x6A82,
            "another applet's AID: 6A82");
