@@ -31,6 +31,9 @@
 /* how often, at most, the CRL files are looked at for changes */
 #define NGX_HTTP_SEKISHO_CRL_CHECK_S     1
 
+/* certificates kept parsed per worker (about 4 KB each) */
+#define NGX_HTTP_SEKISHO_CERT_CACHE      1024
+
 #define NGX_HTTP_SEKISHO_JPKI_START      0
 #define NGX_HTTP_SEKISHO_JPKI_READING    1
 #define NGX_HTTP_SEKISHO_JPKI_READ       2
@@ -617,7 +620,19 @@ ngx_http_sekisho_jpki_init_worker(ngx_cycle_t *cycle,
 
     mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_sekisho_module);
 
-    if (!jm->used || mcf->redis == NULL || jm->nkeys == 0) {
+    if (!jm->used) {
+        return NGX_OK;
+    }
+
+    if (jm->auth.store) {
+        jm->cache = ngx_http_sekisho_jpki_cache_create(
+                                                NGX_HTTP_SEKISHO_CERT_CACHE);
+        if (jm->cache == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (mcf->redis == NULL || jm->nkeys == 0) {
         return NGX_OK;
     }
 
@@ -878,10 +893,10 @@ ngx_http_sekisho_card_login_check(ngx_http_request_t *r,
     u_char                           digest[32], *buf;
     X509                            *cert;
     struct tm                        tm;
+    ngx_http_sekisho_jpki_slot_t    *slot;
     ngx_int_t                        rc;
     ngx_str_t                        body, name, b64, der, sig, key, host;
     ngx_str_t                        args[2];
-    const u_char                    *p;
     ngx_http_sekisho_main_conf_t    *mcf;
     ngx_http_sekisho_jpki_cert_t     info;
     ngx_http_sekisho_jpki_check_t    chk;
@@ -942,17 +957,16 @@ ngx_http_sekisho_card_login_check(ngx_http_request_t *r,
                                        NGX_HTTP_SEKISHO_REASON_JPKI_BAD_REQUEST);
     }
 
-    p = der.data;
-    cert = d2i_X509(NULL, &p, (long) der.len);
+    cert = ngx_http_sekisho_jpki_parse(mcf->jpki.cache, der.data, der.len,
+                                       &slot);
 
-    if (cert == NULL || p != der.data + der.len) {
-        X509_free(cert);
-        ERR_clear_error();
+    if (cert == NULL) {
         return ngx_http_sekisho_jpki_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
                                    NGX_HTTP_SEKISHO_REASON_JPKI_BAD_CERTIFICATE);
     }
 
     ngx_http_sekisho_jpki_prepare(r, &chk, NGX_HTTP_SEKISHO_JPKI_AUTH);
+    chk.slot = slot;
 
     res = ngx_http_sekisho_jpki_check_cert(&chk, cert, &info);
 
@@ -964,8 +978,8 @@ ngx_http_sekisho_card_login_check(ngx_http_request_t *r,
 
         ngx_http_sekisho_jpki_login_digest(&host, &login->challenge, digest);
 
-        res = ngx_http_sekisho_jpki_check_signature(cert, sig.data, sig.len,
-                                                    digest);
+        res = ngx_http_sekisho_jpki_check_signature(cert, slot, sig.data,
+                                                    sig.len, digest);
     }
 
     if (res != NGX_HTTP_SEKISHO_JPKI_OK) {
@@ -1417,6 +1431,7 @@ ngx_http_sekisho_jpki_prepare(ngx_http_request_t *r,
     chk->ncrls = jm->ncrls;
     chk->revocation = jm->revocation;
     chk->now = ngx_time();
+    chk->slot = NULL;
 }
 
 

@@ -24,12 +24,40 @@
 static ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_chain(
     ngx_http_sekisho_jpki_ca_t *ca, X509 *cert, time_t now, X509 **issuer,
     int *error);
+static ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_cached_chain(
+    ngx_http_sekisho_jpki_check_t *chk, X509 *cert,
+    ngx_http_sekisho_jpki_cert_t *out);
+static void ngx_http_sekisho_jpki_slot_clear(
+    ngx_http_sekisho_jpki_slot_t *slot);
 static ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_revocation(
     ngx_http_sekisho_jpki_check_t *chk, X509 *cert,
     ngx_http_sekisho_jpki_cert_t *out);
 
 
 #define NGX_HTTP_SEKISHO_OID_JPKI  "1.2.392.200149.8.5.5."
+
+/* a chain result is trusted this long, then built again */
+#define NGX_HTTP_SEKISHO_CHAIN_TTL  60
+
+
+struct ngx_http_sekisho_jpki_slot_s {
+    u_char                          hash[32];  /* SHA-256 of the DER */
+    X509                           *cert;
+    EVP_PKEY_CTX                   *verify;    /* ready for the signature */
+
+    /* per kind (auth, sign): the last chain built and when */
+    ngx_http_sekisho_jpki_ca_t     *ca[2];
+    ngx_http_sekisho_jpki_result_e  rc[2];
+    X509                           *issuer[2];
+    int                             error[2];
+    time_t                          checked[2];
+};
+
+
+struct ngx_http_sekisho_jpki_cache_s {
+    ngx_uint_t                      size;
+    ngx_http_sekisho_jpki_slot_t   *slots;
+};
 
 
 /* the SHA-256 DigestInfo prefix of PKCS#1 (RFC 8017, section 9.2) */
@@ -170,6 +198,111 @@ ngx_http_sekisho_jpki_crl_issuer(ngx_http_sekisho_jpki_ca_t **cas,
 }
 
 
+ngx_http_sekisho_jpki_cache_t *
+ngx_http_sekisho_jpki_cache_create(ngx_uint_t size)
+{
+    ngx_http_sekisho_jpki_cache_t  *cache;
+
+    cache = calloc(1, sizeof(ngx_http_sekisho_jpki_cache_t));
+    if (cache == NULL) {
+        return NULL;
+    }
+
+    cache->slots = calloc(size, sizeof(ngx_http_sekisho_jpki_slot_t));
+    if (cache->slots == NULL) {
+        free(cache);
+        return NULL;
+    }
+
+    cache->size = size;
+
+    return cache;
+}
+
+
+void
+ngx_http_sekisho_jpki_cache_free(ngx_http_sekisho_jpki_cache_t *cache)
+{
+    ngx_uint_t  i;
+
+    if (cache == NULL) {
+        return;
+    }
+
+    for (i = 0; i < cache->size; i++) {
+        ngx_http_sekisho_jpki_slot_clear(&cache->slots[i]);
+    }
+
+    free(cache->slots);
+    free(cache);
+}
+
+
+static void
+ngx_http_sekisho_jpki_slot_clear(ngx_http_sekisho_jpki_slot_t *slot)
+{
+    X509_free(slot->cert);
+    EVP_PKEY_CTX_free(slot->verify);
+    ngx_memzero(slot, sizeof(ngx_http_sekisho_jpki_slot_t));
+}
+
+
+/*
+ * A certificate from its DER, with a reference for the caller (NULL:
+ * not a certificate).  Direct-mapped by the DER's hash: a collision
+ * only costs a parse.  Without a cache, a plain parse.
+ */
+
+X509 *
+ngx_http_sekisho_jpki_parse(ngx_http_sekisho_jpki_cache_t *cache,
+    u_char *der, size_t len, ngx_http_sekisho_jpki_slot_t **slot)
+{
+    u_char                         hash[32];
+    X509                          *x;
+    uint32_t                       h;
+    const u_char                  *p;
+    ngx_http_sekisho_jpki_slot_t  *s;
+
+    *slot = NULL;
+
+    if (cache
+        && EVP_Digest(der, len, hash, NULL, EVP_sha256(), NULL) == 1)
+    {
+        h = ((uint32_t) hash[0] << 24) | (hash[1] << 16) | (hash[2] << 8)
+            | hash[3];
+        s = &cache->slots[h % cache->size];
+
+        if (s->cert && ngx_memcmp(s->hash, hash, 32) == 0) {
+            X509_up_ref(s->cert);
+            *slot = s;
+            return s->cert;
+        }
+
+    } else {
+        s = NULL;
+    }
+
+    p = der;
+    x = d2i_X509(NULL, &p, (long) len);
+
+    if (x == NULL || p != der + len) {
+        X509_free(x);
+        ERR_clear_error();
+        return NULL;
+    }
+
+    if (s) {
+        ngx_http_sekisho_jpki_slot_clear(s);
+        ngx_memcpy(s->hash, hash, 32);
+        X509_up_ref(x);
+        s->cert = x;
+        *slot = s;
+    }
+
+    return x;
+}
+
+
 /*
  * The whole check of an end-user certificate, in the order the audit
  * reasons are most useful: is it ours at all, is it current, is it the
@@ -188,8 +321,7 @@ ngx_http_sekisho_jpki_check_cert(ngx_http_sekisho_jpki_check_t *chk,
     out->revocation = NGX_HTTP_SEKISHO_REVOCATION_UNCHECKED;
     out->error = 0;
 
-    rc = ngx_http_sekisho_jpki_chain(chk->ca, cert, chk->now, &out->issuer,
-                                     &out->error);
+    rc = ngx_http_sekisho_jpki_cached_chain(chk, cert, out);
 
     if (rc == NGX_HTTP_SEKISHO_JPKI_UNTRUSTED && chk->other
         && ngx_http_sekisho_jpki_chain(chk->other, cert, chk->now, &issuer,
@@ -233,6 +365,59 @@ ngx_http_sekisho_jpki_check_cert(ngx_http_sekisho_jpki_check_t *chk,
     }
 
     return ngx_http_sekisho_jpki_revocation(chk, cert, out);
+}
+
+
+/*
+ * A chain built less than a minute ago for the same authority holds,
+ * provided both certificates are still within their validity.
+ */
+
+static ngx_http_sekisho_jpki_result_e
+ngx_http_sekisho_jpki_cached_chain(ngx_http_sekisho_jpki_check_t *chk,
+    X509 *cert, ngx_http_sekisho_jpki_cert_t *out)
+{
+    ngx_uint_t                       k;
+    ngx_http_sekisho_jpki_slot_t    *s;
+    ngx_http_sekisho_jpki_result_e   rc;
+
+    s = chk->slot;
+    k = chk->kind;
+
+    if (s && s->cert == cert && s->ca[k] == chk->ca
+        && chk->now - s->checked[k] < NGX_HTTP_SEKISHO_CHAIN_TTL
+        && chk->now >= s->checked[k])
+    {
+        out->issuer = s->issuer[k];
+        out->error = s->error[k];
+
+        if (s->rc[k] != NGX_HTTP_SEKISHO_JPKI_OK) {
+            return s->rc[k];
+        }
+
+        if (X509_cmp_time(X509_get0_notBefore(cert), &chk->now) > 0
+            || X509_cmp_time(X509_get0_notAfter(cert), &chk->now) < 0
+            || X509_cmp_time(X509_get0_notBefore(out->issuer), &chk->now) > 0
+            || X509_cmp_time(X509_get0_notAfter(out->issuer), &chk->now) < 0)
+        {
+            return NGX_HTTP_SEKISHO_JPKI_VALIDITY;
+        }
+
+        return NGX_HTTP_SEKISHO_JPKI_OK;
+    }
+
+    rc = ngx_http_sekisho_jpki_chain(chk->ca, cert, chk->now, &out->issuer,
+                                     &out->error);
+
+    if (s && s->cert == cert) {
+        s->ca[k] = chk->ca;
+        s->rc[k] = rc;
+        s->issuer[k] = out->issuer;
+        s->error[k] = out->error;
+        s->checked[k] = chk->now;
+    }
+
+    return rc;
 }
 
 
@@ -377,7 +562,8 @@ ngx_http_sekisho_jpki_login_digest(ngx_str_t *host, ngx_str_t *challenge,
  */
 
 ngx_http_sekisho_jpki_result_e
-ngx_http_sekisho_jpki_check_signature(X509 *cert, u_char *sig, size_t len,
+ngx_http_sekisho_jpki_check_signature(X509 *cert,
+    ngx_http_sekisho_jpki_slot_t *slot, u_char *sig, size_t len,
     u_char *digest)
 {
     u_char                           info[512];
@@ -396,17 +582,29 @@ ngx_http_sekisho_jpki_check_signature(X509 *cert, u_char *sig, size_t len,
         return NGX_HTTP_SEKISHO_JPKI_BAD_SIGNATURE;
     }
 
-    pc = EVP_PKEY_CTX_new(key, NULL);
+    /* a context set up once per cached certificate */
+    pc = (slot && slot->cert == cert) ? slot->verify : NULL;
+
     if (pc == NULL) {
-        return NGX_HTTP_SEKISHO_JPKI_BAD_SIGNATURE;
+        pc = EVP_PKEY_CTX_new(key, NULL);
+
+        if (pc == NULL
+            || EVP_PKEY_verify_recover_init(pc) != 1
+            || EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) != 1)
+        {
+            EVP_PKEY_CTX_free(pc);
+            ERR_clear_error();
+            return NGX_HTTP_SEKISHO_JPKI_BAD_SIGNATURE;
+        }
+
+        if (slot && slot->cert == cert) {
+            slot->verify = pc;
+        }
     }
 
     n = sizeof(info);
 
-    if (EVP_PKEY_verify_recover_init(pc) != 1
-        || EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) != 1
-        || EVP_PKEY_verify_recover(pc, info, &n, sig, len) != 1)
-    {
+    if (EVP_PKEY_verify_recover(pc, info, &n, sig, len) != 1) {
         rc = NGX_HTTP_SEKISHO_JPKI_BAD_SIGNATURE;
 
     } else if (n != sizeof(ngx_http_sekisho_sha256_info) + 32
@@ -426,7 +624,10 @@ ngx_http_sekisho_jpki_check_signature(X509 *cert, u_char *sig, size_t len,
         rc = NGX_HTTP_SEKISHO_JPKI_OK;
     }
 
-    EVP_PKEY_CTX_free(pc);
+    if (!(slot && slot->verify == pc)) {
+        EVP_PKEY_CTX_free(pc);
+    }
+
     ERR_clear_error();
 
     return rc;

@@ -56,6 +56,16 @@ typedef struct {
 } ngx_http_sekisho_jpki_ca_t;
 
 
+/*
+ * Parsed certificates and their chain results, per worker: OpenSSL 3.0
+ * takes about 200 us to parse a certificate (its public key goes
+ * through the provider decoders), more than the whole check.  A card
+ * that logs in again is parsed once.
+ */
+typedef struct ngx_http_sekisho_jpki_cache_s  ngx_http_sekisho_jpki_cache_t;
+typedef struct ngx_http_sekisho_jpki_slot_s   ngx_http_sekisho_jpki_slot_t;
+
+
 typedef struct {
     ngx_http_sekisho_jpki_ca_t  *ca;         /* the kind wanted */
     ngx_http_sekisho_jpki_ca_t  *other;      /* the other kind, or NULL */
@@ -64,6 +74,7 @@ typedef struct {
     ngx_uint_t                   ncrls;
     ngx_uint_t                   revocation; /* NGX_HTTP_SEKISHO_REVOKE_* */
     time_t                       now;
+    ngx_http_sekisho_jpki_slot_t *slot;      /* the cert's cache slot */
 } ngx_http_sekisho_jpki_check_t;
 
 
@@ -90,6 +101,12 @@ void ngx_http_sekisho_jpki_ca_free(ngx_http_sekisho_jpki_ca_t *ca);
 X509 *ngx_http_sekisho_jpki_crl_issuer(ngx_http_sekisho_jpki_ca_t **cas,
     ngx_uint_t n, X509_CRL *crl);
 
+ngx_http_sekisho_jpki_cache_t *ngx_http_sekisho_jpki_cache_create(
+    ngx_uint_t size);
+void ngx_http_sekisho_jpki_cache_free(ngx_http_sekisho_jpki_cache_t *cache);
+X509 *ngx_http_sekisho_jpki_parse(ngx_http_sekisho_jpki_cache_t *cache,
+    u_char *der, size_t len, ngx_http_sekisho_jpki_slot_t **slot);
+
 ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_check_cert(
     ngx_http_sekisho_jpki_check_t *chk, X509 *cert,
     ngx_http_sekisho_jpki_cert_t *out);
@@ -97,7 +114,8 @@ ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_check_cert(
 void ngx_http_sekisho_jpki_login_digest(ngx_str_t *host,
     ngx_str_t *challenge, u_char *digest);
 ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_check_signature(
-    X509 *cert, u_char *sig, size_t len, u_char *digest);
+    X509 *cert, ngx_http_sekisho_jpki_slot_t *slot, u_char *sig, size_t len,
+    u_char *digest);
 
 ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_check_cms(
     ngx_http_sekisho_jpki_check_t *chk, u_char *der, size_t len,

@@ -18,7 +18,8 @@
 #include <ngx_core.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include "ngx_http_sekisho_session_token.h"
 
 
@@ -244,14 +245,98 @@ ngx_http_sekisho_token_parse_time(u_char *p, size_t len, time_t *t)
 }
 
 
+/*
+ * OpenSSL 3's one-shot HMAC() looks the algorithm up on every call,
+ * which costs more than the MAC itself; a context per key is kept and
+ * reset instead.  The key's bytes are compared, not its address, so
+ * that a reload's new key is never mistaken for the old one.
+ */
+
+#define NGX_HTTP_SEKISHO_MAC_KEYS     4
+#define NGX_HTTP_SEKISHO_MAC_KEY_MAX  256
+
+typedef struct {
+    EVP_MAC_CTX                *ctx;
+    size_t                      len;
+    u_char                      key[NGX_HTTP_SEKISHO_MAC_KEY_MAX];
+} ngx_http_sekisho_mac_key_t;
+
+static ngx_http_sekisho_mac_key_t  ngx_http_sekisho_mac_keys[
+                                                NGX_HTTP_SEKISHO_MAC_KEYS];
+static ngx_uint_t                  ngx_http_sekisho_mac_next;
+
+
+static EVP_MAC_CTX *
+ngx_http_sekisho_token_mac_ctx(ngx_str_t *key)
+{
+    EVP_MAC                     *mac;
+    OSSL_PARAM                   params[2];
+    ngx_uint_t                   i;
+    ngx_http_sekisho_mac_key_t  *k;
+
+    for (i = 0; i < NGX_HTTP_SEKISHO_MAC_KEYS; i++) {
+        k = &ngx_http_sekisho_mac_keys[i];
+
+        if (k->ctx && k->len == key->len
+            && CRYPTO_memcmp(k->key, key->data, key->len) == 0)
+        {
+            return (EVP_MAC_init(k->ctx, NULL, 0, NULL) == 1) ? k->ctx : NULL;
+        }
+    }
+
+    if (key->len > NGX_HTTP_SEKISHO_MAC_KEY_MAX) {
+        return NULL;
+    }
+
+    k = &ngx_http_sekisho_mac_keys[ngx_http_sekisho_mac_next++
+                                   % NGX_HTTP_SEKISHO_MAC_KEYS];
+
+    if (k->ctx) {
+        EVP_MAC_CTX_free(k->ctx);
+        k->ctx = NULL;
+    }
+
+    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (mac == NULL) {
+        return NULL;
+    }
+
+    k->ctx = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);
+
+    if (k->ctx == NULL) {
+        return NULL;
+    }
+
+    params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *) "SHA256",
+                                                 0);
+    params[1] = OSSL_PARAM_construct_end();
+
+    if (EVP_MAC_init(k->ctx, key->data, key->len, params) != 1) {
+        EVP_MAC_CTX_free(k->ctx);
+        k->ctx = NULL;
+        return NULL;
+    }
+
+    ngx_memcpy(k->key, key->data, key->len);
+    k->len = key->len;
+
+    return k->ctx;
+}
+
+
 static ngx_int_t
 ngx_http_sekisho_token_mac(ngx_str_t *key, u_char *data, size_t len,
     u_char *mac)
 {
-    unsigned int  n;
+    size_t        n;
+    EVP_MAC_CTX  *ctx;
 
-    if (HMAC(EVP_sha256(), key->data, (int) key->len, data, len, mac, &n)
-        == NULL
+    ctx = ngx_http_sekisho_token_mac_ctx(key);
+
+    if (ctx == NULL
+        || EVP_MAC_update(ctx, data, len) != 1
+        || EVP_MAC_final(ctx, mac, &n, NGX_HTTP_SEKISHO_MAC_LEN) != 1
         || n != NGX_HTTP_SEKISHO_MAC_LEN)
     {
         return NGX_ERROR;

@@ -125,39 +125,39 @@ test_signature(X509 *cert)
     memcpy(info + sizeof(sha256_prefix), digest, 32);
     n = card_sign(user_key, info, sizeof(sha256_prefix) + 32, sig);
 
-    is_int(ngx_http_sekisho_jpki_check_signature(cert, sig, n, digest),
+    is_int(ngx_http_sekisho_jpki_check_signature(cert, NULL, sig, n, digest),
            NGX_HTTP_SEKISHO_JPKI_OK, "a card signature over SHA-256");
 
     digest[31] ^= 1;
-    is_int(ngx_http_sekisho_jpki_check_signature(cert, sig, n, digest),
+    is_int(ngx_http_sekisho_jpki_check_signature(cert, NULL, sig, n, digest),
            NGX_HTTP_SEKISHO_JPKI_BAD_SIGNATURE, "over another digest: bad");
     digest[31] ^= 1;
 
     sig[100] ^= 1;
-    is_int(ngx_http_sekisho_jpki_check_signature(cert, sig, n, digest),
+    is_int(ngx_http_sekisho_jpki_check_signature(cert, NULL, sig, n, digest),
            NGX_HTTP_SEKISHO_JPKI_BAD_SIGNATURE, "one bit changed: bad");
     sig[100] ^= 1;
 
-    is_int(ngx_http_sekisho_jpki_check_signature(cert, sig, n - 1, digest),
+    is_int(ngx_http_sekisho_jpki_check_signature(cert, NULL, sig, n - 1, digest),
            NGX_HTTP_SEKISHO_JPKI_BAD_SIGNATURE, "one byte short: bad");
 
     /* the card signs a SHA-1 DigestInfo as readily */
     memcpy(info, sha1_prefix, sizeof(sha1_prefix));
     memcpy(info + sizeof(sha1_prefix), digest, 20);
     n = card_sign(user_key, info, sizeof(sha1_prefix) + 20, sig);
-    is_int(ngx_http_sekisho_jpki_check_signature(cert, sig, n, digest),
+    is_int(ngx_http_sekisho_jpki_check_signature(cert, NULL, sig, n, digest),
            NGX_HTTP_SEKISHO_JPKI_BAD_ALGORITHM, "SHA-1 DigestInfo refused");
 
     /* a bare hash, no DigestInfo at all */
     n = card_sign(user_key, digest, 32, sig);
-    is_int(ngx_http_sekisho_jpki_check_signature(cert, sig, n, digest),
+    is_int(ngx_http_sekisho_jpki_check_signature(cert, NULL, sig, n, digest),
            NGX_HTTP_SEKISHO_JPKI_BAD_ALGORITHM, "a bare hash refused");
 
     /* another key */
     memcpy(info, sha256_prefix, sizeof(sha256_prefix));
     memcpy(info + sizeof(sha256_prefix), digest, 32);
     n = card_sign(ca_key, info, sizeof(sha256_prefix) + 32, sig);
-    is_int(ngx_http_sekisho_jpki_check_signature(cert, sig, n, digest),
+    is_int(ngx_http_sekisho_jpki_check_signature(cert, NULL, sig, n, digest),
            NGX_HTTP_SEKISHO_JPKI_BAD_SIGNATURE, "another key's signature");
 }
 
