@@ -37,7 +37,7 @@ system("cd '$d' && openssl req -x509 -newkey rsa:2048 -nodes -days 30 "
     . "-keyout ku.key -out ku.csr 2>/dev/null "
     . "&& printf 'keyUsage=critical,keyEncipherment\\n' > ku.ext "
     . "&& openssl x509 -req -in ku.csr -CA pki/auth-ca.pem "
-    . "-CAkey pki/auth-ca.key -CAcreateserial -days 30 -extfile ku.ext "
+    . "-CAkey pki/auth-ca.key -set_serial 4242 -days 30 -extfile ku.ext "
     . "-out ku.pem 2>/dev/null") == 0 or die "openssl failed";
 
 # the CRL file the gateway watches, replaced during the test

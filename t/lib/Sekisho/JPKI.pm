@@ -12,17 +12,18 @@ use Exporter qw(import);
 use File::Temp qw(tempfile);
 use MIME::Base64 qw(encode_base64 decode_base64);
 use Sekisho::Test;
+use Sekisho::Card;
 
 our @EXPORT = qw(test_pki openssl_out pem_der login_body login_message
     get_challenge card_login session_cookie b64 cms_sign json_field);
 
-# builds the test authority once per test directory
+# the test authority, built once (t/lib/Sekisho/Card.pm caches it),
+# seen as <test dir>/pki; tests only read it
 sub test_pki {
     my ($t) = @_;
     my $dir = $t->dir . '/pki';
-    return $dir if -f "$dir/people.txt";
-    my $out = `'${\ $t->top}/scripts/jpki-test-pki' '$dir' 2>&1`;
-    die "jpki-test-pki failed: $out" if $?;
+    return $dir if -e $dir;
+    symlink(Sekisho::Card::jpki_pki($t), $dir) or die "symlink $dir: $!";
     return $dir;
 }
 
