@@ -10,6 +10,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Sekisho::Test;
+use Sekisho::JPKI;
 
 my $t = Sekisho::Test->new;
 my $top = Sekisho::Test::top();
@@ -23,8 +24,17 @@ $ex =~ s{listen 443 ssl http2;}{listen 127.0.0.1:%%PORT_0%%;};
 $ex =~ s{^\s*ssl_certificate.*$}{}mg;
 $ex =~ s{/var/log/nginx/}{%%TESTDIR%%/}g;
 $ex =~ s{/etc/nginx/sekisho/}{%%TESTDIR%%/}g;
-$t->write_file($_, "secret-for-the-example-test") for qw(redis.pass lockout.key audit.key);
-chmod 0600, map { $t->dir . "/$_" } qw(redis.pass lockout.key audit.key);
+$t->write_file($_, "secret-for-the-example-test-32-bytes-long")
+    for qw(redis.pass lockout.key audit.key session.key);
+chmod 0600, map { $t->dir . "/$_" } qw(redis.pass lockout.key audit.key session.key);
+
+# the test authority stands in for J-LIS
+my $pki = test_pki($t);
+$t->write_file($_->[0], $t->read_file("pki/$_->[1]")) for
+    [ 'jpki-auth-ca.pem', 'bundle-auth-ca.pem' ],
+    [ 'jpki-sign-ca.pem', 'sign-ca.pem' ],
+    [ 'jpki-auth.crl', 'auth-ca.crl.pem' ],
+    [ 'jpki-sign.crl', 'sign-ca.crl.pem' ];
 
 $t->write_config(<<"EOF");
 %%TEST_GLOBALS%%

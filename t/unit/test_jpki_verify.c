@@ -310,6 +310,61 @@ test_identity(X509 *ca)
 
 
 static void
+test_cache(X509 *ca, X509 *auth)
+{
+    u_char                          *der, junk[8] = "junkjunk";
+    int                              len;
+    X509                            *a, *b;
+    ngx_http_sekisho_jpki_ca_t       cas;
+    ngx_http_sekisho_jpki_slot_t    *sa, *sb;
+    ngx_http_sekisho_jpki_cert_t     out;
+    ngx_http_sekisho_jpki_cache_t   *cache;
+    ngx_http_sekisho_jpki_check_t    chk;
+
+    der = NULL;
+    len = i2d_X509(auth, &der);
+    cache = ngx_http_sekisho_jpki_cache_create(16);
+
+    a = ngx_http_sekisho_jpki_parse(cache, der, len, &sa);
+    b = ngx_http_sekisho_jpki_parse(cache, der, len, &sb);
+    ok(a && a == b && sa && sa == sb, "the same DER is parsed once");
+    ok(X509_cmp(a, auth) == 0, "into the same certificate");
+    ok(ngx_http_sekisho_jpki_parse(cache, junk, sizeof(junk), &sb) == NULL,
+       "junk is no certificate");
+    ok(ngx_http_sekisho_jpki_parse(cache, der, len - 1, &sb) == NULL,
+       "nor is a truncated one");
+
+    cas.store = X509_STORE_new();
+    cas.roots = NULL;
+    X509_STORE_add_cert(cas.store, ca);
+
+    memset(&chk, 0, sizeof(chk));
+    chk.ca = &cas;
+    chk.kind = NGX_HTTP_SEKISHO_JPKI_AUTH;
+    chk.revocation = NGX_HTTP_SEKISHO_REVOKE_OFF;
+    chk.now = time(NULL);
+    chk.slot = sa;
+
+    is_int(ngx_http_sekisho_jpki_check_cert(&chk, a, &out),
+           NGX_HTTP_SEKISHO_JPKI_OK, "checked once");
+    is_int(ngx_http_sekisho_jpki_check_cert(&chk, a, &out),
+           NGX_HTTP_SEKISHO_JPKI_OK, "and from the cache");
+    ok(out.issuer == ca, "the cached chain keeps its issuer");
+
+    chk.now += 400 * 86400;
+    is_int(ngx_http_sekisho_jpki_check_cert(&chk, a, &out),
+           NGX_HTTP_SEKISHO_JPKI_VALIDITY,
+           "a cached chain still expires with its certificate");
+
+    X509_free(a);
+    X509_free(b);
+    X509_STORE_free(cas.store);
+    OPENSSL_free(der);
+    ngx_http_sekisho_jpki_cache_free(cache);
+}
+
+
+static void
 test_encoding(void)
 {
     u_char      out[64], digest[32], want[32];
@@ -347,6 +402,7 @@ main(void)
     test_signature(auth);
     test_certificates(ca, auth);
     test_identity(ca);
+    test_cache(ca, auth);
     test_encoding();
 
     X509_free(auth);
