@@ -904,6 +904,9 @@ ngx_http_sekisho_card_login_check(ngx_http_request_t *r,
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
 
+    /* a verification from here on, for the metrics */
+    ctx->jpki_use = 1;
+
     if (ngx_http_sekisho_request_body(r, &body) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -1691,6 +1694,7 @@ ngx_http_sekisho_signed_body_check(ngx_http_request_t *r,
 
     ngx_str_set(&name, "X-JPKI-Signature");
     sig = NULL;
+    ctx->jpki_use = 2;
 
     for (part = &r->headers_in.headers.part; part; part = part->next) {
         h = part->elts;

@@ -28,6 +28,7 @@ typedef struct {
     ngx_atomic_t                 requests[NGX_HTTP_SEKISHO_DECISION_COUNT]
                                          [NGX_HTTP_SEKISHO_REASON_COUNT];
     ngx_atomic_t                 counters[NGX_HTTP_SEKISHO_M_COUNT];
+    ngx_atomic_t                 jpki[2][NGX_HTTP_SEKISHO_REASON_COUNT];
     ngx_atomic_t                 redis_buckets[NGX_HTTP_SEKISHO_BUCKETS + 1];
     ngx_atomic_t                 redis_sum_us;
     ngx_atomic_t                 geoip_built;
@@ -43,6 +44,7 @@ static ngx_uint_t ngx_http_sekisho_metrics_locked_now(void);
 
 
 static ngx_http_sekisho_metrics_sh_t  *ngx_http_sekisho_metrics_sh;
+static ngx_str_t                       ngx_http_sekisho_ok = ngx_string("ok");
 static ngx_shmtx_t                    *ngx_http_sekisho_metrics_mutex;
 
 
@@ -147,6 +149,20 @@ ngx_http_sekisho_metrics_request(ngx_uint_t decision, ngx_uint_t reason)
     {
         (void) ngx_atomic_fetch_add(
                &ngx_http_sekisho_metrics_sh->requests[decision][reason], 1);
+    }
+}
+
+
+/* a JPKI verification: use 0 a card login, 1 a signed body */
+
+void
+ngx_http_sekisho_metrics_jpki(ngx_uint_t use, ngx_uint_t reason)
+{
+    if (ngx_http_sekisho_metrics_sh && use < 2
+        && reason < NGX_HTTP_SEKISHO_REASON_COUNT)
+    {
+        (void) ngx_atomic_fetch_add(
+                       &ngx_http_sekisho_metrics_sh->jpki[use][reason], 1);
     }
 }
 
@@ -303,6 +319,7 @@ ngx_http_sekisho_metrics_handler(ngx_http_request_t *r)
            + NGX_HTTP_SEKISHO_DECISION_COUNT * NGX_HTTP_SEKISHO_REASON_COUNT
              * (64 + NGX_ATOMIC_T_LEN)
            + NGX_HTTP_SEKISHO_M_COUNT * (160 + NGX_ATOMIC_T_LEN)
+           + 2 * NGX_HTTP_SEKISHO_REASON_COUNT * (80 + NGX_ATOMIC_T_LEN)
            + (NGX_HTTP_SEKISHO_BUCKETS + 4) * (96 + NGX_ATOMIC_T_LEN);
 
     b = ngx_create_temp_buf(r->pool, size);
@@ -353,6 +370,33 @@ ngx_http_sekisho_metrics_handler(ngx_http_request_t *r)
                     [NGX_HTTP_SEKISHO_REASON_REDIS_UNAVAILABLE]
         + sh->requests[NGX_HTTP_SEKISHO_ALLOW]
                       [NGX_HTTP_SEKISHO_REASON_REDIS_UNAVAILABLE]);
+
+    b->last = ngx_sprintf(b->last,
+        "# HELP sekisho_jpki_verifications_total JPKI verifications, by use "
+        "(login, signed_body) and result (ok or the refusal's reason).\n"
+        "# TYPE sekisho_jpki_verifications_total counter\n");
+
+    for (d = 0; d < 2; d++) {
+        for (i = 1; i < NGX_HTTP_SEKISHO_REASON_COUNT; i++) {
+            v = sh->jpki[d][i];
+            if (v == 0) {
+                continue;
+            }
+
+            rn = ngx_http_sekisho_reason_name(i);
+
+            if (i == NGX_HTTP_SEKISHO_REASON_JPKI_LOGIN_OK
+                || i == NGX_HTTP_SEKISHO_REASON_JPKI_SIGNED_BODY)
+            {
+                rn = &ngx_http_sekisho_ok;
+            }
+
+            b->last = ngx_sprintf(b->last,
+                          "sekisho_jpki_verifications_total{use=\"%s\","
+                          "result=\"%V\"} %uA\n",
+                          d ? "signed_body" : "login", rn, v);
+        }
+    }
 
     b->last = ngx_sprintf(b->last,
         "# HELP sekisho_accounts_locked Accounts this gateway saw locked "

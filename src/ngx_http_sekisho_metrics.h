@@ -38,6 +38,7 @@ char *ngx_http_sekisho_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
 
 void ngx_http_sekisho_metrics_count(ngx_http_sekisho_counter_e counter);
 void ngx_http_sekisho_metrics_request(ngx_uint_t decision, ngx_uint_t reason);
+void ngx_http_sekisho_metrics_jpki(ngx_uint_t use, ngx_uint_t reason);
 void ngx_http_sekisho_metrics_redis_latency(uint64_t us);
 void ngx_http_sekisho_metrics_geoip(time_t built, time_t loaded);
 void ngx_http_sekisho_metrics_locked(u_char *key, ngx_msec_t lock_ms);

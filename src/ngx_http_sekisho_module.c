@@ -823,6 +823,10 @@ ngx_http_sekisho_log_handler(ngx_http_request_t *r)
         ngx_http_sekisho_metrics_request(ctx->decision, ctx->reason);
     }
 
+    if (ctx && ctx->jpki_use) {
+        ngx_http_sekisho_metrics_jpki(ctx->jpki_use - 1, ctx->reason);
+    }
+
     ngx_http_sekisho_audit_request(r, ctx);
 
     return NGX_OK;

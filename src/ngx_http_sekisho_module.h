@@ -82,6 +82,7 @@ typedef struct {
     ngx_uint_t                      jpki_state;
     ngx_int_t                       jpki_rc;
     ngx_uint_t                      card_outcome;
+    ngx_uint_t                      jpki_use;      /* 1 login, 2 body */
     void                           *jpki;          /* the endpoint's own */
     ngx_http_sekisho_session_t     *session;       /* a card's session */
     ngx_http_sekisho_redis_cmd_t   *jpki_cmd;

@@ -63,6 +63,8 @@ http {
             sekisho_jpki_signed_body on;
             proxy_pass http://127.0.0.1:%%PORT_upstream%%;
         }
+
+        location = /metrics { sekisho_metrics; }
     }
 }
 EOF
@@ -160,6 +162,12 @@ like($audit, qr/"event.action":"jpki_signed_body"[^\n]*"jpki\.serial":"[0-9A-F]+
     'audit: a signed submission with the signer\'s serial');
 like($audit, qr/"event.action":"jpki_bad_signature"[^\n]*"url.path":"\/submit"/,
     'audit: a refused one');
+
+my $m = http_body(http_get('/metrics', port => $port));
+like($m, qr/^sekisho_jpki_verifications_total\{use="signed_body",result="ok"\} 2$/m,
+    'metrics: two signed bodies verified');
+like($m, qr/^sekisho_jpki_verifications_total\{use="signed_body",result="jpki_bad_signature"\} 3$/m,
+    'metrics: three bad signatures');
 
 # session key rotation: the previous key still opens sessions
 

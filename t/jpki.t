@@ -27,7 +27,8 @@ $t->start_redis;
 $t->start_upstream;
 $t->write_file('redis.key', "redis-key-0123456789abcdef\n");
 $t->write_file('session.key', "session-key-0123456789abcdef0123456789\n");
-chmod 0600, "$d/redis.key", "$d/session.key";
+$t->write_file('audit.key', "audit-key-0123456789abcdef\n");
+chmod 0600, "$d/redis.key", "$d/session.key", "$d/audit.key";
 
 # a look-alike authority, and a certificate of the real one with the
 # wrong key usage
@@ -62,7 +63,8 @@ http {
     sekisho_session_idle 4s;
     sekisho_session_lifetime 1h;
 
-    sekisho_audit_log %%TESTDIR%%/audit.jsonl events=all;
+    sekisho_audit_log %%TESTDIR%%/audit.jsonl events=all
+                      key=%%TESTDIR%%/audit.key;
     sekisho_alert redis stream=sekisho:alerts;
     sekisho_alert_jpki_burst 5 1m;
 
@@ -94,6 +96,8 @@ http {
         location /open/ {
             proxy_pass http://127.0.0.1:%%PORT_upstream%%;
         }
+
+        location = /metrics { sekisho_metrics; }
     }
 }
 EOF
@@ -348,6 +352,24 @@ like($log, qr/^jpki_login_ok $who{'alice-auth'} good [A-Za-z0-9_-]{22} 200$/m,
     'variables: reason, serial, status, session');
 like($log, qr/^jpki_bad_signature $who{'alice-auth'} good - 401$/m,
     'variables: a failed login');
+
+# the auditor's report shows the card logins, the chain intact
+my $report = `'${\ $t->top}/scripts/sekisho-audit' report --key-file '$d/audit.key' '$d/audit.jsonl' --html '$d/report.html' 2>&1`;
+like($report, qr/chain VERIFIED/, 'the audit chain verifies');
+my $html = $t->read_file('report.html');
+like($html, qr/id="jpki-count">([1-9]\d*)</, 'the report counts the card logins');
+like($html, qr/\Q$who{'alice-auth'}\E/, 'and lists alice\'s certificate');
+
+# the SOC's counters
+my $m = http_body(http_get('/metrics', port => $port));
+like($m, qr/^sekisho_jpki_verifications_total\{use="login",result="ok"\} [1-9]/m,
+    'metrics: verified card logins');
+like($m, qr/^sekisho_jpki_verifications_total\{use="login",result="jpki_revoked"\} 1$/m,
+    'metrics: a revoked certificate, once');
+like($m, qr/^sekisho_jpki_verifications_total\{use="login",result="jpki_bad_signature"\} (\d+)$/m,
+    'metrics: bad signatures');
+like($m, qr/^sekisho_requests_total\{decision="deny",reason="session_revoked"\} [1-9]/m,
+    'metrics: session refusals by reason');
 
 # Redis down: closed by default
 $r = login_as('alice-auth', headers => { 'X-Forwarded-For' => '192.0.2.99' });
