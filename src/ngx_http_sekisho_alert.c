@@ -474,7 +474,8 @@ void
 ngx_http_sekisho_alert(ngx_http_sekisho_alert_e event,
     ngx_http_sekisho_alert_param_t *params, ngx_uint_t n)
 {
-    u_char                         *p, *last, *start, buf[NGX_HTTP_SEKISHO_ALERT_MAX];
+    u_char                         *p, *last, *start;
+    u_char                          buf[NGX_HTTP_SEKISHO_ALERT_MAX];
     u_char                          ts[64];
     ssize_t                         sent;
     ngx_str_t                       argv[32], tsv;

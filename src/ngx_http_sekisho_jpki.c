@@ -776,7 +776,7 @@ ngx_http_sekisho_challenge_handler(ngx_http_request_t *r)
 
     if (ctx->jpki_cmd == NULL) {
         return ngx_http_sekisho_jpki_fail(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                      NGX_HTTP_SEKISHO_REASON_REDIS_UNAVAILABLE);
+                                     NGX_HTTP_SEKISHO_REASON_REDIS_UNAVAILABLE);
     }
 
     return ngx_http_sekisho_jpki_wait(r, ctx);
@@ -803,7 +803,7 @@ ngx_http_sekisho_challenge_stored(void *data, redisReply *reply)
     if (reply == NULL || reply->type != REDIS_REPLY_STATUS) {
         ngx_http_finalize_request(r, ngx_http_sekisho_jpki_fail(r, ctx,
                                       NGX_HTTP_SERVICE_UNAVAILABLE,
-                                      NGX_HTTP_SEKISHO_REASON_REDIS_UNAVAILABLE));
+                                    NGX_HTTP_SEKISHO_REASON_REDIS_UNAVAILABLE));
         goto done;
     }
 
@@ -925,7 +925,7 @@ ngx_http_sekisho_card_login_check(ngx_http_request_t *r,
         || login->challenge.len != 43)
     {
         return ngx_http_sekisho_jpki_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                       NGX_HTTP_SEKISHO_REASON_JPKI_BAD_REQUEST);
+                                      NGX_HTTP_SEKISHO_REASON_JPKI_BAD_REQUEST);
     }
 
     login->challenge.data = ngx_pstrdup(r->pool, &login->challenge);
@@ -942,7 +942,7 @@ ngx_http_sekisho_card_login_check(ngx_http_request_t *r,
         || ngx_http_sekisho_decode_base64(r->pool, &b64, &der) != NGX_OK)
     {
         return ngx_http_sekisho_jpki_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                       NGX_HTTP_SEKISHO_REASON_JPKI_BAD_REQUEST);
+                                      NGX_HTTP_SEKISHO_REASON_JPKI_BAD_REQUEST);
     }
 
     buf = ngx_pnalloc(r->pool, body.len + 1);
@@ -957,7 +957,7 @@ ngx_http_sekisho_card_login_check(ngx_http_request_t *r,
         || ngx_http_sekisho_decode_base64(r->pool, &b64, &sig) != NGX_OK)
     {
         return ngx_http_sekisho_jpki_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                       NGX_HTTP_SEKISHO_REASON_JPKI_BAD_REQUEST);
+                                      NGX_HTTP_SEKISHO_REASON_JPKI_BAD_REQUEST);
     }
 
     cert = ngx_http_sekisho_jpki_parse(mcf->jpki.cache, der.data, der.len,
@@ -965,7 +965,7 @@ ngx_http_sekisho_card_login_check(ngx_http_request_t *r,
 
     if (cert == NULL) {
         return ngx_http_sekisho_jpki_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                   NGX_HTTP_SEKISHO_REASON_JPKI_BAD_CERTIFICATE);
+                                  NGX_HTTP_SEKISHO_REASON_JPKI_BAD_CERTIFICATE);
     }
 
     ngx_http_sekisho_jpki_prepare(r, &chk, NGX_HTTP_SEKISHO_JPKI_AUTH);
@@ -1018,7 +1018,7 @@ ngx_http_sekisho_card_login_check(ngx_http_request_t *r,
 
     if (rc != NGX_OK || login->session.serial_len == 0) {
         return ngx_http_sekisho_jpki_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                   NGX_HTTP_SEKISHO_REASON_JPKI_BAD_CERTIFICATE);
+                                  NGX_HTTP_SEKISHO_REASON_JPKI_BAD_CERTIFICATE);
     }
 
     /* the challenge is spent: DEL says whether it was there */
@@ -1036,7 +1036,7 @@ ngx_http_sekisho_card_login_check(ngx_http_request_t *r,
     if (ctx->jpki_cmd == NULL) {
         ctx->card_outcome = NGX_HTTP_SEKISHO_CARD_NONE;
         return ngx_http_sekisho_jpki_fail(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                      NGX_HTTP_SEKISHO_REASON_REDIS_UNAVAILABLE);
+                                     NGX_HTTP_SEKISHO_REASON_REDIS_UNAVAILABLE);
     }
 
     rc = ngx_http_sekisho_jpki_wait(r, ctx);
@@ -1061,7 +1061,7 @@ ngx_http_sekisho_challenge_spent(void *data, redisReply *reply)
     if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
         ctx->card_outcome = NGX_HTTP_SEKISHO_CARD_NONE;
         rc = ngx_http_sekisho_jpki_fail(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                      NGX_HTTP_SEKISHO_REASON_REDIS_UNAVAILABLE);
+                                     NGX_HTTP_SEKISHO_REASON_REDIS_UNAVAILABLE);
 
     } else if (reply->integer != 1) {
         rc = ngx_http_sekisho_jpki_fail(r, ctx, NGX_HTTP_UNAUTHORIZED,
@@ -1194,7 +1194,7 @@ ngx_http_sekisho_logout_handler(ngx_http_request_t *r)
         || ctx->jpki_cmd == NULL)
     {
         return ngx_http_sekisho_jpki_fail(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                      NGX_HTTP_SEKISHO_REASON_REDIS_UNAVAILABLE);
+                                     NGX_HTTP_SEKISHO_REASON_REDIS_UNAVAILABLE);
     }
 
     return ngx_http_sekisho_jpki_wait(r, ctx);
@@ -1213,7 +1213,7 @@ ngx_http_sekisho_jpki_logged_out(ngx_http_request_t *r, ngx_uint_t recorded)
     if (!recorded) {
         /* this gateway knows; the others could not be told */
         rc = ngx_http_sekisho_jpki_fail(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                      NGX_HTTP_SEKISHO_REASON_REDIS_UNAVAILABLE);
+                                     NGX_HTTP_SEKISHO_REASON_REDIS_UNAVAILABLE);
 
     } else {
         ctx->decision = NGX_HTTP_SEKISHO_ALLOW;

@@ -433,7 +433,8 @@ ngx_http_sekisho_login_reserve(ngx_http_request_t *r,
     i += ngx_http_sekisho_limit_args(&lc->ip_limit, &p, &args[i]);
 
     args[i].data = p;
-    args[i].len = ngx_sprintf(p, "%ui", (ngx_uint_t) NGX_HTTP_SEKISHO_PENDING_MS)
+    args[i].len = ngx_sprintf(p, "%ui",
+                              (ngx_uint_t) NGX_HTTP_SEKISHO_PENDING_MS)
                   - p;
     i++;
 

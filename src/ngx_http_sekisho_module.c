@@ -648,7 +648,7 @@ ngx_http_sekisho_decision_variable(ngx_http_request_t *r,
 
     if (ctx && ctx->decision != NGX_HTTP_SEKISHO_UNDECIDED) {
         ngx_http_sekisho_set_variable(v,
-                                   ngx_http_sekisho_decision_name(ctx->decision));
+                                 ngx_http_sekisho_decision_name(ctx->decision));
         return NGX_OK;
     }
 
@@ -676,7 +676,7 @@ ngx_http_sekisho_reason_variable(ngx_http_request_t *r,
 
     if (ctx && ctx->reason != NGX_HTTP_SEKISHO_REASON_NONE) {
         ngx_http_sekisho_set_variable(v,
-                                      ngx_http_sekisho_reason_name(ctx->reason));
+                                     ngx_http_sekisho_reason_name(ctx->reason));
         return NGX_OK;
     }
 
@@ -684,7 +684,7 @@ ngx_http_sekisho_reason_variable(ngx_http_request_t *r,
 
     if (!lcf->enable) {
         ngx_http_sekisho_set_variable(v,
-                   ngx_http_sekisho_reason_name(NGX_HTTP_SEKISHO_REASON_GEO_OFF));
+                 ngx_http_sekisho_reason_name(NGX_HTTP_SEKISHO_REASON_GEO_OFF));
         return NGX_OK;
     }
 

@@ -131,7 +131,7 @@ ngx_http_sekisho_session_check(ngx_http_request_t *r)
 
     if (rc == NGX_DECLINED) {
         return ngx_http_sekisho_session_refuse(r, ctx,
-                                        NGX_HTTP_SEKISHO_REASON_SESSION_MISSING);
+                                       NGX_HTTP_SEKISHO_REASON_SESSION_MISSING);
     }
 
     if (rc != NGX_OK) {
@@ -141,7 +141,7 @@ ngx_http_sekisho_session_check(ngx_http_request_t *r)
                       &jm->cookie);
 
         return ngx_http_sekisho_session_refuse(r, ctx,
-                                        NGX_HTTP_SEKISHO_REASON_SESSION_INVALID);
+                                       NGX_HTTP_SEKISHO_REASON_SESSION_INVALID);
     }
 
     ctx->session_id.data = ngx_pnalloc(r->pool, 22);
@@ -157,12 +157,12 @@ ngx_http_sekisho_session_check(ngx_http_request_t *r)
     /* the most telling reason first: a logout, then the limits */
     if (ngx_http_sekisho_is_revoked(jm, s.sid)) {
         return ngx_http_sekisho_session_refuse(r, ctx,
-                                        NGX_HTTP_SEKISHO_REASON_SESSION_REVOKED);
+                                       NGX_HTTP_SEKISHO_REASON_SESSION_REVOKED);
     }
 
     if (now >= s.expires) {
         return ngx_http_sekisho_session_refuse(r, ctx,
-                                        NGX_HTTP_SEKISHO_REASON_SESSION_EXPIRED);
+                                       NGX_HTTP_SEKISHO_REASON_SESSION_EXPIRED);
     }
 
     if (now - s.last >= jm->idle) {

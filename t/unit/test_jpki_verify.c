@@ -138,7 +138,8 @@ test_signature(X509 *cert)
            NGX_HTTP_SEKISHO_JPKI_BAD_SIGNATURE, "one bit changed: bad");
     sig[100] ^= 1;
 
-    is_int(ngx_http_sekisho_jpki_check_signature(cert, NULL, sig, n - 1, digest),
+    is_int(ngx_http_sekisho_jpki_check_signature(cert, NULL, sig, n - 1,
+                                                 digest),
            NGX_HTTP_SEKISHO_JPKI_BAD_SIGNATURE, "one byte short: bad");
 
     /* the card signs a SHA-1 DigestInfo as readily */
