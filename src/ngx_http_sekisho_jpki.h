@@ -63,6 +63,7 @@ typedef struct {
     ngx_str_t                       login_uri;     /* named on 401 pages */
     ngx_uint_t                      used;          /* any JPKI directive */
     ngx_http_sekisho_jpki_cache_t  *cache;         /* per worker */
+    void                           *tokens;        /* per worker */
 
     /* the logged-out sessions, per worker */
     ngx_rbtree_t                    revoked;

@@ -32,6 +32,17 @@
 #define NGX_HTTP_SEKISHO_REISSUE_S      60
 
 
+/* cookie values whose MAC was checked, per worker, direct-mapped */
+#define NGX_HTTP_SEKISHO_TOKENS         1024
+
+typedef struct {
+    size_t                          len;       /* 0: empty */
+    u_char                          value[NGX_HTTP_SEKISHO_TOKEN_MAX];
+    ngx_uint_t                      key;
+    ngx_http_sekisho_session_t      session;
+} ngx_http_sekisho_token_t;
+
+
 typedef struct {
     ngx_rbtree_node_t               node;      /* key: sid's first bytes */
     ngx_queue_t                     queue;
@@ -79,23 +90,62 @@ ngx_http_sekisho_session_find(ngx_http_request_t *r,
     ngx_http_sekisho_session_t *s, ngx_uint_t *key)
 {
     ngx_str_t                      value;
+    ngx_http_sekisho_token_t      *t;
+    ngx_http_sekisho_jpki_main_t  *jm;
     ngx_http_sekisho_main_conf_t  *mcf;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+    jm = &mcf->jpki;
 
     if (ngx_http_parse_multi_header_lines(&r->headers_in.cookies,
-                                          &mcf->jpki.cookie, &value)
+                                          &jm->cookie, &value)
         == NGX_DECLINED)
     {
         return NGX_DECLINED;
     }
 
-    if (ngx_http_sekisho_session_decode(value.data, value.len,
-                                        mcf->jpki.keys, mcf->jpki.nkeys, s,
-                                        key)
+    /*
+     * A value seen before, byte for byte, was checked then: its MAC is
+     * not computed again.  Only values that passed are remembered.
+     */
+
+    t = NULL;
+
+    if (value.len && value.len <= NGX_HTTP_SEKISHO_TOKEN_MAX) {
+
+        if (jm->tokens == NULL) {
+            jm->tokens = ngx_calloc(NGX_HTTP_SEKISHO_TOKENS
+                                    * sizeof(ngx_http_sekisho_token_t),
+                                    ngx_cycle->log);
+        }
+
+        if (jm->tokens) {
+            t = (ngx_http_sekisho_token_t *) jm->tokens
+                + ngx_murmur_hash2(value.data, value.len)
+                  % NGX_HTTP_SEKISHO_TOKENS;
+
+            if (t->len == value.len
+                && ngx_memcmp(t->value, value.data, value.len) == 0)
+            {
+                *s = t->session;
+                *key = t->key;
+                return NGX_OK;
+            }
+        }
+    }
+
+    if (ngx_http_sekisho_session_decode(value.data, value.len, jm->keys,
+                                        jm->nkeys, s, key)
         != NGX_OK)
     {
         return NGX_ERROR;
+    }
+
+    if (t) {
+        ngx_memcpy(t->value, value.data, value.len);
+        t->len = value.len;
+        t->key = *key;
+        t->session = *s;
     }
 
     return NGX_OK;
