@@ -87,6 +87,9 @@ static ngx_int_t ngx_http_sekisho_signed_body_check(ngx_http_request_t *r,
 static ngx_int_t ngx_http_sekisho_signer_headers(ngx_http_request_t *r,
     X509 *signer);
 static void ngx_http_sekisho_jpki_free(void *data);
+static ngx_int_t ngx_http_sekisho_jpki_host_ok(ngx_http_request_t *r,
+    ngx_str_t *host);
+static ngx_uint_t ngx_http_sekisho_exact_names(ngx_array_t *names);
 static void ngx_http_sekisho_cert_info(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx, X509 *cert,
     ngx_http_sekisho_jpki_cert_t *info);
@@ -550,6 +553,7 @@ ngx_http_sekisho_jpki_loc_create(ngx_http_sekisho_jpki_loc_t *jl)
     jl->challenge_ttl = NGX_CONF_UNSET_MSEC;
     jl->require = NGX_CONF_UNSET;
     jl->signed_body = NGX_CONF_UNSET;
+    jl->hosts = NGX_CONF_UNSET_PTR;
 }
 
 
@@ -558,11 +562,13 @@ ngx_http_sekisho_jpki_loc_merge(ngx_conf_t *cf,
     ngx_http_sekisho_jpki_loc_t *prev, ngx_http_sekisho_jpki_loc_t *conf)
 {
     const char                    *need;
+    ngx_http_core_srv_conf_t      *cscf;
     ngx_http_sekisho_jpki_main_t  *jm;
     ngx_http_sekisho_main_conf_t  *mcf;
 
     ngx_conf_merge_value(conf->require, prev->require, 0);
     ngx_conf_merge_value(conf->signed_body, prev->signed_body, 0);
+    ngx_conf_merge_ptr_value(conf->hosts, prev->hosts, NULL);
 
     if (conf->handler == NGX_CONF_UNSET_UINT) {
         conf->handler = NGX_HTTP_SEKISHO_JPKI_NONE;
@@ -606,6 +612,18 @@ ngx_http_sekisho_jpki_loc_merge(ngx_conf_t *cf,
 
     if (conf->require || conf->signed_body) {
         jm->used = 1;
+    }
+
+    if (conf->handler == NGX_HTTP_SEKISHO_JPKI_LOGIN && conf->hosts == NULL) {
+        cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
+
+        if (ngx_http_sekisho_exact_names(&cscf->server_names) == 0) {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "\"sekisho_jpki_login\" in a server without "
+                               "an exact \"server_name\": logins signed for "
+                               "any Host are accepted; name the site with "
+                               "\"sekisho_jpki_host\"");
+        }
     }
 
     return NGX_CONF_OK;
@@ -976,8 +994,16 @@ ngx_http_sekisho_card_login_check(ngx_http_request_t *r,
     ngx_http_sekisho_cert_info(r, ctx, cert, &info);
 
     if (res == NGX_HTTP_SEKISHO_JPKI_OK) {
-        host = r->headers_in.host ? r->headers_in.host->value
-                                  : r->headers_in.server;
+        if (r->headers_in.host == NULL
+            || ngx_http_sekisho_jpki_host_ok(r, &r->headers_in.host->value)
+               != NGX_OK)
+        {
+            X509_free(cert);
+            return ngx_http_sekisho_jpki_fail(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                       NGX_HTTP_SEKISHO_REASON_JPKI_WRONG_HOST);
+        }
+
+        host = r->headers_in.host->value;
 
         ngx_http_sekisho_jpki_login_digest(&host, &login->challenge, digest);
 
@@ -1223,6 +1249,97 @@ ngx_http_sekisho_jpki_logged_out(ngx_http_request_t *r, ngx_uint_t recorded)
     }
 
     ngx_http_finalize_request(r, rc);
+}
+
+
+/*
+ * The card signed the Host the client sent; it must be this site's, or
+ * a signature made for another site (which got a challenge from here)
+ * would pass.  "sekisho_jpki_host" names the accepted values; without
+ * it, the server's exact server_name entries (any port); a server
+ * without one accepts any Host ("nginx -t" warns).
+ */
+
+static ngx_int_t
+ngx_http_sekisho_jpki_host_ok(ngx_http_request_t *r, ngx_str_t *host)
+{
+    u_char                       *colon;
+    ngx_str_t                     name, *h;
+    ngx_uint_t                    i, exact;
+    ngx_http_server_name_t       *sn;
+    ngx_http_core_srv_conf_t     *cscf;
+    ngx_http_sekisho_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_sekisho_module);
+
+    if (lcf->jpki.hosts) {
+        h = lcf->jpki.hosts->elts;
+
+        for (i = 0; i < lcf->jpki.hosts->nelts; i++) {
+            if (h[i].len == host->len
+                && ngx_strncasecmp(h[i].data, host->data, host->len) == 0)
+            {
+                return NGX_OK;
+            }
+        }
+
+        return NGX_DECLINED;
+    }
+
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+
+    exact = ngx_http_sekisho_exact_names(&cscf->server_names);
+
+    if (exact == 0) {
+        return NGX_OK;
+    }
+
+    name = *host;
+
+    /* "host:port", and "[v6]:port" */
+    colon = ngx_strlchr(name.data, name.data + name.len, ']');
+    colon = ngx_strlchr(colon ? colon : name.data, name.data + name.len, ':');
+
+    if (colon) {
+        name.len = colon - name.data;
+    }
+
+    sn = cscf->server_names.elts;
+
+    for (i = 0; i < cscf->server_names.nelts; i++) {
+        if (sn[i].regex == NULL && sn[i].name.len == name.len
+            && ngx_strncasecmp(sn[i].name.data, name.data, name.len) == 0)
+        {
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_uint_t
+ngx_http_sekisho_exact_names(ngx_array_t *names)
+{
+    ngx_uint_t               i, n;
+    ngx_http_server_name_t  *sn;
+
+    sn = names->elts;
+    n = 0;
+
+    for (i = 0; i < names->nelts; i++) {
+        if (sn[i].regex == NULL && sn[i].name.len
+            && ngx_strlchr(sn[i].name.data, sn[i].name.data + sn[i].name.len,
+                           '*')
+               == NULL
+            && sn[i].name.data[0] != '.' && !(sn[i].name.len == 1
+                                             && sn[i].name.data[0] == '_'))
+        {
+            n++;
+        }
+    }
+
+    return n;
 }
 
 

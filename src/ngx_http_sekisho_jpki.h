@@ -83,6 +83,7 @@ typedef struct {
     ngx_msec_t                      challenge_ttl;
     ngx_flag_t                      require;
     ngx_flag_t                      signed_body;
+    ngx_array_t                    *hosts;         /* sekisho_jpki_host */
 } ngx_http_sekisho_jpki_loc_t;
 
 

@@ -256,6 +256,13 @@ static ngx_command_t  ngx_http_sekisho_commands[] = {
       offsetof(ngx_http_sekisho_loc_conf_t, jpki.signed_body),
       NULL },
 
+    { ngx_string("sekisho_jpki_host"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_conf_set_str_array_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_sekisho_loc_conf_t, jpki.hosts),
+      NULL },
+
     { ngx_string("sekisho_jpki_auth_ca"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_sekisho_jpki_ca_conf,

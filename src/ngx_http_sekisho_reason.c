@@ -55,7 +55,8 @@ static ngx_str_t  ngx_http_sekisho_reason_names[] = {
     ngx_string("session_invalid"),
     ngx_string("session_idle"),
     ngx_string("session_expired"),
-    ngx_string("session_revoked")
+    ngx_string("session_revoked"),
+    ngx_string("jpki_wrong_host")
 };
 
 

@@ -61,6 +61,7 @@ typedef enum {
     NGX_HTTP_SEKISHO_REASON_SESSION_IDLE,
     NGX_HTTP_SEKISHO_REASON_SESSION_EXPIRED,
     NGX_HTTP_SEKISHO_REASON_SESSION_REVOKED,
+    NGX_HTTP_SEKISHO_REASON_JPKI_WRONG_HOST,
 
     NGX_HTTP_SEKISHO_REASON_COUNT       /* not a reason: how many there are */
 } ngx_http_sekisho_reason_e;

@@ -99,6 +99,20 @@ http {
 
         location = /metrics { sekisho_metrics; }
     }
+
+    # a named site: the Host a card signed must be this one
+    server {
+        listen 127.0.0.1:%%PORT_1%%;
+        server_name intake.example.jp;
+
+        location = /jpki/challenge { sekisho_jpki_challenge; }
+        location = /jpki/login { sekisho_jpki_login; }
+
+        location = /other/login {
+            sekisho_jpki_login;
+            sekisho_jpki_host www.example.jp:8443;
+        }
+    }
 }
 EOF
 
@@ -218,6 +232,33 @@ is(http_status($r), 400, 'malformed JSON: 400');
 is(reason_of($r), 'jpki_bad_request', 'malformed JSON: jpki_bad_request');
 is(http_status(http_get('/jpki/login', port => $port)), 405,
     'login: only POST');
+
+# the site a card signed for
+
+my $named = $t->port(1);
+$r = card_login($named, cert => "$pki/alice-auth.pem",
+    key => "$pki/alice-auth.key", host => 'intake.example.jp',
+    host_header => 'intake.example.jp');
+is(http_status($r), 200, 'signed for the server\'s name: logged in');
+$r = card_login($named, cert => "$pki/alice-auth.pem",
+    key => "$pki/alice-auth.key", host => "intake.example.jp:$named",
+    host_header => "intake.example.jp:$named");
+is(http_status($r), 200, 'with a port too');
+$r = card_login($named, cert => "$pki/alice-auth.pem",
+    key => "$pki/alice-auth.key", host => 'evil.example',
+    host_header => 'evil.example');
+is(reason_of($r), 'jpki_wrong_host',
+    'signed for another site and replayed with its Host: jpki_wrong_host');
+$r = card_login($named, cert => "$pki/alice-auth.pem",
+    key => "$pki/alice-auth.key", host => 'www.example.jp:8443',
+    host_header => 'www.example.jp:8443', path => '/other/login');
+is(http_status($r), 200, 'sekisho_jpki_host names the accepted Host');
+$r = card_login($named, cert => "$pki/alice-auth.pem",
+    key => "$pki/alice-auth.key", host => 'intake.example.jp',
+    host_header => 'intake.example.jp', path => '/other/login');
+is(reason_of($r), 'jpki_wrong_host', 'and only it');
+like($t->error_log, qr/"sekisho_jpki_login" in a server without an exact "server_name"/,
+    'nginx warns of a login location that accepts any Host');
 
 # the session
 

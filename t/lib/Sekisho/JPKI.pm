@@ -85,6 +85,14 @@ sub card_login {
     my ($port, %o) = @_;
     $o{challenge} = get_challenge($port) unless defined $o{challenge};
     my $body = login_body(%o);
+    if ($o{host_header}) {
+        # another Host than the harness's "localhost"
+        return http("POST " . ($o{path} || '/jpki/login') . " HTTP/1.1\r\n"
+            . "Host: $o{host_header}\r\nConnection: close\r\n"
+            . "Content-Type: application/json\r\n"
+            . "Content-Length: " . length($body) . "\r\n\r\n$body",
+            port => $port);
+    }
     return http_post($o{path} || '/jpki/login', $body, port => $port,
         type => 'application/json', headers => $o{headers} || {});
 }
