@@ -89,7 +89,8 @@ static ngx_int_t ngx_http_sekisho_signer_headers(ngx_http_request_t *r,
 static void ngx_http_sekisho_jpki_free(void *data);
 static ngx_int_t ngx_http_sekisho_jpki_host_ok(ngx_http_request_t *r,
     ngx_str_t *host);
-static ngx_uint_t ngx_http_sekisho_exact_names(ngx_array_t *names);
+static ngx_array_t *ngx_http_sekisho_exact_names(ngx_conf_t *cf,
+    ngx_array_t *names);
 static void ngx_http_sekisho_cert_info(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx, X509 *cert,
     ngx_http_sekisho_jpki_cert_t *info);
@@ -617,7 +618,13 @@ ngx_http_sekisho_jpki_loc_merge(ngx_conf_t *cf,
     if (conf->handler == NGX_HTTP_SEKISHO_JPKI_LOGIN && conf->hosts == NULL) {
         cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
 
-        if (ngx_http_sekisho_exact_names(&cscf->server_names) == 0) {
+        conf->server_hosts = ngx_http_sekisho_exact_names(cf,
+                                                         &cscf->server_names);
+        if (conf->server_hosts == NGX_CONF_ERROR) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (conf->server_hosts == NULL) {
             ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
                                "\"sekisho_jpki_login\" in a server without "
                                "an exact \"server_name\": logins signed for "
@@ -1265,9 +1272,7 @@ ngx_http_sekisho_jpki_host_ok(ngx_http_request_t *r, ngx_str_t *host)
 {
     u_char                       *colon;
     ngx_str_t                     name, *h;
-    ngx_uint_t                    i, exact;
-    ngx_http_server_name_t       *sn;
-    ngx_http_core_srv_conf_t     *cscf;
+    ngx_uint_t                    i;
     ngx_http_sekisho_loc_conf_t  *lcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_sekisho_module);
@@ -1286,11 +1291,8 @@ ngx_http_sekisho_jpki_host_ok(ngx_http_request_t *r, ngx_str_t *host)
         return NGX_DECLINED;
     }
 
-    cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
-
-    exact = ngx_http_sekisho_exact_names(&cscf->server_names);
-
-    if (exact == 0) {
+    /* the server's exact names, copied at configuration time */
+    if (lcf->jpki.server_hosts == NULL) {
         return NGX_OK;
     }
 
@@ -1304,11 +1306,11 @@ ngx_http_sekisho_jpki_host_ok(ngx_http_request_t *r, ngx_str_t *host)
         name.len = colon - name.data;
     }
 
-    sn = cscf->server_names.elts;
+    h = lcf->jpki.server_hosts->elts;
 
-    for (i = 0; i < cscf->server_names.nelts; i++) {
-        if (sn[i].regex == NULL && sn[i].name.len == name.len
-            && ngx_strncasecmp(sn[i].name.data, name.data, name.len) == 0)
+    for (i = 0; i < lcf->jpki.server_hosts->nelts; i++) {
+        if (h[i].len == name.len
+            && ngx_strncasecmp(h[i].data, name.data, name.len) == 0)
         {
             return NGX_OK;
         }
@@ -1318,28 +1320,61 @@ ngx_http_sekisho_jpki_host_ok(ngx_http_request_t *r, ngx_str_t *host)
 }
 
 
-static ngx_uint_t
-ngx_http_sekisho_exact_names(ngx_array_t *names)
+/*
+ * The exact names of a server ("server_name" entries that are neither
+ * wildcards nor regexes), copied: nginx frees its list after the
+ * configuration is read.  NULL when there is none.
+ */
+
+static ngx_array_t *
+ngx_http_sekisho_exact_names(ngx_conf_t *cf, ngx_array_t *names)
 {
-    ngx_uint_t               i, n;
+    ngx_str_t               *h;
+    ngx_uint_t               i;
+    ngx_array_t             *hosts;
     ngx_http_server_name_t  *sn;
 
     sn = names->elts;
-    n = 0;
+    hosts = NULL;
 
     for (i = 0; i < names->nelts; i++) {
-        if (sn[i].regex == NULL && sn[i].name.len
-            && ngx_strlchr(sn[i].name.data, sn[i].name.data + sn[i].name.len,
-                           '*')
-               == NULL
-            && sn[i].name.data[0] != '.' && !(sn[i].name.len == 1
-                                             && sn[i].name.data[0] == '_'))
-        {
-            n++;
+#if (NGX_PCRE)
+        if (sn[i].regex) {
+            continue;
         }
+#endif
+
+        if (sn[i].name.len == 0
+            || ngx_strlchr(sn[i].name.data, sn[i].name.data + sn[i].name.len,
+                           '*')
+               != NULL
+            || sn[i].name.data[0] == '.'
+            || (sn[i].name.len == 1 && sn[i].name.data[0] == '_'))
+        {
+            continue;
+        }
+
+        if (hosts == NULL) {
+            hosts = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
+            if (hosts == NULL) {
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        h = ngx_array_push(hosts);
+        if (h == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        h->data = ngx_pstrdup(cf->pool, &sn[i].name);
+        if (h->data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        h->len = sn[i].name.len;
     }
 
-    return n;
+    return hosts;
 }
 
 

@@ -84,6 +84,7 @@ typedef struct {
     ngx_flag_t                      require;
     ngx_flag_t                      signed_body;
     ngx_array_t                    *hosts;         /* sekisho_jpki_host */
+    ngx_array_t                    *server_hosts;  /* or server_name */
 } ngx_http_sekisho_jpki_loc_t;
 
 

@@ -552,7 +552,15 @@ ngx_http_sekisho_push_header(ngx_http_request_t *r, char *name,
     ngx_str_t *value)
 {
     size_t            len;
+    ngx_uint_t        i;
     ngx_table_elt_t  *h;
+
+    /* Sekisho's own few header names: lower-cased and hashed once */
+    static struct {
+        char             *name;
+        u_char            lowcase[48];
+        ngx_uint_t        hash;
+    }  known[12];
 
     h = ngx_list_push(&r->headers_in.headers);
     if (h == NULL) {
@@ -564,6 +572,20 @@ ngx_http_sekisho_push_header(ngx_http_request_t *r, char *name,
     h->key.data = (u_char *) name;
     h->key.len = len;
     h->value = *value;
+
+    for (i = 0; i < 12 && len < 48; i++) {
+        if (known[i].name == NULL) {
+            known[i].name = name;
+            known[i].hash = ngx_hash_strlow(known[i].lowcase,
+                                            (u_char *) name, len);
+        }
+
+        if (known[i].name == name) {
+            h->lowcase_key = known[i].lowcase;
+            h->hash = known[i].hash;
+            return NGX_OK;
+        }
+    }
 
     h->lowcase_key = ngx_pnalloc(r->pool, len);
     if (h->lowcase_key == NULL) {

@@ -339,12 +339,12 @@ is_deeply(\@after, [('session_revoked') x 4],
 
 # CRLs are re-read when they change
 copy("$pki/auth-ca-stale.crl.pem", "$d/auth.crl.pem") or die;
-utime(undef, time + 5, "$d/auth.crl.pem");
+utime(time + 5, time + 5, "$d/auth.crl.pem");
 sleep 1.2;
 $r = login_as('alice-auth');
 is(reason_of($r), 'jpki_crl_stale', 'a stale CRL under require: refused');
 copy("$pki/auth-ca.crl.pem", "$d/auth.crl.pem") or die;
-utime(undef, time + 10, "$d/auth.crl.pem");
+utime(time + 10, time + 10, "$d/auth.crl.pem");
 sleep 1.2;
 $r = login_as('alice-auth');
 is(http_status($r), 200, 'a current CRL again: alice logs in');
