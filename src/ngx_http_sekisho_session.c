@@ -35,11 +35,20 @@
 /* cookie values whose MAC was checked, per worker, direct-mapped */
 #define NGX_HTTP_SEKISHO_TOKENS         1024
 
+/* what a session's requests tell the upstream, rendered once per value */
+#define NGX_HTTP_SEKISHO_TEXT_MAX                                             \
+    (22 + 2 * NGX_HTTP_SEKISHO_SERIAL_MAX + sizeof("2000-01-01T00:00:00Z"))
+
 typedef struct {
     size_t                          len;       /* 0: empty */
     u_char                          value[NGX_HTTP_SEKISHO_TOKEN_MAX];
     ngx_uint_t                      key;
     ngx_http_sekisho_session_t      session;
+
+    size_t                          text_len;  /* 0: not rendered yet */
+    size_t                          sid_len;
+    size_t                          serial_len;
+    u_char                          text[NGX_HTTP_SEKISHO_TEXT_MAX];
 } ngx_http_sekisho_token_t;
 
 
@@ -51,6 +60,11 @@ typedef struct {
 } ngx_http_sekisho_revoked_t;
 
 
+static ngx_int_t ngx_http_sekisho_session_lookup(ngx_http_request_t *r,
+    ngx_http_sekisho_session_t *s, ngx_uint_t *key,
+    ngx_http_sekisho_token_t **token);
+static ngx_int_t ngx_http_sekisho_session_render(ngx_http_request_t *r,
+    ngx_http_sekisho_token_t *t, ngx_str_t *not_after);
 static ngx_int_t ngx_http_sekisho_session_refuse(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx, ngx_http_sekisho_reason_e reason);
 static ngx_int_t ngx_http_sekisho_session_cookie(ngx_http_request_t *r,
@@ -89,6 +103,19 @@ ngx_int_t
 ngx_http_sekisho_session_find(ngx_http_request_t *r,
     ngx_http_sekisho_session_t *s, ngx_uint_t *key)
 {
+    ngx_http_sekisho_token_t  *t;
+
+    return ngx_http_sekisho_session_lookup(r, s, key, &t);
+}
+
+
+/* the same, and the cache entry of the value (NULL: none) */
+
+static ngx_int_t
+ngx_http_sekisho_session_lookup(ngx_http_request_t *r,
+    ngx_http_sekisho_session_t *s, ngx_uint_t *key,
+    ngx_http_sekisho_token_t **token)
+{
     ngx_str_t                      value;
     ngx_http_sekisho_token_t      *t;
     ngx_http_sekisho_jpki_main_t  *jm;
@@ -96,6 +123,7 @@ ngx_http_sekisho_session_find(ngx_http_request_t *r,
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
     jm = &mcf->jpki;
+    *token = NULL;
 
     if (ngx_http_parse_multi_header_lines(&r->headers_in.cookies,
                                           &jm->cookie, &value)
@@ -129,6 +157,7 @@ ngx_http_sekisho_session_find(ngx_http_request_t *r,
             {
                 *s = t->session;
                 *key = t->key;
+                *token = t;
                 return NGX_OK;
             }
         }
@@ -146,6 +175,8 @@ ngx_http_sekisho_session_find(ngx_http_request_t *r,
         t->len = value.len;
         t->key = *key;
         t->session = *s;
+        t->text_len = 0;
+        *token = t;
     }
 
     return NGX_OK;
@@ -162,8 +193,10 @@ ngx_http_sekisho_session_check(ngx_http_request_t *r)
 {
     time_t                          now;
     ngx_int_t                       rc;
+    ngx_str_t                       not_after;
     ngx_uint_t                      key;
     ngx_http_sekisho_ctx_t         *ctx;
+    ngx_http_sekisho_token_t       *t;
     ngx_http_sekisho_session_t      s;
     ngx_http_sekisho_loc_conf_t    *lcf;
     ngx_http_sekisho_jpki_main_t   *jm;
@@ -177,7 +210,7 @@ ngx_http_sekisho_session_check(ngx_http_request_t *r)
     mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
     jm = &mcf->jpki;
 
-    rc = ngx_http_sekisho_session_find(r, &s, &key);
+    rc = ngx_http_sekisho_session_lookup(r, &s, &key, &t);
 
     if (rc == NGX_DECLINED) {
         return ngx_http_sekisho_session_refuse(r, ctx,
@@ -270,7 +303,9 @@ ngx_http_sekisho_session_check(ngx_http_request_t *r)
 
     ngx_memcpy(ctx->session, &s, sizeof(ngx_http_sekisho_session_t));
 
-    if (ngx_http_sekisho_session_add_headers(r) != NGX_OK) {
+    if (ngx_http_sekisho_session_render(r, t, &not_after) != NGX_OK
+        || ngx_http_sekisho_session_add_headers(r, &not_after) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -462,11 +497,10 @@ ngx_http_sekisho_session_filter(ngx_http_request_t *r)
  */
 
 ngx_int_t
-ngx_http_sekisho_session_add_headers(ngx_http_request_t *r)
+ngx_http_sekisho_session_add_headers(ngx_http_request_t *r,
+    ngx_str_t *not_after)
 {
-    u_char                        *p;
-    ngx_str_t                      v;
-    ngx_tm_t                       tm;
+    ngx_str_t                      issuer;
     ngx_http_sekisho_ctx_t        *ctx;
     ngx_http_sekisho_session_t    *s;
     ngx_http_sekisho_main_conf_t  *mcf;
@@ -479,16 +513,6 @@ ngx_http_sekisho_session_add_headers(ngx_http_request_t *r)
     ctx = ngx_http_sekisho_ctx(r, 0);
     s = ctx->session;
 
-    ctx->jpki_revocation = s->revocation + 1;
-
-    ctx->jpki_serial.data = ngx_pnalloc(r->pool, 2 * s->serial_len);
-    if (ctx->jpki_serial.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ctx->jpki_serial.len = ngx_http_sekisho_hex(ctx->jpki_serial.data,
-                                                s->serial, s->serial_len);
-
     if (ngx_http_sekisho_push_header(r, "X-Sekisho-JPKI-Serial",
                                      &ctx->jpki_serial)
         != NGX_OK
@@ -497,33 +521,83 @@ ngx_http_sekisho_session_add_headers(ngx_http_request_t *r)
            != NGX_OK
         || ngx_http_sekisho_push_header(r, "X-Sekisho-Session",
                                         &ctx->session_id)
+           != NGX_OK
+        || ngx_http_sekisho_push_header(r, "X-Sekisho-JPKI-Not-After",
+                                        not_after)
            != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    if (ngx_http_sekisho_jpki_issuer(&mcf->jpki, s->ca_id, s->ca_id_len, &v)
+    if (ngx_http_sekisho_jpki_issuer(&mcf->jpki, s->ca_id, s->ca_id_len,
+                                     &issuer)
         == NGX_OK
-        && ngx_http_sekisho_push_header(r, "X-Sekisho-JPKI-Issuer", &v)
+        && ngx_http_sekisho_push_header(r, "X-Sekisho-JPKI-Issuer", &issuer)
            != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    p = ngx_pnalloc(r->pool, sizeof("2000-01-01T00:00:00Z") - 1);
-    if (p == NULL) {
+    return NGX_OK;
+}
+
+
+/*
+ * The session id, serial and expiry as text, for the headers, the
+ * variables and the audit record: rendered once per cookie value and
+ * worker, copied into the request (the cache entry may be reused by the
+ * next request).
+ */
+
+static ngx_int_t
+ngx_http_sekisho_session_render(ngx_http_request_t *r,
+    ngx_http_sekisho_token_t *t, ngx_str_t *not_after)
+{
+    u_char                      *p, *start;
+    ngx_tm_t                     tm;
+    ngx_http_sekisho_ctx_t      *ctx;
+    ngx_http_sekisho_session_t  *s;
+
+    ctx = ngx_http_sekisho_ctx(r, 0);
+    s = ctx->session;
+
+    start = ngx_pnalloc(r->pool, NGX_HTTP_SEKISHO_TEXT_MAX);
+    if (start == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_gmtime(s->not_after, &tm);
+    if (t && t->text_len && t->session.serial_len == s->serial_len) {
+        ngx_memcpy(start, t->text, t->text_len);
+        p = start + t->sid_len + t->serial_len;
 
-    v.data = p;
-    v.len = ngx_sprintf(p, "%4d-%02d-%02dT%02d:%02d:%02dZ", tm.ngx_tm_year,
-                        tm.ngx_tm_mon, tm.ngx_tm_mday, tm.ngx_tm_hour,
-                        tm.ngx_tm_min, tm.ngx_tm_sec)
-            - p;
+    } else {
+        p = start + ngx_http_sekisho_base64url_encode(start, s->sid,
+                                                     NGX_HTTP_SEKISHO_SID_LEN);
+        p += ngx_http_sekisho_hex(p, s->serial, s->serial_len);
 
-    return ngx_http_sekisho_push_header(r, "X-Sekisho-JPKI-Not-After", &v);
+        ngx_gmtime(s->not_after, &tm);
+
+        (void) ngx_sprintf(p, "%4d-%02d-%02dT%02d:%02d:%02dZ",
+                           tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                           tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+
+        if (t) {
+            t->sid_len = 22;
+            t->serial_len = 2 * s->serial_len;
+            t->text_len = t->sid_len + t->serial_len + 20;
+            ngx_memcpy(t->text, start, t->text_len);
+        }
+    }
+
+    ctx->session_id.data = start;
+    ctx->session_id.len = 22;
+    ctx->jpki_serial.data = start + 22;
+    ctx->jpki_serial.len = 2 * s->serial_len;
+    ctx->jpki_revocation = s->revocation + 1;
+    not_after->data = p;
+    not_after->len = 20;
+
+    return NGX_OK;
 }
 
 
