@@ -31,6 +31,9 @@
 /* how often, at most, the CRL files are looked at for changes */
 #define NGX_HTTP_SEKISHO_CRL_CHECK_S     1
 
+/* the largest body a signature is checked over */
+#define NGX_HTTP_SEKISHO_SIGNED_BODY_MAX  (1024 * 1024 * 1024)
+
 /* certificates kept parsed per worker (about 4 KB each) */
 #define NGX_HTTP_SEKISHO_CERT_CACHE      1024
 
@@ -326,6 +329,13 @@ ngx_http_sekisho_session_key_conf(ngx_conf_t *cf, ngx_command_t *cmd,
                                          &mcf->jpki.keys[i - 1])
             != NGX_OK)
         {
+            return NGX_CONF_ERROR;
+        }
+
+        if (mcf->jpki.keys[i - 1].len > 256) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\": the session key in \"%V\" is longer "
+                               "than 256 bytes", &cmd->name, &value[i]);
             return NGX_CONF_ERROR;
         }
     }
@@ -681,6 +691,17 @@ ngx_http_sekisho_jpki_access(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /*
+     * The context outlives internal redirects (try_files, error_page,
+     * X-Accel-Redirect): a location reached that way is checked by its
+     * own rules, not waved through by the first one's.
+     */
+    if (ctx->jpki_state == NGX_HTTP_SEKISHO_JPKI_DONE
+        && ctx->jpki_lcf != lcf)
+    {
+        ctx->jpki_state = NGX_HTTP_SEKISHO_JPKI_START;
+    }
+
     switch (ctx->jpki_state) {
 
     case NGX_HTTP_SEKISHO_JPKI_START:
@@ -689,6 +710,7 @@ ngx_http_sekisho_jpki_access(ngx_http_request_t *r)
          * A refusal may free the request: what it leaves behind is set
          * first, and the context is not touched after it.
          */
+        ctx->jpki_lcf = lcf;
         ctx->jpki_state = NGX_HTTP_SEKISHO_JPKI_DONE;
         ctx->jpki_rc = NGX_DONE;
 
@@ -696,6 +718,10 @@ ngx_http_sekisho_jpki_access(ngx_http_request_t *r)
             rc = ngx_http_sekisho_session_check(r);
 
             if (rc != NGX_DECLINED) {
+                if (rc != NGX_DONE) {
+                    ctx->jpki_rc = rc;
+                }
+
                 return rc;
             }
         }
@@ -1717,6 +1743,14 @@ ngx_http_sekisho_crl_read(ngx_http_sekisho_jpki_main_t *jm,
         return NULL;
     }
 
+    if (ngx_http_sekisho_jpki_crl_complete(crl) != NGX_OK) {
+        ngx_snprintf((u_char *) err, len, "\"%V\" is a delta or partial "
+                     "CRL (it does not list every revoked card); a full "
+                     "CRL is needed%Z", &f->path);
+        X509_CRL_free(crl);
+        return NULL;
+    }
+
     cas[0] = &jm->auth;
     cas[1] = &jm->sign;
 
@@ -1877,6 +1911,13 @@ ngx_http_sekisho_signed_body_check(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* OpenSSL takes the length as an int */
+    if (body.len > NGX_HTTP_SEKISHO_SIGNED_BODY_MAX) {
+        reason = NGX_HTTP_SEKISHO_REASON_JPKI_BAD_CMS;
+        status = NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+        goto refuse;
+    }
+
     ngx_http_sekisho_jpki_prepare(r, &chk, NGX_HTTP_SEKISHO_JPKI_SIGN);
 
     res = ngx_http_sekisho_jpki_check_cms(&chk, der.data, der.len,
@@ -1952,6 +1993,13 @@ ngx_http_sekisho_signer_headers(ngx_http_request_t *r, X509 *signer)
     };
 
     ctx = ngx_http_sekisho_ctx(r, 0);
+
+    /* checked again after an internal redirect: sent once */
+    if (ctx->signer_sent) {
+        return NGX_OK;
+    }
+
+    ctx->signer_sent = 1;
 
     if (ngx_http_sekisho_push_header(r, "X-Sekisho-JPKI-Signer-Serial",
                                      &ctx->jpki_serial)

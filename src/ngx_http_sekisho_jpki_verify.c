@@ -158,6 +158,42 @@ ngx_http_sekisho_jpki_ca_free(ngx_http_sekisho_jpki_ca_t *ca)
 }
 
 
+/*
+ * A CRL must list every revoked end-user certificate of its issuer: a
+ * delta CRL, or one whose issuing distribution point limits it to CA
+ * certificates, attribute certificates, some reasons or another
+ * issuer, would make a revoked card look good.  NGX_OK, or NGX_DECLINED.
+ */
+
+ngx_int_t
+ngx_http_sekisho_jpki_crl_complete(X509_CRL *crl)
+{
+    int                      crit;
+    ISSUING_DIST_POINT      *idp;
+    ngx_int_t                rc;
+
+    if (X509_CRL_get_ext_by_NID(crl, NID_delta_crl, -1) >= 0) {
+        return NGX_DECLINED;
+    }
+
+    idp = X509_CRL_get_ext_d2i(crl, NID_issuing_distribution_point, &crit,
+                               NULL);
+
+    if (idp == NULL) {
+        ERR_clear_error();
+        return (crit == -1) ? NGX_OK : NGX_DECLINED;
+    }
+
+    rc = (idp->onlyCA || idp->onlyattr || idp->onlysomereasons
+          || idp->indirectCRL)
+         ? NGX_DECLINED : NGX_OK;
+
+    ISSUING_DIST_POINT_free(idp);
+
+    return rc;
+}
+
+
 /* the trusted root whose key signed the CRL, or NULL */
 
 X509 *
@@ -501,10 +537,16 @@ ngx_http_sekisho_jpki_revocation(ngx_http_sekisho_jpki_check_t *chk,
 
     crl = NULL;
 
+    /* several CRLs of one issuer: the newest speaks */
     for (i = 0; i < chk->ncrls; i++) {
-        if (chk->crls[i].issuer == out->issuer) {
+        if (chk->crls[i].issuer == out->issuer
+            && (crl == NULL
+                || ASN1_TIME_compare(X509_CRL_get0_lastUpdate(
+                                                       chk->crls[i].crl),
+                                     X509_CRL_get0_lastUpdate(crl))
+                   > 0))
+        {
             crl = chk->crls[i].crl;
-            break;
         }
     }
 

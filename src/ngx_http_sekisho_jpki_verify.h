@@ -98,6 +98,7 @@ typedef struct {
 ngx_int_t ngx_http_sekisho_jpki_ca_load(ngx_http_sekisho_jpki_ca_t *ca,
     const char *file, char *err, size_t errlen);
 void ngx_http_sekisho_jpki_ca_free(ngx_http_sekisho_jpki_ca_t *ca);
+ngx_int_t ngx_http_sekisho_jpki_crl_complete(X509_CRL *crl);
 X509 *ngx_http_sekisho_jpki_crl_issuer(ngx_http_sekisho_jpki_ca_t **cas,
     ngx_uint_t n, X509_CRL *crl);
 

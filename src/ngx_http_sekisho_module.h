@@ -90,8 +90,11 @@ typedef struct {
     ngx_uint_t                      jpki_revocation;  /* +1; 0: no card */
     ngx_str_t                       session_id;
     ngx_str_t                       set_cookie;
+    void                           *jpki_lcf;      /* checked by its rules */
 
     unsigned                        gated:1;
+    unsigned                        identity_sent:1;
+    unsigned                        signer_sent:1;
     unsigned                        looked_up:1;
     unsigned                        reserved:1;
     unsigned                        settled:1;

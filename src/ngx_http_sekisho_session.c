@@ -14,6 +14,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include "ngx_http_sekisho_module.h"
 #include "ngx_http_sekisho_page.h"
@@ -76,6 +77,7 @@ static void ngx_http_sekisho_revoked_add(ngx_http_sekisho_jpki_main_t *jm,
 static void ngx_http_sekisho_revoked_insert(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 static void ngx_http_sekisho_session_sync(ngx_event_t *ev);
+static ngx_uint_t ngx_http_sekisho_ours(ngx_str_t *key);
 static void ngx_http_sekisho_session_synced(void *data, redisReply *reply);
 static void ngx_http_sekisho_session_revoked(void *data, redisReply *reply);
 
@@ -153,7 +155,7 @@ ngx_http_sekisho_session_lookup(ngx_http_request_t *r,
                   % NGX_HTTP_SEKISHO_TOKENS;
 
             if (t->len == value.len
-                && ngx_memcmp(t->value, value.data, value.len) == 0)
+                && CRYPTO_memcmp(t->value, value.data, value.len) == 0)
             {
                 *s = t->session;
                 *key = t->key;
@@ -303,10 +305,17 @@ ngx_http_sekisho_session_check(ngx_http_request_t *r)
 
     ngx_memcpy(ctx->session, &s, sizeof(ngx_http_sekisho_session_t));
 
-    if (ngx_http_sekisho_session_render(r, t, &not_after) != NGX_OK
-        || ngx_http_sekisho_session_add_headers(r, &not_after) != NGX_OK)
-    {
+    if (ngx_http_sekisho_session_render(r, t, &not_after) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* checked again after an internal redirect: sent once */
+    if (!ctx->identity_sent) {
+        ctx->identity_sent = 1;
+
+        if (ngx_http_sekisho_session_add_headers(r, &not_after) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     return NGX_DECLINED;
@@ -672,6 +681,36 @@ ngx_http_sekisho_push_header(ngx_http_request_t *r, char *name,
 }
 
 
+/* "X-Sekisho-...", also spelt with underscores (underscores_in_headers) */
+
+static ngx_uint_t
+ngx_http_sekisho_ours(ngx_str_t *key)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    static const u_char  prefix[] = "x-sekisho-";
+
+    if (key->len < sizeof(prefix) - 1) {
+        return 0;
+    }
+
+    for (i = 0; i < sizeof(prefix) - 1; i++) {
+        c = ngx_tolower(key->data[i]);
+
+        if (c == '_') {
+            c = '-';
+        }
+
+        if (c != prefix[i]) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 /*
  * Any X-Sekisho-* header a client sent is removed before any module
  * sees it: only Sekisho speaks in that name space.  The list is copied
@@ -692,11 +731,7 @@ ngx_http_sekisho_strip_headers(ngx_http_request_t *r)
         h = part->elts;
 
         for (i = 0; i < part->nelts; i++) {
-            if (h[i].key.len >= sizeof("x-sekisho-") - 1
-                && ngx_strncasecmp(h[i].key.data, (u_char *) "x-sekisho-",
-                                   sizeof("x-sekisho-") - 1)
-                   == 0)
-            {
+            if (ngx_http_sekisho_ours(&h[i].key)) {
                 found++;
             }
         }
@@ -720,11 +755,7 @@ ngx_http_sekisho_strip_headers(ngx_http_request_t *r)
         h = part->elts;
 
         for (i = 0; i < part->nelts; i++) {
-            if (h[i].key.len >= sizeof("x-sekisho-") - 1
-                && ngx_strncasecmp(h[i].key.data, (u_char *) "x-sekisho-",
-                                   sizeof("x-sekisho-") - 1)
-                   == 0)
-            {
+            if (ngx_http_sekisho_ours(&h[i].key)) {
                 continue;
             }
 

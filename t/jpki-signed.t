@@ -65,6 +65,19 @@ http {
         }
 
         location = /metrics { sekisho_metrics; }
+
+        # internal redirects: each location is checked by its own rules
+        location /redir/ {
+            sekisho_jpki_require on;
+            root %%TESTDIR%%/nothing;
+            try_files $uri /submit;
+        }
+
+        location /sredir/ {
+            sekisho_jpki_signed_body on;
+            root %%TESTDIR%%/nothing;
+            try_files $uri /app/;
+        }
     }
 }
 EOF
@@ -195,6 +208,24 @@ $r = http_get('/app/', port => $port,
 is(reason_of($r), 'session_invalid', 'once the old key is gone, so is it');
 $r = http_get('/app/', port => $port, headers => { Cookie => "sid=$new_cookie" });
 is(http_status($r), 200, 'the re-issued one lives on');
+
+# an internal redirect does not skip the next location's checks
+
+$r = card_login($port, cert => "$pki/bob-auth.pem", key => "$pki/bob-auth.key");
+my $bob = session_cookie($r);
+$r = http_post('/redir/x', $form, port => $port, type => 'application/json',
+    headers => { Cookie => "sid=$bob", Accept => 'application/json' });
+is(reason_of($r), 'jpki_unsigned',
+    'a session, then a redirect to a signed-body location: the body is checked');
+$r = http_post('/redir/x', $form, port => $port, type => 'application/json',
+    headers => { Cookie => "sid=$bob", 'X-JPKI-Signature' => $sig });
+is(http_status($r), 200, 'and a signed one passes both');
+is(scalar(() = http_body($r) =~ /^X-Sekisho-JPKI-Serial:/mig), 1,
+    'with the identity headers sent once');
+$r = http_post('/sredir/x', $form, port => $port, type => 'application/json',
+    headers => { 'X-JPKI-Signature' => $sig, Accept => 'application/json' });
+is(reason_of($r), 'session_missing',
+    'a signed body, then a redirect to a session location: no session, 401');
 
 # the absolute lifetime (5 s here) ends even an active session
 my $status = 0;

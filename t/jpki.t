@@ -78,6 +78,7 @@ http {
         listen 127.0.0.1:%%PORT_0%%;
 
         access_log %%TESTDIR%%/jpki.log jpki;
+        underscores_in_headers on;
 
         location = /jpki/challenge { sekisho_jpki_challenge; }
         location = /jpki/short { sekisho_jpki_challenge ttl=1s; }
@@ -286,6 +287,9 @@ is(scalar(() = $body =~ /^X-Sekisho-JPKI-Serial:/mig), 1,
 $r = http_get('/open/x', port => $port,
     headers => { 'X-Sekisho-Session' => 'FORGED' });
 unlike(http_body($r), qr/FORGED/, 'stripped also where no session is needed');
+$r = http_get('/open/x', port => $port,
+    headers => { 'X_Sekisho_JPKI_Serial' => 'FORGED' });
+unlike(http_body($r), qr/FORGED/, 'and when spelt with underscores');
 
 $r = app(undef);
 is(http_status($r), 401, 'no session: 401');

@@ -366,6 +366,44 @@ test_cache(X509 *ca, X509 *auth)
 
 
 static void
+test_crl_scope(void)
+{
+    X509_CRL            *crl;
+    ASN1_INTEGER        *n;
+    ISSUING_DIST_POINT  *idp;
+
+    crl = X509_CRL_new();
+    is_int(ngx_http_sekisho_jpki_crl_complete(crl), NGX_OK,
+           "a plain CRL is complete");
+
+    idp = ISSUING_DIST_POINT_new();
+    idp->onlyuser = 1;
+    X509_CRL_add1_ext_i2d(crl, NID_issuing_distribution_point, idp, 1, 0);
+    is_int(ngx_http_sekisho_jpki_crl_complete(crl), NGX_OK,
+           "one of end-user certificates only is complete for cards");
+    X509_CRL_free(crl);
+
+    crl = X509_CRL_new();
+    idp->onlyuser = 0;
+    idp->onlyCA = 1;
+    X509_CRL_add1_ext_i2d(crl, NID_issuing_distribution_point, idp, 1, 0);
+    is_int(ngx_http_sekisho_jpki_crl_complete(crl), NGX_DECLINED,
+           "a CRL of CA certificates only is refused");
+    X509_CRL_free(crl);
+    ISSUING_DIST_POINT_free(idp);
+
+    crl = X509_CRL_new();
+    n = ASN1_INTEGER_new();
+    ASN1_INTEGER_set(n, 7);
+    X509_CRL_add1_ext_i2d(crl, NID_delta_crl, n, 1, 0);
+    is_int(ngx_http_sekisho_jpki_crl_complete(crl), NGX_DECLINED,
+           "a delta CRL is refused");
+    ASN1_INTEGER_free(n);
+    X509_CRL_free(crl);
+}
+
+
+static void
 test_encoding(void)
 {
     u_char      out[64], digest[32], want[32];
@@ -404,6 +442,7 @@ main(void)
     test_certificates(ca, auth);
     test_identity(ca);
     test_cache(ca, auth);
+    test_crl_scope();
     test_encoding();
 
     X509_free(auth);
