@@ -37,10 +37,6 @@ struct ngx_http_sekisho_audit_s {
 
 
 
-static ngx_str_t  ngx_http_sekisho_revocation_names[] = {
-    ngx_string("unchecked"), ngx_string("good"), ngx_string("revoked")
-};
-
 static ngx_int_t ngx_http_sekisho_audit_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static void ngx_http_sekisho_audit_resume(ngx_http_sekisho_audit_t *audit,
@@ -448,8 +444,9 @@ ngx_http_sekisho_audit_request(ngx_http_request_t *r,
 
     if (ctx && ctx->jpki_revocation && ctx->jpki_revocation <= 3) {
         p = ngx_http_sekisho_audit_field(p, "jpki.revocation",
-                          &ngx_http_sekisho_revocation_names[
-                                                   ctx->jpki_revocation - 1]);
+                                         (ngx_str_t *)
+                                         ngx_http_sekisho_revocation_name(
+                                                   ctx->jpki_revocation - 1));
     }
 
     if (ctx && ctx->session_id.len) {

@@ -69,7 +69,6 @@ static ngx_http_sekisho_reason_e ngx_http_sekisho_jpki_reason(
     ngx_http_sekisho_jpki_result_e rc);
 static ngx_int_t ngx_http_sekisho_jpki_wait(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx);
-static void ngx_http_sekisho_jpki_terminate(void *data);
 static ngx_int_t ngx_http_sekisho_challenge_key(ngx_http_request_t *r,
     ngx_str_t *challenge, ngx_str_t *key);
 static ngx_int_t ngx_http_sekisho_decode_base64(ngx_pool_t *pool,
@@ -98,10 +97,6 @@ static void ngx_http_sekisho_cert_info(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx, X509 *cert,
     ngx_http_sekisho_jpki_cert_t *info);
 
-
-static ngx_str_t  ngx_http_sekisho_jpki_revocation_names[] = {
-    ngx_string("unchecked"), ngx_string("good"), ngx_string("revoked")
-};
 
 
 /* sekisho_jpki_challenge [ttl=<time>] | sekisho_jpki_login | _logout */
@@ -1142,49 +1137,44 @@ static ngx_int_t
 ngx_http_sekisho_card_login_done(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx, ngx_http_sekisho_login_t *login)
 {
-    u_char                      *p;
-    ngx_str_t                    json;
-    ngx_tm_t                     tm;
-    ngx_http_sekisho_session_t  *s;
+    u_char                        *p;
+    ngx_str_t                      json, not_after;
+    const ngx_str_t               *revocation;
+    ngx_http_sekisho_session_t    *s;
+    ngx_http_sekisho_main_conf_t  *mcf;
 
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
     s = &login->session;
+    ctx->session = s;
 
-    if (ngx_http_sekisho_session_issue(r, s) != NGX_OK) {
+    if (ngx_http_sekisho_session_issue(r, s) != NGX_OK
+        || ngx_http_sekisho_session_text(r, &not_after) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ctx->session = s;
     ctx->decision = NGX_HTTP_SEKISHO_ALLOW;
     ctx->reason = NGX_HTTP_SEKISHO_REASON_JPKI_LOGIN_OK;
     ctx->card_outcome = NGX_HTTP_SEKISHO_CARD_OK;
 
+    revocation = ngx_http_sekisho_revocation_name(s->revocation);
+
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "sekisho: card login, certificate serial %V, "
-                  "revocation %V", &ctx->jpki_serial,
-                  &ngx_http_sekisho_jpki_revocation_names[s->revocation]);
+                  "revocation %V", &ctx->jpki_serial, revocation);
 
     p = ngx_pnalloc(r->pool, ctx->jpki_serial.len + ctx->session_id.len + 256);
     if (p == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_gmtime(s->not_after, &tm);
-
     json.data = p;
-    json.len = ngx_sprintf(p, "{\"serial\":\"%V\",\"not_after\":"
-                           "\"%4d-%02d-%02dT%02d:%02d:%02dZ\","
+    json.len = ngx_sprintf(p, "{\"serial\":\"%V\",\"not_after\":\"%V\","
                            "\"revocation\":\"%V\",\"session\":\"%V\","
                            "\"expires_in\":%T,\"idle_timeout\":%T}\n",
-                           &ctx->jpki_serial, tm.ngx_tm_year, tm.ngx_tm_mon,
-                           tm.ngx_tm_mday, tm.ngx_tm_hour, tm.ngx_tm_min,
-                           tm.ngx_tm_sec,
-                           &ngx_http_sekisho_jpki_revocation_names[
-                                                           s->revocation],
+                           &ctx->jpki_serial, &not_after, revocation,
                            &ctx->session_id, s->expires - s->issued,
-                           ngx_min(((ngx_http_sekisho_main_conf_t *)
-                                    ngx_http_get_module_main_conf(r,
-                                               ngx_http_sekisho_module))
-                                   ->jpki.idle, s->expires - s->issued))
+                           ngx_min(mcf->jpki.idle, s->expires - s->issued))
                - p;
 
     return ngx_http_sekisho_reply_json(r, NGX_HTTP_OK, &json);
@@ -1198,7 +1188,7 @@ ngx_http_sekisho_logout_handler(ngx_http_request_t *r)
 {
     ngx_int_t                    rc;
     ngx_uint_t                   key;
-    ngx_str_t                    json;
+    ngx_str_t                    json, not_after;
     ngx_http_sekisho_ctx_t      *ctx;
     ngx_http_sekisho_session_t  *s;
 
@@ -1231,23 +1221,10 @@ ngx_http_sekisho_logout_handler(ngx_http_request_t *r)
     }
 
     ctx->session = s;
-    ctx->session_id.data = ngx_pnalloc(r->pool, 22);
-    if (ctx->session_id.data == NULL) {
+
+    if (ngx_http_sekisho_session_text(r, &not_after) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ctx->session_id.len = ngx_http_sekisho_base64url_encode(
-                                ctx->session_id.data, s->sid,
-                                NGX_HTTP_SEKISHO_SID_LEN);
-
-    ctx->jpki_serial.data = ngx_pnalloc(r->pool, 2 * s->serial_len);
-    if (ctx->jpki_serial.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx->jpki_serial.len = ngx_http_sekisho_hex(ctx->jpki_serial.data,
-                                                s->serial, s->serial_len);
-    ctx->jpki_revocation = s->revocation + 1;
 
     if (ngx_http_sekisho_session_revoke(r, s) != NGX_OK
         || ctx->jpki_cmd == NULL)
@@ -1505,7 +1482,7 @@ ngx_http_sekisho_jpki_wait(ngx_http_request_t *r, ngx_http_sekisho_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    cln->handler = ngx_http_sekisho_jpki_terminate;
+    cln->handler = ngx_http_sekisho_jpki_cleanup;
     cln->data = ctx;
 
     r->main->count++;
@@ -1514,8 +1491,10 @@ ngx_http_sekisho_jpki_wait(ngx_http_request_t *r, ngx_http_sekisho_ctx_t *ctx)
 }
 
 
-static void
-ngx_http_sekisho_jpki_terminate(void *data)
+/* a request ended while it waits for Redis is never woken up */
+
+void
+ngx_http_sekisho_jpki_cleanup(void *data)
 {
     ngx_http_sekisho_ctx_t *ctx = data;
 
@@ -1523,13 +1502,6 @@ ngx_http_sekisho_jpki_terminate(void *data)
         ngx_http_sekisho_redis_cancel(ctx->jpki_cmd);
         ctx->jpki_cmd = NULL;
     }
-}
-
-
-void
-ngx_http_sekisho_jpki_cleanup(void *data)
-{
-    ngx_http_sekisho_jpki_terminate(data);
 }
 
 

@@ -123,6 +123,8 @@ ngx_int_t ngx_http_sekisho_session_find(ngx_http_request_t *r,
     ngx_http_sekisho_session_t *s, ngx_uint_t *key);
 ngx_int_t ngx_http_sekisho_session_sync_init(ngx_cycle_t *cycle,
     ngx_http_sekisho_jpki_main_t *jm);
+ngx_int_t ngx_http_sekisho_session_text(ngx_http_request_t *r,
+    ngx_str_t *not_after);
 ngx_int_t ngx_http_sekisho_session_add_headers(ngx_http_request_t *r,
     ngx_str_t *not_after);
 ngx_int_t ngx_http_sekisho_session_init(ngx_conf_t *cf);

@@ -776,19 +776,15 @@ ngx_http_sekisho_jpki_status_variable(ngx_http_request_t *r,
 {
     ngx_http_sekisho_ctx_t  *ctx;
 
-    static ngx_str_t  names[] = {
-        ngx_string("unchecked"), ngx_string("good"), ngx_string("revoked")
-    };
-
     ctx = ngx_http_sekisho_ctx(r->main, 0);
 
-    if (ctx == NULL || ctx->jpki_revocation == 0 || ctx->jpki_revocation > 3)
-    {
+    if (ctx == NULL || ctx->jpki_revocation == 0) {
         v->not_found = 1;
         return NGX_OK;
     }
 
-    ngx_http_sekisho_set_variable(v, &names[ctx->jpki_revocation - 1]);
+    ngx_http_sekisho_set_variable(v,
+                  ngx_http_sekisho_revocation_name(ctx->jpki_revocation - 1));
 
     return NGX_OK;
 }

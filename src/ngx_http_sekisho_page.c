@@ -17,8 +17,8 @@ typedef struct {
 } ngx_http_sekisho_page_t;
 
 
-static ngx_int_t ngx_http_sekisho_send_json(ngx_http_request_t *r,
-    ngx_uint_t status, ngx_str_t *json);
+static ngx_int_t ngx_http_sekisho_send(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *type, size_t type_len, ngx_buf_t *b);
 static ngx_int_t ngx_http_sekisho_has_error_page(ngx_http_request_t *r,
     ngx_uint_t status);
 static ngx_int_t ngx_http_sekisho_send_page(ngx_http_request_t *r,
@@ -220,7 +220,7 @@ ngx_http_sekisho_json_refusal(ngx_http_request_t *r, ngx_uint_t status,
     *p++ = '\n';
     json.len = p - json.data;
 
-    return ngx_http_sekisho_send_json(r, status, &json);
+    return ngx_http_sekisho_reply_json(r, status, &json);
 }
 
 
@@ -249,24 +249,14 @@ ngx_http_sekisho_wants_json(ngx_http_request_t *r)
 }
 
 
-/* a JSON answer of Sekisho's own, never to be cached */
+/* a JSON answer of Sekisho's own */
 
 ngx_int_t
 ngx_http_sekisho_reply_json(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *json)
 {
-    return ngx_http_sekisho_send_json(r, status, json);
-}
-
-
-static ngx_int_t
-ngx_http_sekisho_send_json(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_str_t *json)
-{
-    ngx_int_t         rc;
-    ngx_buf_t        *b;
-    ngx_chain_t       out;
-    ngx_table_elt_t  *cc;
+    ngx_buf_t  *b;
+    ngx_str_t   type = ngx_string("application/json");
 
     b = ngx_calloc_buf(r->pool);
     if (b == NULL) {
@@ -276,13 +266,31 @@ ngx_http_sekisho_send_json(ngx_http_request_t *r, ngx_uint_t status,
     b->pos = json->data;
     b->last = json->data + json->len;
     b->memory = 1;
+
+    return ngx_http_sekisho_send(r, status, &type, type.len, b);
+}
+
+
+/*
+ * Sends what Sekisho answers itself.  It depends on who asked: no shared
+ * cache may keep it.
+ */
+
+static ngx_int_t
+ngx_http_sekisho_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, size_t type_len, ngx_buf_t *b)
+{
+    ngx_int_t         rc;
+    ngx_chain_t       out;
+    ngx_table_elt_t  *cc;
+
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 
     r->headers_out.status = status;
-    r->headers_out.content_length_n = json->len;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_length_n = b->last - b->pos;
+    r->headers_out.content_type = *type;
+    r->headers_out.content_type_len = type_len;
     r->headers_out.content_type_lowcase = NULL;
 
     cc = ngx_list_push(&r->headers_out.headers);
@@ -339,10 +347,8 @@ ngx_http_sekisho_send_page(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_sekisho_page_t *page, ngx_str_t *detail)
 {
     size_t                      len;
-    ngx_int_t                   rc;
     ngx_buf_t                  *b;
-    ngx_chain_t                 out;
-    ngx_table_elt_t            *cc;
+    ngx_str_t                   type = ngx_string("text/html; charset=utf-8");
     ngx_http_variable_value_t  *id;
 
     id = ngx_http_get_indexed_variable(r, ngx_http_sekisho_request_id_index);
@@ -385,33 +391,5 @@ ngx_http_sekisho_send_page(ngx_http_request_t *r, ngx_uint_t status,
     b->last = ngx_cpymem(b->last, ngx_http_sekisho_page_tail.data,
                          ngx_http_sekisho_page_tail.len);
 
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = len;
-    ngx_str_set(&r->headers_out.content_type, "text/html; charset=utf-8");
-    r->headers_out.content_type_len = sizeof("text/html") - 1;
-    r->headers_out.content_type_lowcase = NULL;
-
-    /* a refusal depends on who asked: no shared cache may keep it */
-    cc = ngx_list_push(&r->headers_out.headers);
-    if (cc == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    cc->hash = 1;
-    ngx_str_set(&cc->key, "Cache-Control");
-    ngx_str_set(&cc->value, "no-store");
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_sekisho_send(r, status, &type, sizeof("text/html") - 1, b);
 }

@@ -395,15 +395,6 @@ ngx_http_sekisho_session_issue(ngx_http_request_t *r,
     s->last = now;
     s->expires = ngx_min(now + mcf->jpki.lifetime, s->not_after);
 
-    ctx->session_id.data = ngx_pnalloc(r->pool, 22);
-    if (ctx->session_id.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ctx->session_id.len = ngx_http_sekisho_base64url_encode(
-                                ctx->session_id.data, s->sid,
-                                NGX_HTTP_SEKISHO_SID_LEN);
-
     return ngx_http_sekisho_session_cookie(r, s, &ctx->set_cookie);
 }
 
@@ -514,10 +505,6 @@ ngx_http_sekisho_session_add_headers(ngx_http_request_t *r,
     ngx_http_sekisho_session_t    *s;
     ngx_http_sekisho_main_conf_t  *mcf;
 
-    static ngx_str_t  revocation[] = {
-        ngx_string("unchecked"), ngx_string("good"), ngx_string("revoked")
-    };
-
     mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
     ctx = ngx_http_sekisho_ctx(r, 0);
     s = ctx->session;
@@ -526,7 +513,8 @@ ngx_http_sekisho_session_add_headers(ngx_http_request_t *r,
                                      &ctx->jpki_serial)
         != NGX_OK
         || ngx_http_sekisho_push_header(r, "X-Sekisho-JPKI-Revocation",
-                                        &revocation[s->revocation])
+                           (ngx_str_t *)
+                           ngx_http_sekisho_revocation_name(s->revocation))
            != NGX_OK
         || ngx_http_sekisho_push_header(r, "X-Sekisho-Session",
                                         &ctx->session_id)
@@ -548,6 +536,15 @@ ngx_http_sekisho_session_add_headers(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+/* the same for the session of a login or a logout (ctx->session) */
+
+ngx_int_t
+ngx_http_sekisho_session_text(ngx_http_request_t *r, ngx_str_t *not_after)
+{
+    return ngx_http_sekisho_session_render(r, NULL, not_after);
 }
 
 

@@ -346,6 +346,23 @@ ngx_http_sekisho_token_mac(ngx_str_t *key, u_char *data, size_t len,
 }
 
 
+/* "unchecked", "good" or "revoked": for headers, variables, the audit */
+
+const ngx_str_t *
+ngx_http_sekisho_revocation_name(ngx_uint_t revocation)
+{
+    static ngx_str_t  names[] = {
+        ngx_string("unchecked"), ngx_string("good"), ngx_string("revoked")
+    };
+
+    if (revocation > NGX_HTTP_SEKISHO_REVOCATION_REVOKED) {
+        revocation = NGX_HTTP_SEKISHO_REVOCATION_UNCHECKED;
+    }
+
+    return &names[revocation];
+}
+
+
 /* base64url without padding (RFC 4648, section 5); returns the length */
 
 size_t

@@ -49,6 +49,8 @@ ngx_int_t ngx_http_sekisho_session_decode(u_char *value, size_t len,
     ngx_str_t *keys, ngx_uint_t nkeys, ngx_http_sekisho_session_t *s,
     ngx_uint_t *key);
 
+const ngx_str_t *ngx_http_sekisho_revocation_name(ngx_uint_t revocation);
+
 size_t ngx_http_sekisho_base64url_encode(u_char *dst, u_char *src,
     size_t len);
 ngx_int_t ngx_http_sekisho_base64url_decode(u_char *dst, size_t max,
