@@ -94,8 +94,7 @@ static ngx_int_t ngx_http_sekisho_jpki_host_ok(ngx_http_request_t *r,
 static ngx_array_t *ngx_http_sekisho_exact_names(ngx_conf_t *cf,
     ngx_array_t *names);
 static void ngx_http_sekisho_cert_info(ngx_http_request_t *r,
-    ngx_http_sekisho_ctx_t *ctx, X509 *cert,
-    ngx_http_sekisho_jpki_cert_t *info);
+    ngx_http_sekisho_ctx_t *ctx, ngx_http_sekisho_jpki_cert_t *info);
 
 
 
@@ -937,10 +936,8 @@ ngx_http_sekisho_card_login_check(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx, ngx_http_sekisho_login_t *login)
 {
     u_char                           digest[32], *buf;
-    X509                            *cert;
-    struct tm                        tm;
-    ngx_http_sekisho_jpki_slot_t    *slot;
     ngx_int_t                        rc;
+    ngx_http_sekisho_jpki_slot_t    *slot;
     ngx_str_t                        body, name, b64, der, sig, key, host;
     ngx_str_t                        args[2];
     ngx_http_sekisho_main_conf_t    *mcf;
@@ -1006,27 +1003,29 @@ ngx_http_sekisho_card_login_check(ngx_http_request_t *r,
                                       NGX_HTTP_SEKISHO_REASON_JPKI_BAD_REQUEST);
     }
 
-    cert = ngx_http_sekisho_jpki_parse(mcf->jpki.cache, der.data, der.len,
-                                       &slot);
+    /* per worker, read once and chained once a minute */
+    slot = ngx_http_sekisho_jpki_read(mcf->jpki.cache, der.data, der.len);
 
-    if (cert == NULL) {
+    if (slot == NULL) {
         return ngx_http_sekisho_jpki_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
                                   NGX_HTTP_SEKISHO_REASON_JPKI_BAD_CERTIFICATE);
     }
 
     ngx_http_sekisho_jpki_prepare(r, &chk, NGX_HTTP_SEKISHO_JPKI_AUTH);
-    chk.slot = slot;
 
-    res = ngx_http_sekisho_jpki_check_cert(&chk, cert, &info);
+    res = ngx_http_sekisho_jpki_check_slot(&chk, slot, &info);
 
-    ngx_http_sekisho_cert_info(r, ctx, cert, &info);
+    ngx_http_sekisho_cert_info(r, ctx, &info);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "sekisho: card login certificate: result %d, fast %ui",
+                   (int) res, info.fast);
 
     if (res == NGX_HTTP_SEKISHO_JPKI_OK) {
         if (r->headers_in.host == NULL
             || ngx_http_sekisho_jpki_host_ok(r, &r->headers_in.host->value)
                != NGX_OK)
         {
-            X509_free(cert);
             return ngx_http_sekisho_jpki_fail(r, ctx, NGX_HTTP_UNAUTHORIZED,
                                        NGX_HTTP_SEKISHO_REASON_JPKI_WRONG_HOST);
         }
@@ -1035,13 +1034,11 @@ ngx_http_sekisho_card_login_check(ngx_http_request_t *r,
 
         ngx_http_sekisho_jpki_login_digest(&host, &login->challenge, digest);
 
-        res = ngx_http_sekisho_jpki_check_signature(cert, slot, sig.data,
-                                                    sig.len, digest);
+        res = ngx_http_sekisho_jpki_check_signature(slot, sig.data, sig.len,
+                                                    digest);
     }
 
     if (res != NGX_HTTP_SEKISHO_JPKI_OK) {
-        X509_free(cert);
-
         if (info.error) {
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "sekisho: card login certificate: %s",
@@ -1053,24 +1050,16 @@ ngx_http_sekisho_card_login_check(ngx_http_request_t *r,
     }
 
     /* what the session will carry */
-    login->session.serial_len = ngx_http_sekisho_jpki_serial(cert,
+    login->session.serial_len = ngx_http_sekisho_jpki_serial(info.serial,
                                                 login->session.serial,
                                                 NGX_HTTP_SEKISHO_SERIAL_MAX);
     login->session.ca_id_len = ngx_http_sekisho_jpki_key_id(info.issuer,
                                                 login->session.ca_id,
                                                 NGX_HTTP_SEKISHO_CA_ID_MAX);
     login->session.revocation = info.revocation;
+    login->session.not_after = info.not_after;
 
-    rc = NGX_ERROR;
-
-    if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1) {
-        login->session.not_after = (time_t) timegm(&tm);
-        rc = NGX_OK;
-    }
-
-    X509_free(cert);
-
-    if (rc != NGX_OK || login->session.serial_len == 0) {
+    if (login->session.serial_len == 0) {
         return ngx_http_sekisho_jpki_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
                                   NGX_HTTP_SEKISHO_REASON_JPKI_BAD_CERTIFICATE);
     }
@@ -1584,7 +1573,6 @@ ngx_http_sekisho_jpki_prepare(ngx_http_request_t *r,
     chk->ncrls = jm->ncrls;
     chk->revocation = jm->revocation;
     chk->now = ngx_time();
-    chk->slot = NULL;
 }
 
 
@@ -1592,12 +1580,14 @@ ngx_http_sekisho_jpki_prepare(ngx_http_request_t *r,
 
 static void
 ngx_http_sekisho_cert_info(ngx_http_request_t *r, ngx_http_sekisho_ctx_t *ctx,
-    X509 *cert, ngx_http_sekisho_jpki_cert_t *info)
+    ngx_http_sekisho_jpki_cert_t *info)
 {
     u_char  serial[NGX_HTTP_SEKISHO_SERIAL_MAX];
     size_t  n;
 
-    n = ngx_http_sekisho_jpki_serial(cert, serial, sizeof(serial));
+    n = info->serial ? ngx_http_sekisho_jpki_serial(info->serial, serial,
+                                                    sizeof(serial))
+                     : 0;
 
     if (n) {
         ctx->jpki_serial.data = ngx_pnalloc(r->pool, 2 * n);
@@ -1906,7 +1896,7 @@ ngx_http_sekisho_signed_body_check(ngx_http_request_t *r,
         goto refuse;
     }
 
-    ngx_http_sekisho_cert_info(r, ctx, signer, &info);
+    ngx_http_sekisho_cert_info(r, ctx, &info);
 
     if (ngx_http_sekisho_signer_headers(r, signer) != NGX_OK) {
         X509_free(signer);

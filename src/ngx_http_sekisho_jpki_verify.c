@@ -17,21 +17,38 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
+#include "ngx_http_sekisho_jpki_der.h"
 #include "ngx_http_sekisho_jpki_verify.h"
 #include "ngx_http_sekisho_session_token.h"
 
 
+static ngx_int_t ngx_http_sekisho_jpki_root_prepare(
+    ngx_http_sekisho_jpki_ca_t *ca, X509 *x);
+static ngx_int_t ngx_http_sekisho_jpki_fast_facts(
+    ngx_http_sekisho_jpki_slot_t *s, ngx_http_sekisho_jpki_der_t *d);
+static ngx_int_t ngx_http_sekisho_jpki_full_facts(
+    ngx_http_sekisho_jpki_slot_t *s, X509 *x);
+static const ASN1_ITEM *ngx_http_sekisho_jpki_ext_item(ngx_uint_t ext);
+static EVP_PKEY_CTX *ngx_http_sekisho_jpki_verifier(EVP_PKEY *key);
+static ngx_int_t ngx_http_sekisho_jpki_fast_chain(
+    ngx_http_sekisho_jpki_ca_t *ca, ngx_http_sekisho_jpki_der_t *d,
+    time_t now, X509 **issuer);
+static ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_slot_chain(
+    ngx_http_sekisho_jpki_check_t *chk, ngx_http_sekisho_jpki_slot_t *s,
+    X509 **issuer, int *error, ngx_uint_t *fast);
 static ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_chain(
     ngx_http_sekisho_jpki_ca_t *ca, X509 *cert, time_t now, X509 **issuer,
     int *error);
-static ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_cached_chain(
-    ngx_http_sekisho_jpki_check_t *chk, X509 *cert,
-    ngx_http_sekisho_jpki_cert_t *out);
 static void ngx_http_sekisho_jpki_slot_clear(
     ngx_http_sekisho_jpki_slot_t *slot);
-static ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_revocation(
-    ngx_http_sekisho_jpki_check_t *chk, X509 *cert,
+static ngx_int_t ngx_http_sekisho_jpki_times(time_t now, time_t not_before,
+    time_t not_after, X509 *issuer);
+static time_t ngx_http_sekisho_jpki_time(const ASN1_TIME *t);
+static ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_leaf(
+    ngx_http_sekisho_jpki_check_t *chk, uint32_t ku,
     ngx_http_sekisho_jpki_cert_t *out);
+static ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_revocation(
+    ngx_http_sekisho_jpki_check_t *chk, ngx_http_sekisho_jpki_cert_t *out);
 
 
 #define NGX_HTTP_SEKISHO_OID_JPKI  "1.2.392.200149.8.5.5."
@@ -42,14 +59,24 @@ static ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_revocation(
 
 struct ngx_http_sekisho_jpki_slot_s {
     u_char                          hash[32];  /* SHA-256 of the DER */
-    X509                           *cert;
+    u_char                         *der;       /* a copy, to chain again */
+    size_t                          len;
+    X509                           *cert;      /* when OpenSSL read it */
+
+    /* what the checks need, however it was read */
+    ASN1_INTEGER                   *serial;
+    time_t                          not_before;
+    time_t                          not_after;
+    uint32_t                        key_usage;
     EVP_PKEY_CTX                   *verify;    /* ready for the signature */
+    size_t                          sig_len;
 
     /* per kind (auth, sign): the last chain built and when */
     ngx_http_sekisho_jpki_ca_t     *ca[2];
     ngx_http_sekisho_jpki_result_e  rc[2];
     X509                           *issuer[2];
     int                             error[2];
+    ngx_uint_t                      fast[2];
     time_t                          checked[2];
 };
 
@@ -77,9 +104,8 @@ ngx_int_t
 ngx_http_sekisho_jpki_ca_load(ngx_http_sekisho_jpki_ca_t *ca,
     const char *file, char *err, size_t errlen)
 {
-    BIO       *bio;
-    X509      *x;
-    uint32_t   ku;
+    BIO   *bio;
+    X509  *x;
 
     ngx_memzero(ca, sizeof(ngx_http_sekisho_jpki_ca_t));
 
@@ -104,22 +130,13 @@ ngx_http_sekisho_jpki_ca_load(ngx_http_sekisho_jpki_ca_t *ca,
             break;
         }
 
-        ku = X509_get_key_usage(x);
-
-        if (X509_check_ca(x) == 0 || !(ku & KU_KEY_CERT_SIGN)) {
-            snprintf(err, errlen, "\"%s\" holds a "
+        if (ngx_http_sekisho_jpki_ca_add(ca, x, err, errlen) != NGX_OK) {
+            if (err[0] == '\0') {
+                snprintf(err, errlen, "\"%s\" holds a "
                          "certificate that is not a CA certificate", file);
-            X509_free(x);
-            BIO_free(bio);
-            goto failed;
-        }
+            }
 
-        if (X509_STORE_add_cert(ca->store, x) != 1
-            || sk_X509_push(ca->roots, x) == 0)
-        {
-            X509_free(x);
             BIO_free(bio);
-            snprintf(err, errlen, "out of memory");
             goto failed;
         }
     }
@@ -143,9 +160,137 @@ failed:
 }
 
 
+/*
+ * One root, whose reference the authority takes.  NGX_ERROR with "err"
+ * empty: not a CA certificate allowed to sign certificates.
+ */
+
+ngx_int_t
+ngx_http_sekisho_jpki_ca_add(ngx_http_sekisho_jpki_ca_t *ca, X509 *x,
+    char *err, size_t errlen)
+{
+    uint32_t  ku;
+
+    err[0] = '\0';
+    ku = X509_get_key_usage(x);
+
+    if (X509_check_ca(x) == 0 || !(ku & KU_KEY_CERT_SIGN)) {
+        X509_free(x);
+        return NGX_ERROR;
+    }
+
+    if (X509_STORE_add_cert(ca->store, x) != 1
+        || sk_X509_push(ca->roots, x) == 0)
+    {
+        X509_free(x);
+        snprintf(err, errlen, "out of memory");
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_sekisho_jpki_root_prepare(ca, x) != NGX_OK) {
+        snprintf(err, errlen, "out of memory");
+        return NGX_ERROR;
+    }
+
+    ERR_clear_error();
+
+    return NGX_OK;
+}
+
+
+/*
+ * A root the fast path may chain to: an RSA key, a key identifier, no
+ * name constraints (the fast path checks none), and one that OpenSSL's
+ * strict checks accept as it stands.  Any other root is used through
+ * OpenSSL alone.  NGX_ERROR only when memory runs out.
+ */
+
+static ngx_int_t
+ngx_http_sekisho_jpki_root_prepare(ngx_http_sekisho_jpki_ca_t *ca, X509 *x)
+{
+    int                            len;
+    u_char                        *p;
+    EVP_PKEY                      *key;
+    X509_STORE_CTX                *xs;
+    ngx_http_sekisho_jpki_root_t  *r, *fast;
+
+    key = X509_get0_pubkey(x);
+
+    if (key == NULL || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA
+        || X509_get0_subject_key_id(x) == NULL
+        || X509_get_ext_by_NID(x, NID_name_constraints, -1) >= 0)
+    {
+        return NGX_OK;
+    }
+
+    xs = X509_STORE_CTX_new();
+    if (xs == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (X509_STORE_CTX_init(xs, ca->store, x, NULL) != 1) {
+        X509_STORE_CTX_free(xs);
+        return NGX_ERROR;
+    }
+
+    X509_STORE_CTX_set_flags(xs, X509_V_FLAG_X509_STRICT);
+    len = X509_verify_cert(xs);
+    X509_STORE_CTX_free(xs);
+
+    if (len != 1) {
+        return NGX_OK;
+    }
+
+    fast = realloc(ca->fast,
+                   (ca->nfast + 1) * sizeof(ngx_http_sekisho_jpki_root_t));
+    if (fast == NULL) {
+        return NGX_ERROR;
+    }
+
+    ca->fast = fast;
+    r = &fast[ca->nfast];
+    ngx_memzero(r, sizeof(ngx_http_sekisho_jpki_root_t));
+
+    len = i2d_X509_NAME(X509_get_subject_name(x), NULL);
+    r->subject = (len > 0) ? malloc(len) : NULL;
+    r->verify = EVP_PKEY_CTX_new(key, NULL);
+
+    if (r->subject == NULL || r->verify == NULL
+        || EVP_PKEY_verify_init(r->verify) != 1
+        || EVP_PKEY_CTX_set_rsa_padding(r->verify, RSA_PKCS1_PADDING) != 1
+        || EVP_PKEY_CTX_set_signature_md(r->verify, EVP_sha256()) != 1)
+    {
+        free(r->subject);
+        EVP_PKEY_CTX_free(r->verify);
+        return NGX_ERROR;
+    }
+
+    p = r->subject;
+    r->subject_len = i2d_X509_NAME(X509_get_subject_name(x), &p);
+    r->cert = x;
+    r->key_id = X509_get0_subject_key_id(x);
+    r->sig_len = EVP_PKEY_get_size(key);
+
+    ca->nfast++;
+
+    return NGX_OK;
+}
+
+
 void
 ngx_http_sekisho_jpki_ca_free(ngx_http_sekisho_jpki_ca_t *ca)
 {
+    ngx_uint_t  i;
+
+    for (i = 0; i < ca->nfast; i++) {
+        free(ca->fast[i].subject);
+        EVP_PKEY_CTX_free(ca->fast[i].verify);
+    }
+
+    free(ca->fast);
+    ca->fast = NULL;
+    ca->nfast = 0;
+
     if (ca->store) {
         X509_STORE_free(ca->store);
         ca->store = NULL;
@@ -277,94 +422,442 @@ ngx_http_sekisho_jpki_cache_free(ngx_http_sekisho_jpki_cache_t *cache)
 static void
 ngx_http_sekisho_jpki_slot_clear(ngx_http_sekisho_jpki_slot_t *slot)
 {
+    free(slot->der);
     X509_free(slot->cert);
+    ASN1_INTEGER_free(slot->serial);
     EVP_PKEY_CTX_free(slot->verify);
     ngx_memzero(slot, sizeof(ngx_http_sekisho_jpki_slot_t));
 }
 
 
 /*
- * A certificate from its DER, with a reference for the caller (NULL:
- * not a certificate).  Direct-mapped by the DER's hash: a collision
- * only costs a parse.  Without a cache, a plain parse.
+ * The slot of a certificate from its DER, read if it was not there
+ * (NULL: not a certificate).  Direct-mapped by the DER's hash: a
+ * collision only costs a read.  The JPKI profile is read without
+ * OpenSSL's d2i_X509 (ngx_http_sekisho_jpki_der.c); the few parts that
+ * reader leaves opaque go through OpenSSL's own decoders; anything
+ * else is parsed by OpenSSL whole.
  */
 
-X509 *
-ngx_http_sekisho_jpki_parse(ngx_http_sekisho_jpki_cache_t *cache,
-    u_char *der, size_t len, ngx_http_sekisho_jpki_slot_t **slot)
+ngx_http_sekisho_jpki_slot_t *
+ngx_http_sekisho_jpki_read(ngx_http_sekisho_jpki_cache_t *cache,
+    u_char *der, size_t len)
 {
     u_char                         hash[32];
     X509                          *x;
     uint32_t                       h;
     const u_char                  *p;
+    ngx_http_sekisho_jpki_der_t    d;
     ngx_http_sekisho_jpki_slot_t  *s;
 
-    *slot = NULL;
-
-    if (cache
-        && EVP_Digest(der, len, hash, NULL, EVP_sha256(), NULL) == 1)
-    {
-        h = ((uint32_t) hash[0] << 24) | (hash[1] << 16) | (hash[2] << 8)
-            | hash[3];
-        s = &cache->slots[h % cache->size];
-
-        if (s->cert && ngx_memcmp(s->hash, hash, 32) == 0) {
-            X509_up_ref(s->cert);
-            *slot = s;
-            return s->cert;
-        }
-
-    } else {
-        s = NULL;
-    }
-
-    p = der;
-    x = d2i_X509(NULL, &p, (long) len);
-
-    if (x == NULL || p != der + len) {
-        X509_free(x);
+    if (EVP_Digest(der, len, hash, NULL, EVP_sha256(), NULL) != 1) {
         ERR_clear_error();
         return NULL;
     }
 
-    if (s) {
-        ngx_http_sekisho_jpki_slot_clear(s);
-        ngx_memcpy(s->hash, hash, 32);
-        X509_up_ref(x);
-        s->cert = x;
-        *slot = s;
+    h = ((uint32_t) hash[0] << 24) | (hash[1] << 16) | (hash[2] << 8)
+        | hash[3];
+    s = &cache->slots[h % cache->size];
+
+    if (s->der && s->len == len && ngx_memcmp(s->hash, hash, 32) == 0) {
+        return s;
     }
 
-    return x;
+    ngx_http_sekisho_jpki_slot_clear(s);
+
+    if (ngx_http_sekisho_jpki_der_read(der, len, &d) != NGX_OK
+        || ngx_http_sekisho_jpki_fast_facts(s, &d) != NGX_OK)
+    {
+        ngx_http_sekisho_jpki_slot_clear(s);
+
+        p = der;
+        x = d2i_X509(NULL, &p, (long) len);
+
+        if (x == NULL || p != der + len
+            || ngx_http_sekisho_jpki_full_facts(s, x) != NGX_OK)
+        {
+            X509_free(x);
+            ngx_http_sekisho_jpki_slot_clear(s);
+            ERR_clear_error();
+            return NULL;
+        }
+
+        s->cert = x;
+    }
+
+    s->der = malloc(len);
+    if (s->der == NULL) {
+        ngx_http_sekisho_jpki_slot_clear(s);
+        return NULL;
+    }
+
+    ngx_memcpy(s->der, der, len);
+    s->len = len;
+    ngx_memcpy(s->hash, hash, 32);
+    ERR_clear_error();
+
+    return s;
 }
 
 
 /*
- * The whole check of an end-user certificate, in the order the audit
- * reasons are most useful: is it ours at all, is it current, is it the
- * right kind of key, is it revoked.
+ * The parts the profile reader leaves opaque, each through OpenSSL's
+ * decoder for it, so that nothing OpenSSL would refuse to parse gets
+ * through: the subject, the informational extensions, the serial and
+ * the RSA key (d2i_PublicKey reads an RSAPublicKey without the
+ * provider decoders).
+ */
+
+static ngx_int_t
+ngx_http_sekisho_jpki_fast_facts(ngx_http_sekisho_jpki_slot_t *s,
+    ngx_http_sekisho_jpki_der_t *d)
+{
+    void             *v;
+    EVP_PKEY         *key;
+    X509_NAME        *name;
+    ngx_int_t         n;
+    ngx_uint_t        i;
+    const u_char     *p;
+    const ASN1_ITEM  *it;
+
+    p = d->subject.data;
+    name = d2i_X509_NAME(NULL, &p, (long) d->subject.len);
+    n = name ? X509_NAME_entry_count(name) : 0;
+    X509_NAME_free(name);
+
+    if (n == 0 || p != d->subject.data + d->subject.len) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < NGX_HTTP_SEKISHO_EXT_N; i++) {
+        if (d->ext[i].len == 0) {
+            continue;
+        }
+
+        it = ngx_http_sekisho_jpki_ext_item(i);
+        p = d->ext[i].data;
+        v = ASN1_item_d2i(NULL, &p, (long) d->ext[i].len, it);
+
+        n = (v != NULL && p == d->ext[i].data + d->ext[i].len);
+
+        /* an empty alternative name is refused by the strict checks */
+        if (n && (i == NGX_HTTP_SEKISHO_EXT_SAN
+                  || i == NGX_HTTP_SEKISHO_EXT_IAN))
+        {
+            n = (sk_GENERAL_NAME_num((GENERAL_NAMES *) v) > 0);
+        }
+
+        ASN1_item_free(v, it);
+
+        if (!n) {
+            return NGX_DECLINED;
+        }
+    }
+
+    p = d->serial.data;
+    s->serial = d2i_ASN1_INTEGER(NULL, &p, (long) d->serial.len);
+
+    p = d->rsa_key.data;
+    key = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, (long) d->rsa_key.len);
+    s->verify = key ? ngx_http_sekisho_jpki_verifier(key) : NULL;
+    EVP_PKEY_free(key);
+
+    if (s->serial == NULL || s->verify == NULL) {
+        return NGX_DECLINED;
+    }
+
+    s->not_before = d->not_before;
+    s->not_after = d->not_after;
+    s->key_usage = d->key_usage;
+    s->sig_len = 256;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sekisho_jpki_full_facts(ngx_http_sekisho_jpki_slot_t *s, X509 *x)
+{
+    EVP_PKEY  *key;
+
+    s->serial = ASN1_INTEGER_dup(X509_get0_serialNumber(x));
+    s->not_before = ngx_http_sekisho_jpki_time(X509_get0_notBefore(x));
+    s->not_after = ngx_http_sekisho_jpki_time(X509_get0_notAfter(x));
+    s->key_usage = X509_get_key_usage(x);
+
+    if (s->serial == NULL || s->not_before == (time_t) -1
+        || s->not_after == (time_t) -1)
+    {
+        return NGX_ERROR;
+    }
+
+    /* another algorithm: its signature is refused as such */
+    key = X509_get0_pubkey(x);
+
+    if (key && EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA) {
+        s->verify = ngx_http_sekisho_jpki_verifier(key);
+        s->sig_len = EVP_PKEY_get_size(key);
+
+        if (s->verify == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static const ASN1_ITEM *
+ngx_http_sekisho_jpki_ext_item(ngx_uint_t ext)
+{
+    switch (ext) {
+
+    case NGX_HTTP_SEKISHO_EXT_SKI:
+        return ASN1_ITEM_rptr(ASN1_OCTET_STRING);
+
+    case NGX_HTTP_SEKISHO_EXT_SAN:
+    case NGX_HTTP_SEKISHO_EXT_IAN:
+        return ASN1_ITEM_rptr(GENERAL_NAMES);
+
+    case NGX_HTTP_SEKISHO_EXT_CRLDP:
+        return ASN1_ITEM_rptr(CRL_DIST_POINTS);
+
+    case NGX_HTTP_SEKISHO_EXT_POLICIES:
+        return ASN1_ITEM_rptr(CERTIFICATEPOLICIES);
+
+    case NGX_HTTP_SEKISHO_EXT_EKU:
+        return ASN1_ITEM_rptr(EXTENDED_KEY_USAGE);
+
+    default: /* NGX_HTTP_SEKISHO_EXT_AIA */
+        return ASN1_ITEM_rptr(AUTHORITY_INFO_ACCESS);
+    }
+}
+
+
+/* a context ready to open a PKCS#1 v1.5 signature block */
+
+static EVP_PKEY_CTX *
+ngx_http_sekisho_jpki_verifier(EVP_PKEY *key)
+{
+    EVP_PKEY_CTX  *pc;
+
+    pc = EVP_PKEY_CTX_new(key, NULL);
+
+    if (pc == NULL
+        || EVP_PKEY_verify_recover_init(pc) != 1
+        || EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) != 1)
+    {
+        EVP_PKEY_CTX_free(pc);
+        ERR_clear_error();
+        return NULL;
+    }
+
+    return pc;
+}
+
+
+/*
+ * The whole check of a certificate read for a login, in the order the
+ * audit reasons are most useful: is it ours at all, is it current, is
+ * it the right kind of key, is it revoked.  A chain built less than a
+ * minute ago for the same authority holds; the times are checked every
+ * time.
+ */
+
+ngx_http_sekisho_jpki_result_e
+ngx_http_sekisho_jpki_check_slot(ngx_http_sekisho_jpki_check_t *chk,
+    ngx_http_sekisho_jpki_slot_t *s, ngx_http_sekisho_jpki_cert_t *out)
+{
+    ngx_uint_t  k;
+
+    k = chk->kind;
+
+    if (s->ca[k] != chk->ca
+        || chk->now - s->checked[k] >= NGX_HTTP_SEKISHO_CHAIN_TTL
+        || chk->now < s->checked[k])
+    {
+        s->rc[k] = ngx_http_sekisho_jpki_slot_chain(chk, s, &s->issuer[k],
+                                                    &s->error[k],
+                                                    &s->fast[k]);
+        s->ca[k] = chk->ca;
+        s->checked[k] = chk->now;
+    }
+
+    out->issuer = s->issuer[k];
+    out->serial = s->serial;
+    out->not_after = s->not_after;
+    out->revocation = NGX_HTTP_SEKISHO_REVOCATION_UNCHECKED;
+    out->fast = s->fast[k];
+    out->error = s->error[k];
+
+    if (s->rc[k] != NGX_HTTP_SEKISHO_JPKI_OK) {
+        return s->rc[k];
+    }
+
+    if (ngx_http_sekisho_jpki_times(chk->now, s->not_before, s->not_after,
+                                    out->issuer)
+        != NGX_OK)
+    {
+        return NGX_HTTP_SEKISHO_JPKI_VALIDITY;
+    }
+
+    return ngx_http_sekisho_jpki_leaf(chk, s->key_usage, out);
+}
+
+
+/*
+ * The fast path when the certificate fits it; otherwise, or when it
+ * fails, OpenSSL's verifier says what is wrong, and whether it is the
+ * card's other certificate: right person, wrong key.
+ */
+
+static ngx_http_sekisho_jpki_result_e
+ngx_http_sekisho_jpki_slot_chain(ngx_http_sekisho_jpki_check_t *chk,
+    ngx_http_sekisho_jpki_slot_t *s, X509 **issuer, int *error,
+    ngx_uint_t *fast)
+{
+    X509                            *other;
+    const u_char                    *p;
+    ngx_http_sekisho_jpki_der_t      d;
+    ngx_http_sekisho_jpki_result_e   rc;
+
+    *issuer = NULL;
+    *error = 0;
+    *fast = 0;
+
+    if (s->cert == NULL) {
+        if (ngx_http_sekisho_jpki_der_read(s->der, s->len, &d) == NGX_OK
+            && ngx_http_sekisho_jpki_fast_chain(chk->ca, &d, chk->now,
+                                                issuer)
+               == NGX_OK)
+        {
+            *fast = 1;
+            return NGX_HTTP_SEKISHO_JPKI_OK;
+        }
+
+        p = s->der;
+        s->cert = d2i_X509(NULL, &p, (long) s->len);
+
+        if (s->cert == NULL || p != s->der + s->len) {
+            X509_free(s->cert);
+            s->cert = NULL;
+            ERR_clear_error();
+            return NGX_HTTP_SEKISHO_JPKI_BAD_CERT;
+        }
+    }
+
+    rc = ngx_http_sekisho_jpki_chain(chk->ca, s->cert, chk->now, issuer,
+                                     error);
+
+    if (rc == NGX_HTTP_SEKISHO_JPKI_UNTRUSTED && chk->other
+        && ngx_http_sekisho_jpki_chain(chk->other, s->cert, chk->now, &other,
+                                       NULL)
+           != NGX_HTTP_SEKISHO_JPKI_UNTRUSTED)
+    {
+        return NGX_HTTP_SEKISHO_JPKI_WRONG_CERT;
+    }
+
+    return rc;
+}
+
+
+/*
+ * The chain of a JPKI certificate: a root of the authority with the
+ * same name and key identifier, currently valid, whose key signed the
+ * certificate, which is itself current.  NGX_DECLINED hands the
+ * certificate to OpenSSL's verifier, also to say why it failed.
+ */
+
+static ngx_int_t
+ngx_http_sekisho_jpki_fast_chain(ngx_http_sekisho_jpki_ca_t *ca,
+    ngx_http_sekisho_jpki_der_t *d, time_t now, X509 **issuer)
+{
+    u_char                         hash[32];
+    ngx_uint_t                     i, hashed;
+    ngx_http_sekisho_jpki_root_t  *r;
+
+    hashed = 0;
+
+    for (i = 0; i < ca->nfast; i++) {
+        r = &ca->fast[i];
+
+        if (r->subject_len != d->issuer.len
+            || ngx_memcmp(r->subject, d->issuer.data, d->issuer.len) != 0
+            || (size_t) ASN1_STRING_length(r->key_id) != d->key_id.len
+            || ngx_memcmp(ASN1_STRING_get0_data(r->key_id), d->key_id.data,
+                          d->key_id.len)
+               != 0
+            || r->sig_len != d->signature.len
+            || X509_cmp_time(X509_get0_notBefore(r->cert), &now) > 0
+            || X509_cmp_time(X509_get0_notAfter(r->cert), &now) < 0)
+        {
+            continue;
+        }
+
+        if (!hashed) {
+            if (EVP_Digest(d->tbs.data, d->tbs.len, hash, NULL, EVP_sha256(),
+                           NULL)
+                != 1)
+            {
+                break;
+            }
+
+            hashed = 1;
+        }
+
+        if (EVP_PKEY_verify(r->verify, d->signature.data, d->signature.len,
+                            hash, 32)
+            != 1)
+        {
+            continue;
+        }
+
+        if (ngx_http_sekisho_jpki_times(now, d->not_before, d->not_after,
+                                        NULL)
+            != NGX_OK)
+        {
+            break;
+        }
+
+        *issuer = r->cert;
+        ERR_clear_error();
+
+        return NGX_OK;
+    }
+
+    ERR_clear_error();
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * A certificate OpenSSL has parsed, as a CMS signer carries it: the
+ * same checks, the chain by OpenSSL's verifier.
  */
 
 ngx_http_sekisho_jpki_result_e
 ngx_http_sekisho_jpki_check_cert(ngx_http_sekisho_jpki_check_t *chk,
     X509 *cert, ngx_http_sekisho_jpki_cert_t *out)
 {
-    X509                            *issuer;
-    uint32_t                         ku, want;
+    X509                            *other;
     ngx_http_sekisho_jpki_result_e   rc;
 
     out->issuer = NULL;
+    out->serial = X509_get0_serialNumber(cert);
+    out->not_after = ngx_http_sekisho_jpki_time(X509_get0_notAfter(cert));
     out->revocation = NGX_HTTP_SEKISHO_REVOCATION_UNCHECKED;
+    out->fast = 0;
     out->error = 0;
 
-    rc = ngx_http_sekisho_jpki_cached_chain(chk, cert, out);
+    rc = ngx_http_sekisho_jpki_chain(chk->ca, cert, chk->now, &out->issuer,
+                                     &out->error);
 
     if (rc == NGX_HTTP_SEKISHO_JPKI_UNTRUSTED && chk->other
-        && ngx_http_sekisho_jpki_chain(chk->other, cert, chk->now, &issuer,
+        && ngx_http_sekisho_jpki_chain(chk->other, cert, chk->now, &other,
                                        NULL)
            != NGX_HTTP_SEKISHO_JPKI_UNTRUSTED)
     {
-        /* a card's other certificate: right person, wrong key */
         return NGX_HTTP_SEKISHO_JPKI_WRONG_CERT;
     }
 
@@ -372,88 +865,7 @@ ngx_http_sekisho_jpki_check_cert(ngx_http_sekisho_jpki_check_t *chk,
         return rc;
     }
 
-    /*
-     * The authentication key signs (digitalSignature); the signing key
-     * also commits (nonRepudiation).  Anything that may sign
-     * certificates or CRLs is not a card's key.
-     */
-
-    ku = X509_get_key_usage(cert);
-
-    if (ku == UINT32_MAX
-        || (ku & (KU_KEY_CERT_SIGN|KU_CRL_SIGN|KU_DATA_ENCIPHERMENT
-                  |KU_KEY_AGREEMENT)))
-    {
-        return NGX_HTTP_SEKISHO_JPKI_KEY_USAGE;
-    }
-
-    want = KU_DIGITAL_SIGNATURE;
-
-    if (chk->kind == NGX_HTTP_SEKISHO_JPKI_SIGN) {
-        want |= KU_NON_REPUDIATION;
-
-    } else if (ku & KU_NON_REPUDIATION) {
-        return NGX_HTTP_SEKISHO_JPKI_WRONG_CERT;
-    }
-
-    if ((ku & want) != want) {
-        return NGX_HTTP_SEKISHO_JPKI_KEY_USAGE;
-    }
-
-    return ngx_http_sekisho_jpki_revocation(chk, cert, out);
-}
-
-
-/*
- * A chain built less than a minute ago for the same authority holds,
- * provided both certificates are still within their validity.
- */
-
-static ngx_http_sekisho_jpki_result_e
-ngx_http_sekisho_jpki_cached_chain(ngx_http_sekisho_jpki_check_t *chk,
-    X509 *cert, ngx_http_sekisho_jpki_cert_t *out)
-{
-    ngx_uint_t                       k;
-    ngx_http_sekisho_jpki_slot_t    *s;
-    ngx_http_sekisho_jpki_result_e   rc;
-
-    s = chk->slot;
-    k = chk->kind;
-
-    if (s && s->cert == cert && s->ca[k] == chk->ca
-        && chk->now - s->checked[k] < NGX_HTTP_SEKISHO_CHAIN_TTL
-        && chk->now >= s->checked[k])
-    {
-        out->issuer = s->issuer[k];
-        out->error = s->error[k];
-
-        if (s->rc[k] != NGX_HTTP_SEKISHO_JPKI_OK) {
-            return s->rc[k];
-        }
-
-        if (X509_cmp_time(X509_get0_notBefore(cert), &chk->now) > 0
-            || X509_cmp_time(X509_get0_notAfter(cert), &chk->now) < 0
-            || X509_cmp_time(X509_get0_notBefore(out->issuer), &chk->now) > 0
-            || X509_cmp_time(X509_get0_notAfter(out->issuer), &chk->now) < 0)
-        {
-            return NGX_HTTP_SEKISHO_JPKI_VALIDITY;
-        }
-
-        return NGX_HTTP_SEKISHO_JPKI_OK;
-    }
-
-    rc = ngx_http_sekisho_jpki_chain(chk->ca, cert, chk->now, &out->issuer,
-                                     &out->error);
-
-    if (s && s->cert == cert) {
-        s->ca[k] = chk->ca;
-        s->rc[k] = rc;
-        s->issuer[k] = out->issuer;
-        s->error[k] = out->error;
-        s->checked[k] = chk->now;
-    }
-
-    return rc;
+    return ngx_http_sekisho_jpki_leaf(chk, X509_get_key_usage(cert), out);
 }
 
 
@@ -522,9 +934,88 @@ ngx_http_sekisho_jpki_chain(ngx_http_sekisho_jpki_ca_t *ca, X509 *cert,
 }
 
 
+/*
+ * Valid from not_before to before not_after, as X509_cmp_time() has
+ * it, and so is the issuer, when given.
+ */
+
+static ngx_int_t
+ngx_http_sekisho_jpki_times(time_t now, time_t not_before, time_t not_after,
+    X509 *issuer)
+{
+    if (now < not_before || now >= not_after) {
+        return NGX_DECLINED;
+    }
+
+    if (issuer
+        && (X509_cmp_time(X509_get0_notBefore(issuer), &now) > 0
+            || X509_cmp_time(X509_get0_notAfter(issuer), &now) < 0))
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+static time_t
+ngx_http_sekisho_jpki_time(const ASN1_TIME *t)
+{
+    struct tm  tm;
+
+    if (ASN1_TIME_to_tm(t, &tm) != 1) {
+        return (time_t) -1;
+    }
+
+    return (time_t) timegm(&tm);
+}
+
+
+/*
+ * The authentication key signs (digitalSignature); the signing key
+ * also commits (nonRepudiation).  Anything that may sign certificates
+ * or CRLs is not a card's key.
+ */
+
+static ngx_http_sekisho_jpki_result_e
+ngx_http_sekisho_jpki_leaf(ngx_http_sekisho_jpki_check_t *chk, uint32_t ku,
+    ngx_http_sekisho_jpki_cert_t *out)
+{
+    uint32_t  want;
+
+    if (ku == UINT32_MAX
+        || (ku & (KU_KEY_CERT_SIGN|KU_CRL_SIGN|KU_DATA_ENCIPHERMENT
+                  |KU_KEY_AGREEMENT)))
+    {
+        return NGX_HTTP_SEKISHO_JPKI_KEY_USAGE;
+    }
+
+    want = KU_DIGITAL_SIGNATURE;
+
+    if (chk->kind == NGX_HTTP_SEKISHO_JPKI_SIGN) {
+        want |= KU_NON_REPUDIATION;
+
+    } else if (ku & KU_NON_REPUDIATION) {
+        return NGX_HTTP_SEKISHO_JPKI_WRONG_CERT;
+    }
+
+    if ((ku & want) != want) {
+        return NGX_HTTP_SEKISHO_JPKI_KEY_USAGE;
+    }
+
+    return ngx_http_sekisho_jpki_revocation(chk, out);
+}
+
+
+/*
+ * By serial number in the CRL of the certificate's root: the root's
+ * name is the certificate's issuer name, so this is the lookup
+ * X509_CRL_get0_by_cert() makes.
+ */
+
 static ngx_http_sekisho_jpki_result_e
 ngx_http_sekisho_jpki_revocation(ngx_http_sekisho_jpki_check_t *chk,
-    X509 *cert, ngx_http_sekisho_jpki_cert_t *out)
+    ngx_http_sekisho_jpki_cert_t *out)
 {
     X509_CRL           *crl;
     ngx_uint_t          i;
@@ -560,7 +1051,9 @@ ngx_http_sekisho_jpki_revocation(ngx_http_sekisho_jpki_check_t *chk,
                ? NGX_HTTP_SEKISHO_JPKI_CRL_STALE : NGX_HTTP_SEKISHO_JPKI_OK;
     }
 
-    if (X509_CRL_get0_by_cert(crl, &rev, cert) == 1) {
+    if (X509_CRL_get0_by_serial(crl, &rev, (ASN1_INTEGER *) out->serial)
+        == 1)
+    {
         out->revocation = NGX_HTTP_SEKISHO_REVOCATION_REVOKED;
         return NGX_HTTP_SEKISHO_JPKI_REVOKED;
     }
@@ -604,49 +1097,24 @@ ngx_http_sekisho_jpki_login_digest(ngx_str_t *host, ngx_str_t *challenge,
  */
 
 ngx_http_sekisho_jpki_result_e
-ngx_http_sekisho_jpki_check_signature(X509 *cert,
-    ngx_http_sekisho_jpki_slot_t *slot, u_char *sig, size_t len,
-    u_char *digest)
+ngx_http_sekisho_jpki_check_signature(ngx_http_sekisho_jpki_slot_t *slot,
+    u_char *sig, size_t len, u_char *digest)
 {
     u_char                           info[512];
     size_t                           n;
-    EVP_PKEY                        *key;
-    EVP_PKEY_CTX                    *pc;
     ngx_http_sekisho_jpki_result_e   rc;
 
-    key = X509_get0_pubkey(cert);
-
-    if (key == NULL || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+    if (slot->verify == NULL) {
         return NGX_HTTP_SEKISHO_JPKI_BAD_ALGORITHM;
     }
 
-    if (len != (size_t) EVP_PKEY_get_size(key)) {
+    if (len != slot->sig_len) {
         return NGX_HTTP_SEKISHO_JPKI_BAD_SIGNATURE;
-    }
-
-    /* a context set up once per cached certificate */
-    pc = (slot && slot->cert == cert) ? slot->verify : NULL;
-
-    if (pc == NULL) {
-        pc = EVP_PKEY_CTX_new(key, NULL);
-
-        if (pc == NULL
-            || EVP_PKEY_verify_recover_init(pc) != 1
-            || EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) != 1)
-        {
-            EVP_PKEY_CTX_free(pc);
-            ERR_clear_error();
-            return NGX_HTTP_SEKISHO_JPKI_BAD_SIGNATURE;
-        }
-
-        if (slot && slot->cert == cert) {
-            slot->verify = pc;
-        }
     }
 
     n = sizeof(info);
 
-    if (EVP_PKEY_verify_recover(pc, info, &n, sig, len) != 1) {
+    if (EVP_PKEY_verify_recover(slot->verify, info, &n, sig, len) != 1) {
         rc = NGX_HTTP_SEKISHO_JPKI_BAD_SIGNATURE;
 
     } else if (n != sizeof(ngx_http_sekisho_sha256_info) + 32
@@ -664,10 +1132,6 @@ ngx_http_sekisho_jpki_check_signature(X509 *cert,
 
     } else {
         rc = NGX_HTTP_SEKISHO_JPKI_OK;
-    }
-
-    if (!(slot && slot->verify == pc)) {
-        EVP_PKEY_CTX_free(pc);
     }
 
     ERR_clear_error();
@@ -702,6 +1166,13 @@ ngx_http_sekisho_jpki_check_cms(ngx_http_sekisho_jpki_check_t *chk,
     *signer = NULL;
     cert = NULL;
     certs = NULL;
+
+    out->issuer = NULL;
+    out->serial = NULL;
+    out->not_after = 0;
+    out->revocation = NGX_HTTP_SEKISHO_REVOCATION_UNCHECKED;
+    out->fast = 0;
+    out->error = 0;
     one = NULL;
     content = NULL;
 
@@ -929,12 +1400,13 @@ ngx_http_sekisho_jpki_key_id(X509 *cert, u_char *id, size_t max)
 /* the serial number as big-endian bytes; 0 when it does not fit */
 
 size_t
-ngx_http_sekisho_jpki_serial(X509 *cert, u_char *serial, size_t max)
+ngx_http_sekisho_jpki_serial(const ASN1_INTEGER *ai, u_char *serial,
+    size_t max)
 {
     int             n;
     BIGNUM         *bn;
 
-    bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+    bn = ASN1_INTEGER_to_BN(ai, NULL);
     if (bn == NULL) {
         return 0;
     }

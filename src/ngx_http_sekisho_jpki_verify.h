@@ -49,18 +49,30 @@ typedef struct {
 } ngx_http_sekisho_jpki_crl_t;
 
 
+/* a root ready for the fast path: ngx_http_sekisho_jpki_der.h */
+typedef struct {
+    X509                       *cert;
+    u_char                     *subject;     /* its Name, DER */
+    size_t                      subject_len;
+    const ASN1_OCTET_STRING    *key_id;
+    EVP_PKEY_CTX               *verify;      /* sha256WithRSAEncryption */
+    size_t                      sig_len;
+} ngx_http_sekisho_jpki_root_t;
+
+
 /* the authority for one kind of certificate */
 typedef struct {
     X509_STORE                 *store;
     STACK_OF(X509)             *roots;
+    ngx_http_sekisho_jpki_root_t *fast;
+    ngx_uint_t                  nfast;
 } ngx_http_sekisho_jpki_ca_t;
 
 
 /*
- * Parsed certificates and their chain results, per worker: OpenSSL 3.0
- * takes about 200 us to parse a certificate (its public key goes
- * through the provider decoders), more than the whole check.  A card
- * that logs in again is parsed once.
+ * Certificates seen at login and their chain results, per worker,
+ * keyed by the DER's hash: a card that logs in again is neither read
+ * nor chained again within a minute.
  */
 typedef struct ngx_http_sekisho_jpki_cache_s  ngx_http_sekisho_jpki_cache_t;
 typedef struct ngx_http_sekisho_jpki_slot_s   ngx_http_sekisho_jpki_slot_t;
@@ -74,14 +86,16 @@ typedef struct {
     ngx_uint_t                   ncrls;
     ngx_uint_t                   revocation; /* NGX_HTTP_SEKISHO_REVOKE_* */
     time_t                       now;
-    ngx_http_sekisho_jpki_slot_t *slot;      /* the cert's cache slot */
 } ngx_http_sekisho_jpki_check_t;
 
 
 /* what a checked certificate is known by */
 typedef struct {
     X509                       *issuer;      /* a trusted root */
+    const ASN1_INTEGER         *serial;
+    time_t                      not_after;
     ngx_uint_t                  revocation;  /* token.h REVOCATION_* */
+    ngx_uint_t                  fast;        /* chained without d2i_X509 */
     int                         error;       /* OpenSSL's, for the log */
 } ngx_http_sekisho_jpki_cert_t;
 
@@ -97,6 +111,8 @@ typedef struct {
 
 ngx_int_t ngx_http_sekisho_jpki_ca_load(ngx_http_sekisho_jpki_ca_t *ca,
     const char *file, char *err, size_t errlen);
+ngx_int_t ngx_http_sekisho_jpki_ca_add(ngx_http_sekisho_jpki_ca_t *ca,
+    X509 *x, char *err, size_t errlen);
 void ngx_http_sekisho_jpki_ca_free(ngx_http_sekisho_jpki_ca_t *ca);
 ngx_int_t ngx_http_sekisho_jpki_crl_complete(X509_CRL *crl);
 X509 *ngx_http_sekisho_jpki_crl_issuer(ngx_http_sekisho_jpki_ca_t **cas,
@@ -105,8 +121,11 @@ X509 *ngx_http_sekisho_jpki_crl_issuer(ngx_http_sekisho_jpki_ca_t **cas,
 ngx_http_sekisho_jpki_cache_t *ngx_http_sekisho_jpki_cache_create(
     ngx_uint_t size);
 void ngx_http_sekisho_jpki_cache_free(ngx_http_sekisho_jpki_cache_t *cache);
-X509 *ngx_http_sekisho_jpki_parse(ngx_http_sekisho_jpki_cache_t *cache,
-    u_char *der, size_t len, ngx_http_sekisho_jpki_slot_t **slot);
+ngx_http_sekisho_jpki_slot_t *ngx_http_sekisho_jpki_read(
+    ngx_http_sekisho_jpki_cache_t *cache, u_char *der, size_t len);
+ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_check_slot(
+    ngx_http_sekisho_jpki_check_t *chk, ngx_http_sekisho_jpki_slot_t *slot,
+    ngx_http_sekisho_jpki_cert_t *out);
 
 ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_check_cert(
     ngx_http_sekisho_jpki_check_t *chk, X509 *cert,
@@ -115,7 +134,7 @@ ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_check_cert(
 void ngx_http_sekisho_jpki_login_digest(ngx_str_t *host,
     ngx_str_t *challenge, u_char *digest);
 ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_check_signature(
-    X509 *cert, ngx_http_sekisho_jpki_slot_t *slot, u_char *sig, size_t len,
+    ngx_http_sekisho_jpki_slot_t *slot, u_char *sig, size_t len,
     u_char *digest);
 
 ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_check_cms(
@@ -127,7 +146,7 @@ ngx_int_t ngx_http_sekisho_jpki_identity(X509 *cert,
     ngx_http_sekisho_jpki_identity_t *id, u_char *buf, size_t size);
 size_t ngx_http_sekisho_pct_encode(u_char *dst, u_char *src, size_t len);
 size_t ngx_http_sekisho_jpki_key_id(X509 *cert, u_char *id, size_t max);
-size_t ngx_http_sekisho_jpki_serial(X509 *cert, u_char *serial,
+size_t ngx_http_sekisho_jpki_serial(const ASN1_INTEGER *ai, u_char *serial,
     size_t max);
 
 

@@ -6,9 +6,12 @@
  * a signature as the card makes it (PKCS#1 v1.5 over a DigestInfo the
  * host built), the hash inside it enforced, certificate kinds and
  * times (which HTTP tests cannot move), the identity of a signing
- * certificate, and percent-encoding.
+ * certificate, and percent-encoding.  Every certificate a login
+ * checks is checked twice, by the login's path (the fast one when the
+ * certificate fits the JPKI profile) and by OpenSSL's verifier alone,
+ * and the two must agree.
  *
- * uses: ngx_http_sekisho_jpki_verify.c
+ * uses: ngx_http_sekisho_jpki_verify.c ngx_http_sekisho_jpki_der.c
  * libs: -lcrypto
  */
 
@@ -35,6 +38,86 @@ static const u_char  sha1_prefix[] = {
 
 
 static EVP_PKEY  *ca_key, *user_key;
+
+
+static ngx_http_sekisho_jpki_slot_t *
+read_cert(ngx_http_sekisho_jpki_cache_t *cache, X509 *x)
+{
+    int                            len;
+    u_char                        *der;
+    ngx_http_sekisho_jpki_slot_t  *slot;
+
+    der = NULL;
+    len = i2d_X509(x, &der);
+    slot = ngx_http_sekisho_jpki_read(cache, der, (size_t) len);
+    OPENSSL_free(der);
+
+    return slot;
+}
+
+
+static void
+make_ca(ngx_http_sekisho_jpki_ca_t *ca, X509 *root)
+{
+    char  err[128];
+
+    memset(ca, 0, sizeof(ngx_http_sekisho_jpki_ca_t));
+    ca->store = X509_STORE_new();
+    ca->roots = sk_X509_new_null();
+    X509_up_ref(root);
+
+    if (ngx_http_sekisho_jpki_ca_add(ca, root, err, sizeof(err)) != NGX_OK) {
+        printf("# cannot add the root: %s\n", err);
+    }
+}
+
+
+/*
+ * The login's check of a certificate, compared with OpenSSL's: the
+ * same verdict, issuer and revocation; "fast" says which path the
+ * login took.
+ */
+
+static ngx_http_sekisho_jpki_result_e
+check_both(ngx_http_sekisho_jpki_check_t *chk, X509 *x, ngx_uint_t fast,
+    const char *name)
+{
+    char                             what[160];
+    ngx_http_sekisho_jpki_slot_t    *slot;
+    ngx_http_sekisho_jpki_cert_t     a, b;
+    ngx_http_sekisho_jpki_cache_t   *cache;
+    ngx_http_sekisho_jpki_result_e   ra, rb;
+
+    cache = ngx_http_sekisho_jpki_cache_create(4);
+    slot = read_cert(cache, x);
+
+    if (slot == NULL) {
+        ok(0, name);
+        ngx_http_sekisho_jpki_cache_free(cache);
+        return NGX_HTTP_SEKISHO_JPKI_BAD_CERT;
+    }
+
+    ra = ngx_http_sekisho_jpki_check_slot(chk, slot, &a);
+    rb = ngx_http_sekisho_jpki_check_cert(chk, x, &b);
+
+    snprintf(what, sizeof(what), "%s: OpenSSL's verifier agrees", name);
+    is_int(ra, rb, what);
+    snprintf(what, sizeof(what), "%s: %s", name,
+             fast ? "checked without d2i_X509" : "checked by OpenSSL");
+    is_int((int) a.fast, (int) fast, what);
+
+    if (ra == NGX_HTTP_SEKISHO_JPKI_OK) {
+        snprintf(what, sizeof(what), "%s: same issuer, serial, expiry and "
+                 "revocation", name);
+        ok(a.issuer == b.issuer && a.revocation == b.revocation
+           && a.not_after == b.not_after
+           && ASN1_INTEGER_cmp(a.serial, b.serial) == 0, what);
+    }
+
+    ngx_http_sekisho_jpki_cache_free(cache);
+
+    return ra;
+}
 
 
 /* what the card does: type-01 padding and the private operation */
@@ -116,8 +199,19 @@ make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey,
 static void
 test_signature(X509 *cert)
 {
-    u_char  info[64], sig[512], digest[32];
-    size_t  n;
+    u_char                          info[64], sig[512], digest[32];
+    size_t                          n;
+    ngx_http_sekisho_jpki_slot_t   *slot;
+    ngx_http_sekisho_jpki_cache_t  *cache;
+
+    cache = ngx_http_sekisho_jpki_cache_create(4);
+    slot = read_cert(cache, cert);
+    ok(slot != NULL, "the certificate is read");
+
+    if (slot == NULL) {
+        ngx_http_sekisho_jpki_cache_free(cache);
+        return;
+    }
 
     memset(digest, 0x5a, sizeof(digest));
 
@@ -125,63 +219,95 @@ test_signature(X509 *cert)
     memcpy(info + sizeof(sha256_prefix), digest, 32);
     n = card_sign(user_key, info, sizeof(sha256_prefix) + 32, sig);
 
-    is_int(ngx_http_sekisho_jpki_check_signature(cert, NULL, sig, n, digest),
+    is_int(ngx_http_sekisho_jpki_check_signature(slot, sig, n, digest),
            NGX_HTTP_SEKISHO_JPKI_OK, "a card signature over SHA-256");
 
     digest[31] ^= 1;
-    is_int(ngx_http_sekisho_jpki_check_signature(cert, NULL, sig, n, digest),
+    is_int(ngx_http_sekisho_jpki_check_signature(slot, sig, n, digest),
            NGX_HTTP_SEKISHO_JPKI_BAD_SIGNATURE, "over another digest: bad");
     digest[31] ^= 1;
 
     sig[100] ^= 1;
-    is_int(ngx_http_sekisho_jpki_check_signature(cert, NULL, sig, n, digest),
+    is_int(ngx_http_sekisho_jpki_check_signature(slot, sig, n, digest),
            NGX_HTTP_SEKISHO_JPKI_BAD_SIGNATURE, "one bit changed: bad");
     sig[100] ^= 1;
 
-    is_int(ngx_http_sekisho_jpki_check_signature(cert, NULL, sig, n - 1,
-                                                 digest),
+    is_int(ngx_http_sekisho_jpki_check_signature(slot, sig, n - 1, digest),
            NGX_HTTP_SEKISHO_JPKI_BAD_SIGNATURE, "one byte short: bad");
 
     /* the card signs a SHA-1 DigestInfo as readily */
     memcpy(info, sha1_prefix, sizeof(sha1_prefix));
     memcpy(info + sizeof(sha1_prefix), digest, 20);
     n = card_sign(user_key, info, sizeof(sha1_prefix) + 20, sig);
-    is_int(ngx_http_sekisho_jpki_check_signature(cert, NULL, sig, n, digest),
+    is_int(ngx_http_sekisho_jpki_check_signature(slot, sig, n, digest),
            NGX_HTTP_SEKISHO_JPKI_BAD_ALGORITHM, "SHA-1 DigestInfo refused");
 
     /* a bare hash, no DigestInfo at all */
     n = card_sign(user_key, digest, 32, sig);
-    is_int(ngx_http_sekisho_jpki_check_signature(cert, NULL, sig, n, digest),
+    is_int(ngx_http_sekisho_jpki_check_signature(slot, sig, n, digest),
            NGX_HTTP_SEKISHO_JPKI_BAD_ALGORITHM, "a bare hash refused");
 
     /* another key */
     memcpy(info, sha256_prefix, sizeof(sha256_prefix));
     memcpy(info + sizeof(sha256_prefix), digest, 32);
     n = card_sign(ca_key, info, sizeof(sha256_prefix) + 32, sig);
-    is_int(ngx_http_sekisho_jpki_check_signature(cert, NULL, sig, n, digest),
+    is_int(ngx_http_sekisho_jpki_check_signature(slot, sig, n, digest),
            NGX_HTTP_SEKISHO_JPKI_BAD_SIGNATURE, "another key's signature");
+
+    ngx_http_sekisho_jpki_cache_free(cache);
+}
+
+
+static X509_CRL *
+make_crl(X509 *ca, EVP_PKEY *key, X509 *revoked)
+{
+    X509_CRL      *crl;
+    ASN1_TIME     *t;
+    X509_REVOKED  *rev;
+
+    crl = X509_CRL_new();
+    X509_CRL_set_version(crl, 1);
+    X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca));
+
+    t = X509_gmtime_adj(NULL, -3600);
+    X509_CRL_set1_lastUpdate(crl, t);
+    X509_gmtime_adj(t, 86400);
+    X509_CRL_set1_nextUpdate(crl, t);
+
+    if (revoked) {
+        rev = X509_REVOKED_new();
+        X509_REVOKED_set_serialNumber(rev, X509_get_serialNumber(revoked));
+        X509_gmtime_adj(t, -1800);
+        X509_REVOKED_set_revocationDate(rev, t);
+        X509_CRL_add0_revoked(crl, rev);
+    }
+
+    ASN1_TIME_free(t);
+    X509_CRL_sort(crl);
+    X509_CRL_sign(crl, key, EVP_sha256());
+
+    return crl;
 }
 
 
 static void
 test_certificates(X509 *ca, X509 *auth)
 {
-    X509                           *sign, *ku, *other_ca, *stranger;
-    EVP_PKEY                       *other;
+    X509                           *sign, *ku, *other_ca, *stranger, *forged,
+                                   *odd, *big;
+    EVP_PKEY                       *other, *big_key;
+    X509_CRL                       *crl;
     ngx_http_sekisho_jpki_ca_t      cas, others;
-    ngx_http_sekisho_jpki_cert_t    out;
+    ngx_http_sekisho_jpki_crl_t     crls[1];
     ngx_http_sekisho_jpki_check_t   chk;
 
-    cas.store = X509_STORE_new();
-    cas.roots = sk_X509_new_null();
-    X509_STORE_add_cert(cas.store, ca);
+    make_ca(&cas, ca);
+    ok(cas.nfast == 1, "the root is ready for the fast path");
 
     other = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
     other_ca = make_cert("OTHER CA", other, NULL, NULL, -86400, 3650,
                          "critical,keyCertSign,cRLSign", NULL);
-    others.store = X509_STORE_new();
-    others.roots = sk_X509_new_null();
-    X509_STORE_add_cert(others.store, other_ca);
+    make_ca(&others, other_ca);
 
     sign = make_cert("SIGN", user_key, ca, ca_key, -86400, 365,
                      "critical,digitalSignature,nonRepudiation", NULL);
@@ -190,68 +316,113 @@ test_certificates(X509 *ca, X509 *auth)
     stranger = make_cert("STRANGER", user_key, other_ca, other, -86400, 365,
                          "critical,digitalSignature", NULL);
 
+    /* the CA's name and key id, another key's signature */
+    forged = make_cert("FORGED", user_key, ca, other, -86400, 365,
+                       "critical,digitalSignature", NULL);
+
+    /* outside the profile: an extension the fast path does not know */
+    odd = make_cert("ODD", user_key, ca, ca_key, -86400, 365,
+                    "critical,digitalSignature", NULL);
+    add_ext(ca, odd, NID_netscape_comment, "not in the JPKI profile");
+    X509_sign(odd, ca_key, EVP_sha256());
+
+    /* outside the profile: RSA-3072 */
+    big_key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 3072);
+    big = make_cert("BIG", big_key, ca, ca_key, -86400, 365,
+                    "critical,digitalSignature", NULL);
+
     memset(&chk, 0, sizeof(chk));
     chk.ca = &cas;
     chk.kind = NGX_HTTP_SEKISHO_JPKI_AUTH;
     chk.revocation = NGX_HTTP_SEKISHO_REVOKE_OFF;
     chk.now = time(NULL);
 
-    is_int(ngx_http_sekisho_jpki_check_cert(&chk, auth, &out),
+    is_int(check_both(&chk, auth, 1, "auth"),
            NGX_HTTP_SEKISHO_JPKI_OK, "an auth certificate of the CA");
-    ok(out.issuer == ca, "its issuer is the root");
-    is_int(out.revocation, NGX_HTTP_SEKISHO_REVOCATION_UNCHECKED,
-           "revocation off: unchecked");
+    is_int(check_both(&chk, odd, 0, "odd extension"),
+           NGX_HTTP_SEKISHO_JPKI_OK,
+           "outside the profile, OpenSSL's path lets it in");
+    is_int(check_both(&chk, big, 0, "RSA-3072"),
+           NGX_HTTP_SEKISHO_JPKI_OK, "and an RSA-3072 key likewise");
 
-    is_int(ngx_http_sekisho_jpki_check_cert(&chk, sign, &out),
+    is_int(check_both(&chk, sign, 1, "sign for auth"),
            NGX_HTTP_SEKISHO_JPKI_WRONG_CERT,
            "nonRepudiation: a signing certificate, not for login");
-    is_int(ngx_http_sekisho_jpki_check_cert(&chk, ku, &out),
+    is_int(check_both(&chk, ku, 1, "keyEncipherment"),
            NGX_HTTP_SEKISHO_JPKI_KEY_USAGE, "keyEncipherment only: refused");
-    is_int(ngx_http_sekisho_jpki_check_cert(&chk, stranger, &out),
+    is_int(check_both(&chk, stranger, 0, "stranger"),
            NGX_HTTP_SEKISHO_JPKI_UNTRUSTED, "another CA's certificate");
+    is_int(check_both(&chk, forged, 0, "forged"),
+           NGX_HTTP_SEKISHO_JPKI_UNTRUSTED,
+           "the CA's name and key id over another key's signature: refused");
 
     chk.other = &others;
-    is_int(ngx_http_sekisho_jpki_check_cert(&chk, stranger, &out),
+    is_int(check_both(&chk, stranger, 0, "other kind"),
            NGX_HTTP_SEKISHO_JPKI_WRONG_CERT,
            "one of the other kind's CA: the wrong certificate");
     chk.other = NULL;
 
     chk.now = time(NULL) + 400 * 86400;
-    is_int(ngx_http_sekisho_jpki_check_cert(&chk, auth, &out),
+    is_int(check_both(&chk, auth, 0, "expired"),
            NGX_HTTP_SEKISHO_JPKI_VALIDITY, "a year and more later: expired");
 
     chk.now = time(NULL) - 2 * 86400;
-    is_int(ngx_http_sekisho_jpki_check_cert(&chk, auth, &out),
+    is_int(check_both(&chk, auth, 0, "not yet valid"),
            NGX_HTTP_SEKISHO_JPKI_VALIDITY, "before it was issued: not valid");
 
     chk.now = time(NULL);
     chk.revocation = NGX_HTTP_SEKISHO_REVOKE_REQUIRE;
-    is_int(ngx_http_sekisho_jpki_check_cert(&chk, auth, &out),
+    is_int(check_both(&chk, auth, 1, "no CRL"),
            NGX_HTTP_SEKISHO_JPKI_CRL_STALE, "require without a CRL: refused");
 
+    crl = make_crl(ca, ca_key, auth);
+    crls[0].crl = crl;
+    crls[0].issuer = ca;
+    chk.crls = crls;
+    chk.ncrls = 1;
+
+    is_int(check_both(&chk, auth, 1, "revoked"),
+           NGX_HTTP_SEKISHO_JPKI_REVOKED, "listed in the CRL: revoked");
+    is_int(check_both(&chk, ku, 1, "keyEncipherment, CRL"),
+           NGX_HTTP_SEKISHO_JPKI_KEY_USAGE,
+           "key usage is judged before revocation");
+
+    X509_CRL_free(crl);
+    crl = make_crl(ca, ca_key, NULL);
+    crls[0].crl = crl;
+
+    is_int(check_both(&chk, auth, 1, "good"),
+           NGX_HTTP_SEKISHO_JPKI_OK, "not in a current CRL: good");
+    is_int(check_both(&chk, odd, 0, "good, odd"),
+           NGX_HTTP_SEKISHO_JPKI_OK, "and by OpenSSL's path too");
+
+    chk.crls = NULL;
+    chk.ncrls = 0;
+
     chk.revocation = NGX_HTTP_SEKISHO_REVOKE_BEST_EFFORT;
-    is_int(ngx_http_sekisho_jpki_check_cert(&chk, auth, &out),
+    is_int(check_both(&chk, auth, 1, "best effort"),
            NGX_HTTP_SEKISHO_JPKI_OK, "best effort without a CRL: let in");
-    is_int(out.revocation, NGX_HTTP_SEKISHO_REVOCATION_UNCHECKED,
-           "and recorded as unchecked");
 
     chk.kind = NGX_HTTP_SEKISHO_JPKI_SIGN;
     chk.revocation = NGX_HTTP_SEKISHO_REVOKE_OFF;
-    is_int(ngx_http_sekisho_jpki_check_cert(&chk, sign, &out),
+    is_int(check_both(&chk, sign, 1, "sign"),
            NGX_HTTP_SEKISHO_JPKI_OK, "a signing certificate for signing");
-    is_int(ngx_http_sekisho_jpki_check_cert(&chk, auth, &out),
+    is_int(check_both(&chk, auth, 1, "auth for sign"),
            NGX_HTTP_SEKISHO_JPKI_KEY_USAGE,
            "an auth certificate cannot sign applications");
 
+    X509_CRL_free(crl);
     X509_free(sign);
     X509_free(ku);
     X509_free(stranger);
+    X509_free(forged);
+    X509_free(odd);
+    X509_free(big);
     X509_free(other_ca);
     EVP_PKEY_free(other);
-    X509_STORE_free(cas.store);
-    X509_STORE_free(others.store);
-    sk_X509_free(cas.roots);
-    sk_X509_free(others.roots);
+    EVP_PKEY_free(big_key);
+    ngx_http_sekisho_jpki_ca_free(&cas);
+    ngx_http_sekisho_jpki_ca_free(&others);
 }
 
 
@@ -315,7 +486,6 @@ test_cache(X509 *ca, X509 *auth)
 {
     u_char                          *der, junk[8] = "junkjunk";
     int                              len;
-    X509                            *a, *b;
     ngx_http_sekisho_jpki_ca_t       cas;
     ngx_http_sekisho_jpki_slot_t    *sa, *sb;
     ngx_http_sekisho_jpki_cert_t     out;
@@ -326,40 +496,57 @@ test_cache(X509 *ca, X509 *auth)
     len = i2d_X509(auth, &der);
     cache = ngx_http_sekisho_jpki_cache_create(16);
 
-    a = ngx_http_sekisho_jpki_parse(cache, der, len, &sa);
-    b = ngx_http_sekisho_jpki_parse(cache, der, len, &sb);
-    ok(a && a == b && sa && sa == sb, "the same DER is parsed once");
-    ok(X509_cmp(a, auth) == 0, "into the same certificate");
-    ok(ngx_http_sekisho_jpki_parse(cache, junk, sizeof(junk), &sb) == NULL,
+    sa = ngx_http_sekisho_jpki_read(cache, der, len);
+    sb = ngx_http_sekisho_jpki_read(cache, der, len);
+    ok(sa && sa == sb, "the same DER is read once");
+    ok(ngx_http_sekisho_jpki_read(cache, junk, sizeof(junk)) == NULL,
        "junk is no certificate");
-    ok(ngx_http_sekisho_jpki_parse(cache, der, len - 1, &sb) == NULL,
+    ok(ngx_http_sekisho_jpki_read(cache, der, len - 1) == NULL,
        "nor is a truncated one");
 
-    cas.store = X509_STORE_new();
-    cas.roots = NULL;
-    X509_STORE_add_cert(cas.store, ca);
+    /* a byte of the signed part changed: the issuer did not sign it */
+    der[len / 2] ^= 0x01;
+    sb = ngx_http_sekisho_jpki_read(cache, der, len);
+    der[len / 2] ^= 0x01;
+
+    make_ca(&cas, ca);
 
     memset(&chk, 0, sizeof(chk));
     chk.ca = &cas;
     chk.kind = NGX_HTTP_SEKISHO_JPKI_AUTH;
     chk.revocation = NGX_HTTP_SEKISHO_REVOKE_OFF;
     chk.now = time(NULL);
-    chk.slot = sa;
 
-    is_int(ngx_http_sekisho_jpki_check_cert(&chk, a, &out),
+    if (sb) {
+        is_int(ngx_http_sekisho_jpki_check_slot(&chk, sb, &out),
+               NGX_HTTP_SEKISHO_JPKI_UNTRUSTED,
+               "a certificate altered after signing is untrusted");
+    } else {
+        ok(1, "a certificate altered after signing is no certificate");
+    }
+
+    sa = ngx_http_sekisho_jpki_read(cache, der, len);
+    ok(sa != NULL, "the unaltered one is read again");
+
+    if (sa == NULL) {
+        goto done;
+    }
+
+    is_int(ngx_http_sekisho_jpki_check_slot(&chk, sa, &out),
            NGX_HTTP_SEKISHO_JPKI_OK, "checked once");
-    is_int(ngx_http_sekisho_jpki_check_cert(&chk, a, &out),
+    ok(out.fast, "by the fast path");
+    is_int(ngx_http_sekisho_jpki_check_slot(&chk, sa, &out),
            NGX_HTTP_SEKISHO_JPKI_OK, "and from the cache");
     ok(out.issuer == ca, "the cached chain keeps its issuer");
 
     chk.now += 400 * 86400;
-    is_int(ngx_http_sekisho_jpki_check_cert(&chk, a, &out),
+    is_int(ngx_http_sekisho_jpki_check_slot(&chk, sa, &out),
            NGX_HTTP_SEKISHO_JPKI_VALIDITY,
            "a cached chain still expires with its certificate");
 
-    X509_free(a);
-    X509_free(b);
-    X509_STORE_free(cas.store);
+done:
+
+    ngx_http_sekisho_jpki_ca_free(&cas);
     OPENSSL_free(der);
     ngx_http_sekisho_jpki_cache_free(cache);
 }
