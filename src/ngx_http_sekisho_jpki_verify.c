@@ -211,6 +211,7 @@ ngx_http_sekisho_jpki_root_prepare(ngx_http_sekisho_jpki_ca_t *ca, X509 *x)
     int                            len;
     u_char                        *p;
     EVP_PKEY                      *key;
+    X509_STORE                    *store;
     X509_STORE_CTX                *xs;
     ngx_http_sekisho_jpki_root_t  *r, *fast;
 
@@ -223,19 +224,27 @@ ngx_http_sekisho_jpki_root_prepare(ngx_http_sekisho_jpki_ca_t *ca, X509 *x)
         return NGX_OK;
     }
 
-    xs = X509_STORE_CTX_new();
-    if (xs == NULL) {
-        return NGX_ERROR;
-    }
+    /*
+     * Alone in its store: with another generation of the same name
+     * beside it, OpenSSL 3.0 may match the other one and call this
+     * root an untrusted self-signed certificate.
+     */
 
-    if (X509_STORE_CTX_init(xs, ca->store, x, NULL) != 1) {
+    store = X509_STORE_new();
+    xs = X509_STORE_CTX_new();
+
+    if (store == NULL || xs == NULL || X509_STORE_add_cert(store, x) != 1
+        || X509_STORE_CTX_init(xs, store, x, NULL) != 1)
+    {
         X509_STORE_CTX_free(xs);
+        X509_STORE_free(store);
         return NGX_ERROR;
     }
 
     X509_STORE_CTX_set_flags(xs, X509_V_FLAG_X509_STRICT);
     len = X509_verify_cert(xs);
     X509_STORE_CTX_free(xs);
+    X509_STORE_free(store);
 
     if (len != 1) {
         return NGX_OK;

@@ -426,6 +426,47 @@ test_certificates(X509 *ca, X509 *auth)
 }
 
 
+/* generations of one authority share its name: the key id decides */
+
+static void
+test_generations(X509 *ca, X509 *auth)
+{
+    char                            err[128];
+    X509                           *ca2, *user2;
+    EVP_PKEY                       *key2;
+    ngx_http_sekisho_jpki_ca_t      cas;
+    ngx_http_sekisho_jpki_check_t   chk;
+
+    key2 = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
+    ca2 = make_cert("TEST CA", key2, NULL, NULL, -86400, 3650,
+                    "critical,keyCertSign,cRLSign", NULL);
+    user2 = make_cert("USER2", user_key, ca2, key2, -86400, 365,
+                      "critical,digitalSignature", NULL);
+
+    make_ca(&cas, ca);
+    X509_up_ref(ca2);
+    is_int(ngx_http_sekisho_jpki_ca_add(&cas, ca2, err, sizeof(err)), NGX_OK,
+           "a second generation with the same name is added");
+    ok(cas.nfast == 2, "both generations are ready for the fast path");
+
+    memset(&chk, 0, sizeof(chk));
+    chk.ca = &cas;
+    chk.kind = NGX_HTTP_SEKISHO_JPKI_AUTH;
+    chk.revocation = NGX_HTTP_SEKISHO_REVOKE_OFF;
+    chk.now = time(NULL);
+
+    is_int(check_both(&chk, auth, 1, "first generation"),
+           NGX_HTTP_SEKISHO_JPKI_OK, "a certificate of the first generation");
+    is_int(check_both(&chk, user2, 1, "second generation"),
+           NGX_HTTP_SEKISHO_JPKI_OK, "and one of the second");
+
+    ngx_http_sekisho_jpki_ca_free(&cas);
+    X509_free(user2);
+    X509_free(ca2);
+    EVP_PKEY_free(key2);
+}
+
+
 static void
 add_othername(GENERAL_NAMES *names, const char *oid, const char *utf8)
 {
@@ -627,6 +668,7 @@ main(void)
 
     test_signature(auth);
     test_certificates(ca, auth);
+    test_generations(ca, auth);
     test_identity(ca);
     test_cache(ca, auth);
     test_crl_scope();
