@@ -74,6 +74,9 @@ static const u_char  ngx_http_sekisho_der_aia[] = {
     0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01
 };
 
+/* keyCertSign as X509_get_key_usage() has it (KU_KEY_CERT_SIGN) */
+#define NGX_HTTP_SEKISHO_KU_CERT_SIGN  0x0004
+
 /* "seen" bits beyond the NGX_HTTP_SEKISHO_EXT_* ones */
 #define NGX_HTTP_SEKISHO_SEEN_KU      (1 << 8)
 #define NGX_HTTP_SEKISHO_SEEN_BC      (1 << 9)
@@ -165,8 +168,16 @@ ngx_http_sekisho_jpki_der_read(u_char *der, size_t len,
         return NGX_DECLINED;
     }
 
+    /*
+     * A self-issued certificate may look self-signed to OpenSSL, which
+     * then refuses it as such: such are for the full path to judge.
+     */
+
     if (ngx_http_sekisho_der_next(&tbs, 0x30, &v, &c->subject) != NGX_OK
-        || v.len == 0)
+        || v.len == 0
+        || (c->subject.len == c->issuer.len
+            && ngx_memcmp(c->subject.data, c->issuer.data, c->issuer.len)
+               == 0))
     {
         return NGX_DECLINED;
     }
@@ -475,9 +486,15 @@ ngx_http_sekisho_der_extensions(ngx_str_t *v, ngx_http_sekisho_jpki_der_t *c)
         }
     }
 
-    /* a key usage to check, and the key id that finds the root */
+    /*
+     * A key usage to check, and the key id that finds the root.  A
+     * non-CA certificate that may sign certificates is refused by
+     * OpenSSL's strict checks as untrusted: the full path says so.
+     */
+
     if (!(seen & NGX_HTTP_SEKISHO_SEEN_KU)
-        || !(seen & NGX_HTTP_SEKISHO_SEEN_AKI))
+        || !(seen & NGX_HTTP_SEKISHO_SEEN_AKI)
+        || (c->key_usage & NGX_HTTP_SEKISHO_KU_CERT_SIGN))
     {
         return NGX_DECLINED;
     }

@@ -294,7 +294,7 @@ static void
 test_certificates(X509 *ca, X509 *auth)
 {
     X509                           *sign, *ku, *other_ca, *stranger, *forged,
-                                   *odd, *big;
+                                   *odd, *big, *certsign, *self;
     EVP_PKEY                       *other, *big_key;
     X509_CRL                       *crl;
     ngx_http_sekisho_jpki_ca_t      cas, others;
@@ -313,6 +313,10 @@ test_certificates(X509 *ca, X509 *auth)
                      "critical,digitalSignature,nonRepudiation", NULL);
     ku = make_cert("KU", user_key, ca, ca_key, -86400, 365,
                    "critical,keyEncipherment", NULL);
+    self = make_cert("TEST CA", user_key, ca, ca_key, -86400, 365,
+                     "critical,digitalSignature", NULL);
+    certsign = make_cert("CERTSIGN", user_key, ca, ca_key, -86400, 365,
+                         "critical,digitalSignature,keyCertSign", NULL);
     stranger = make_cert("STRANGER", user_key, other_ca, other, -86400, 365,
                          "critical,digitalSignature", NULL);
 
@@ -350,6 +354,11 @@ test_certificates(X509 *ca, X509 *auth)
            "nonRepudiation: a signing certificate, not for login");
     is_int(check_both(&chk, ku, 1, "keyEncipherment"),
            NGX_HTTP_SEKISHO_JPKI_KEY_USAGE, "keyEncipherment only: refused");
+    is_int(check_both(&chk, certsign, 0, "keyCertSign"),
+           NGX_HTTP_SEKISHO_JPKI_UNTRUSTED,
+           "a non-CA key that may sign certificates: untrusted, as OpenSSL "
+           "says");
+    check_both(&chk, self, 0, "self-issued");
     is_int(check_both(&chk, stranger, 0, "stranger"),
            NGX_HTTP_SEKISHO_JPKI_UNTRUSTED, "another CA's certificate");
     is_int(check_both(&chk, forged, 0, "forged"),
@@ -414,6 +423,8 @@ test_certificates(X509 *ca, X509 *auth)
     X509_CRL_free(crl);
     X509_free(sign);
     X509_free(ku);
+    X509_free(certsign);
+    X509_free(self);
     X509_free(stranger);
     X509_free(forged);
     X509_free(odd);
