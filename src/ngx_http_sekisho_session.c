@@ -14,7 +14,6 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include "ngx_http_sekisho_module.h"
 #include "ngx_http_sekisho_page.h"
@@ -40,6 +39,13 @@
 #define NGX_HTTP_SEKISHO_TEXT_MAX                                             \
     (22 + 2 * NGX_HTTP_SEKISHO_SERIAL_MAX + sizeof("2000-01-01T00:00:00Z"))
 
+/* the identity headers, see ngx_http_sekisho_identity[] */
+#define NGX_HTTP_SEKISHO_H_SERIAL      0
+#define NGX_HTTP_SEKISHO_H_REVOCATION  1
+#define NGX_HTTP_SEKISHO_H_SESSION     2
+#define NGX_HTTP_SEKISHO_H_NOT_AFTER   3
+#define NGX_HTTP_SEKISHO_H_ISSUER      4
+
 typedef struct {
     size_t                          len;       /* 0: empty */
     u_char                          value[NGX_HTTP_SEKISHO_TOKEN_MAX];
@@ -47,10 +53,17 @@ typedef struct {
     ngx_http_sekisho_session_t      session;
 
     size_t                          text_len;  /* 0: not rendered yet */
-    size_t                          sid_len;
-    size_t                          serial_len;
     u_char                          text[NGX_HTTP_SEKISHO_TEXT_MAX];
 } ngx_http_sekisho_token_t;
+
+
+/* the identity headers of a session, lower-cased and hashed once */
+
+typedef struct {
+    ngx_str_t                       name;
+    u_char                          lowcase[32];
+    ngx_uint_t                      hash;
+} ngx_http_sekisho_identity_t;
 
 
 typedef struct {
@@ -64,8 +77,12 @@ typedef struct {
 static ngx_int_t ngx_http_sekisho_session_lookup(ngx_http_request_t *r,
     ngx_http_sekisho_session_t *s, ngx_uint_t *key,
     ngx_http_sekisho_token_t **token);
-static ngx_int_t ngx_http_sekisho_session_render(ngx_http_request_t *r,
-    ngx_http_sekisho_token_t *t, ngx_str_t *not_after);
+static u_char *ngx_http_sekisho_session_render(ngx_http_request_t *r,
+    ngx_http_sekisho_session_t *s, ngx_http_sekisho_token_t *t);
+static void ngx_http_sekisho_session_texts(ngx_http_sekisho_ctx_t *ctx,
+    u_char *text, ngx_str_t *not_after);
+static ngx_int_t ngx_http_sekisho_identity_header(ngx_http_request_t *r,
+    ngx_uint_t n, ngx_str_t *value);
 static ngx_int_t ngx_http_sekisho_session_refuse(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx, ngx_http_sekisho_reason_e reason);
 static ngx_int_t ngx_http_sekisho_session_cookie(ngx_http_request_t *r,
@@ -80,6 +97,17 @@ static void ngx_http_sekisho_session_sync(ngx_event_t *ev);
 static ngx_uint_t ngx_http_sekisho_ours(ngx_str_t *key);
 static void ngx_http_sekisho_session_synced(void *data, redisReply *reply);
 static void ngx_http_sekisho_session_revoked(void *data, redisReply *reply);
+
+
+/* indexed by NGX_HTTP_SEKISHO_H_*, in the order they go upstream */
+
+static ngx_http_sekisho_identity_t  ngx_http_sekisho_identity[] = {
+    { ngx_string("X-Sekisho-JPKI-Serial"), "", 0 },
+    { ngx_string("X-Sekisho-JPKI-Revocation"), "", 0 },
+    { ngx_string("X-Sekisho-Session"), "", 0 },
+    { ngx_string("X-Sekisho-JPKI-Not-After"), "", 0 },
+    { ngx_string("X-Sekisho-JPKI-Issuer"), "", 0 }
+};
 
 
 /*
@@ -118,7 +146,10 @@ ngx_http_sekisho_session_lookup(ngx_http_request_t *r,
     ngx_http_sekisho_session_t *s, ngx_uint_t *key,
     ngx_http_sekisho_token_t **token)
 {
+    size_t                         n;
     ngx_str_t                      value;
+    ngx_uint_t                     i;
+    ngx_table_elt_t              **h;
     ngx_http_sekisho_token_t      *t;
     ngx_http_sekisho_jpki_main_t  *jm;
     ngx_http_sekisho_main_conf_t  *mcf;
@@ -127,10 +158,18 @@ ngx_http_sekisho_session_lookup(ngx_http_request_t *r,
     jm = &mcf->jpki;
     *token = NULL;
 
-    if (ngx_http_parse_multi_header_lines(&r->headers_in.cookies,
+    h = r->headers_in.cookies.elts;
+
+    for (i = 0; i < r->headers_in.cookies.nelts; i++) {
+        if (ngx_http_sekisho_cookie_value(h[i]->value.data, h[i]->value.len,
                                           &jm->cookie, &value)
-        == NGX_DECLINED)
-    {
+            == NGX_OK)
+        {
+            break;
+        }
+    }
+
+    if (i == r->headers_in.cookies.nelts) {
         return NGX_DECLINED;
     }
 
@@ -150,12 +189,21 @@ ngx_http_sekisho_session_lookup(ngx_http_request_t *r,
         }
 
         if (jm->tokens) {
+
+            /*
+             * A value ends with its MAC, different for every value
+             * that passed: its last bytes are enough for the slot.
+             */
+
+            n = ngx_min(value.len, 8);
+
             t = (ngx_http_sekisho_token_t *) jm->tokens
-                + ngx_murmur_hash2(value.data, value.len)
+                + ngx_murmur_hash2(value.data + value.len - n, n)
                   % NGX_HTTP_SEKISHO_TOKENS;
 
             if (t->len == value.len
-                && CRYPTO_memcmp(t->value, value.data, value.len) == 0)
+                && ngx_http_sekisho_token_equal(t->value, value.data,
+                                                value.len))
             {
                 *s = t->session;
                 *key = t->key;
@@ -193,6 +241,7 @@ ngx_http_sekisho_session_lookup(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_sekisho_session_check(ngx_http_request_t *r)
 {
+    u_char                         *text;
     time_t                          now;
     ngx_int_t                       rc;
     ngx_str_t                       not_after;
@@ -229,13 +278,14 @@ ngx_http_sekisho_session_check(ngx_http_request_t *r)
                                        NGX_HTTP_SEKISHO_REASON_SESSION_INVALID);
     }
 
-    ctx->session_id.data = ngx_pnalloc(r->pool, 22);
-    if (ctx->session_id.data == NULL) {
+    /* the id also for a refusal's log and audit record */
+    text = ngx_http_sekisho_session_render(r, &s, t);
+    if (text == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ctx->session_id.len = ngx_http_sekisho_base64url_encode(
-                                ctx->session_id.data, s.sid, sizeof(s.sid));
+    ctx->session_id.data = text;
+    ctx->session_id.len = 22;
 
     now = ngx_time();
 
@@ -305,9 +355,7 @@ ngx_http_sekisho_session_check(ngx_http_request_t *r)
 
     ngx_memcpy(ctx->session, &s, sizeof(ngx_http_sekisho_session_t));
 
-    if (ngx_http_sekisho_session_render(r, t, &not_after) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    ngx_http_sekisho_session_texts(ctx, text, &not_after);
 
     /* checked again after an internal redirect: sent once */
     if (!ctx->identity_sent) {
@@ -509,18 +557,18 @@ ngx_http_sekisho_session_add_headers(ngx_http_request_t *r,
     ctx = ngx_http_sekisho_ctx(r, 0);
     s = ctx->session;
 
-    if (ngx_http_sekisho_push_header(r, "X-Sekisho-JPKI-Serial",
-                                     &ctx->jpki_serial)
+    if (ngx_http_sekisho_identity_header(r, NGX_HTTP_SEKISHO_H_SERIAL,
+                                         &ctx->jpki_serial)
         != NGX_OK
-        || ngx_http_sekisho_push_header(r, "X-Sekisho-JPKI-Revocation",
+        || ngx_http_sekisho_identity_header(r, NGX_HTTP_SEKISHO_H_REVOCATION,
                            (ngx_str_t *)
                            ngx_http_sekisho_revocation_name(s->revocation))
            != NGX_OK
-        || ngx_http_sekisho_push_header(r, "X-Sekisho-Session",
-                                        &ctx->session_id)
+        || ngx_http_sekisho_identity_header(r, NGX_HTTP_SEKISHO_H_SESSION,
+                                            &ctx->session_id)
            != NGX_OK
-        || ngx_http_sekisho_push_header(r, "X-Sekisho-JPKI-Not-After",
-                                        not_after)
+        || ngx_http_sekisho_identity_header(r, NGX_HTTP_SEKISHO_H_NOT_AFTER,
+                                            not_after)
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -529,11 +577,37 @@ ngx_http_sekisho_session_add_headers(ngx_http_request_t *r,
     if (ngx_http_sekisho_jpki_issuer(&mcf->jpki, s->ca_id, s->ca_id_len,
                                      &issuer)
         == NGX_OK
-        && ngx_http_sekisho_push_header(r, "X-Sekisho-JPKI-Issuer", &issuer)
+        && ngx_http_sekisho_identity_header(r, NGX_HTTP_SEKISHO_H_ISSUER,
+                                            &issuer)
            != NGX_OK)
     {
         return NGX_ERROR;
     }
+
+    return NGX_OK;
+}
+
+
+/* as ngx_http_sekisho_push_header(), with the name's hash at hand */
+
+static ngx_int_t
+ngx_http_sekisho_identity_header(ngx_http_request_t *r, ngx_uint_t n,
+    ngx_str_t *value)
+{
+    ngx_table_elt_t              *h;
+    ngx_http_sekisho_identity_t  *id;
+
+    h = ngx_list_push(&r->headers_in.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    id = &ngx_http_sekisho_identity[n];
+
+    h->hash = id->hash;
+    h->key = id->name;
+    h->value = *value;
+    h->lowcase_key = id->lowcase;
 
     return NGX_OK;
 }
@@ -544,66 +618,82 @@ ngx_http_sekisho_session_add_headers(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_sekisho_session_text(ngx_http_request_t *r, ngx_str_t *not_after)
 {
-    return ngx_http_sekisho_session_render(r, NULL, not_after);
+    u_char                  *text;
+    ngx_http_sekisho_ctx_t  *ctx;
+
+    ctx = ngx_http_sekisho_ctx(r, 0);
+
+    text = ngx_http_sekisho_session_render(r, ctx->session, NULL);
+    if (text == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_sekisho_session_texts(ctx, text, not_after);
+
+    return NGX_OK;
 }
 
 
 /*
- * The session id, serial and expiry as text, for the headers, the
- * variables and the audit record: rendered once per cookie value and
- * worker, copied into the request (the cache entry may be reused by the
- * next request).
+ * The session id (22 characters), serial (hex) and expiry (20) as one
+ * text, for the headers, the variables and the audit record: rendered
+ * once per cookie value and worker, copied into the request (the cache
+ * entry may be reused by the next request).
  */
 
-static ngx_int_t
+static u_char *
 ngx_http_sekisho_session_render(ngx_http_request_t *r,
-    ngx_http_sekisho_token_t *t, ngx_str_t *not_after)
+    ngx_http_sekisho_session_t *s, ngx_http_sekisho_token_t *t)
 {
-    u_char                      *p, *start;
-    ngx_tm_t                     tm;
-    ngx_http_sekisho_ctx_t      *ctx;
+    u_char    *p, *text;
+    ngx_tm_t   tm;
+
+    text = ngx_pnalloc(r->pool, NGX_HTTP_SEKISHO_TEXT_MAX);
+    if (text == NULL) {
+        return NULL;
+    }
+
+    if (t && t->text_len) {
+        ngx_memcpy(text, t->text, t->text_len);
+        return text;
+    }
+
+    p = text + ngx_http_sekisho_base64url_encode(text, s->sid,
+                                                 NGX_HTTP_SEKISHO_SID_LEN);
+    p += ngx_http_sekisho_hex(p, s->serial, s->serial_len);
+
+    ngx_gmtime(s->not_after, &tm);
+
+    p = ngx_sprintf(p, "%4d-%02d-%02dT%02d:%02d:%02dZ",
+                    tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                    tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+
+    if (t) {
+        t->text_len = p - text;
+        ngx_memcpy(t->text, text, t->text_len);
+    }
+
+    return text;
+}
+
+
+/* the parts of the text, for the request */
+
+static void
+ngx_http_sekisho_session_texts(ngx_http_sekisho_ctx_t *ctx, u_char *text,
+    ngx_str_t *not_after)
+{
     ngx_http_sekisho_session_t  *s;
 
-    ctx = ngx_http_sekisho_ctx(r, 0);
     s = ctx->session;
 
-    start = ngx_pnalloc(r->pool, NGX_HTTP_SEKISHO_TEXT_MAX);
-    if (start == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (t && t->text_len && t->session.serial_len == s->serial_len) {
-        ngx_memcpy(start, t->text, t->text_len);
-        p = start + t->sid_len + t->serial_len;
-
-    } else {
-        p = start + ngx_http_sekisho_base64url_encode(start, s->sid,
-                                                     NGX_HTTP_SEKISHO_SID_LEN);
-        p += ngx_http_sekisho_hex(p, s->serial, s->serial_len);
-
-        ngx_gmtime(s->not_after, &tm);
-
-        (void) ngx_sprintf(p, "%4d-%02d-%02dT%02d:%02d:%02dZ",
-                           tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                           tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
-
-        if (t) {
-            t->sid_len = 22;
-            t->serial_len = 2 * s->serial_len;
-            t->text_len = t->sid_len + t->serial_len + 20;
-            ngx_memcpy(t->text, start, t->text_len);
-        }
-    }
-
-    ctx->session_id.data = start;
+    ctx->session_id.data = text;
     ctx->session_id.len = 22;
-    ctx->jpki_serial.data = start + 22;
+    ctx->jpki_serial.data = text + 22;
     ctx->jpki_serial.len = 2 * s->serial_len;
     ctx->jpki_revocation = s->revocation + 1;
-    not_after->data = p;
+    not_after->data = text + 22 + 2 * s->serial_len;
     not_after->len = 20;
-
-    return NGX_OK;
 }
 
 
@@ -839,6 +929,16 @@ ngx_http_sekisho_session_revoked(void *data, redisReply *reply)
 ngx_int_t
 ngx_http_sekisho_session_init(ngx_conf_t *cf)
 {
+    ngx_uint_t                    i;
+    ngx_http_sekisho_identity_t  *id;
+
+    for (i = 0; i < sizeof(ngx_http_sekisho_identity)
+                    / sizeof(ngx_http_sekisho_identity_t); i++)
+    {
+        id = &ngx_http_sekisho_identity[i];
+        id->hash = ngx_hash_strlow(id->lowcase, id->name.data, id->name.len);
+    }
+
     return ngx_http_sekisho_redis_script(&ngx_http_sekisho_revoke_script,
                                          ngx_http_sekisho_revoke_lua);
 }

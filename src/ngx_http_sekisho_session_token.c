@@ -346,6 +346,111 @@ ngx_http_sekisho_token_mac(ngx_str_t *key, u_char *data, size_t len,
 }
 
 
+/*
+ * The value of the cookie "name" in one Cookie header, found by the
+ * rules of nginx's $cookie_ variables (ngx_http_parse_multi_header_lines()),
+ * so that the two never disagree on which value is the session's: the
+ * name without regard to case at the start of a pair, spaces around
+ * "=", the value up to ";".  After a name not followed by "=", the
+ * search goes on one character later, as nginx's does.
+ */
+
+ngx_int_t
+ngx_http_sekisho_cookie_value(u_char *p, size_t len, ngx_str_t *name,
+    ngx_str_t *value)
+{
+    u_char  c, *end, *q;
+    size_t  i;
+
+    if (name->len > len) {
+        return NGX_DECLINED;
+    }
+
+    end = p + len;
+
+    while (p < end) {
+
+        for (i = 0; i < name->len && p + i < end; i++) {
+            if (ngx_tolower(p[i]) != ngx_tolower(name->data[i])) {
+                break;
+            }
+        }
+
+        if (i == name->len) {
+
+            for (q = p + name->len; q < end && *q == ' '; q++) {
+                /* void */
+            }
+
+            if (q < end && *q == '=') {
+
+                for (q++; q < end && *q == ' '; q++) {
+                    /* void */
+                }
+
+                /* the session's value is long: memchr() beats a loop */
+                p = memchr(q, ';', end - q);
+
+                value->data = q;
+                value->len = (p ? p : end) - q;
+
+                return NGX_OK;
+            }
+
+            p = (q < end) ? q + 1 : end;
+        }
+
+        /* the next pair, after ";" or "," and spaces */
+
+        while (p < end) {
+            c = *p++;
+
+            if (c == ';' || c == ',') {
+                break;
+            }
+        }
+
+        while (p < end && *p == ' ') {
+            p++;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * Constant time for a given length, as CRYPTO_memcmp(), but a word at
+ * a time: a cookie value is compared on every request, and byte by
+ * byte that cost more than the rest of the check together.
+ */
+
+ngx_uint_t
+ngx_http_sekisho_token_equal(u_char *a, u_char *b, size_t len)
+{
+    uint64_t  x, y, d;
+
+    d = 0;
+
+    while (len >= sizeof(uint64_t)) {
+        ngx_memcpy(&x, a, sizeof(uint64_t));
+        ngx_memcpy(&y, b, sizeof(uint64_t));
+
+        d |= x ^ y;
+
+        a += sizeof(uint64_t);
+        b += sizeof(uint64_t);
+        len -= sizeof(uint64_t);
+    }
+
+    while (len--) {
+        d |= *a++ ^ *b++;
+    }
+
+    return d == 0;
+}
+
+
 /* "unchecked", "good" or "revoked": for headers, variables, the audit */
 
 const ngx_str_t *

@@ -49,6 +49,10 @@ ngx_int_t ngx_http_sekisho_session_decode(u_char *value, size_t len,
     ngx_str_t *keys, ngx_uint_t nkeys, ngx_http_sekisho_session_t *s,
     ngx_uint_t *key);
 
+ngx_int_t ngx_http_sekisho_cookie_value(u_char *p, size_t len,
+    ngx_str_t *name, ngx_str_t *value);
+ngx_uint_t ngx_http_sekisho_token_equal(u_char *a, u_char *b, size_t len);
+
 const ngx_str_t *ngx_http_sekisho_revocation_name(ngx_uint_t revocation);
 
 size_t ngx_http_sekisho_base64url_encode(u_char *dst, u_char *src,

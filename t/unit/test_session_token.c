@@ -3,7 +3,8 @@
  * Copyright (C) Sekisho authors
  *
  * Unit tests of the session cookie's value: round trip, key rotation,
- * every field tampered with, malformed values, base64url edge cases.
+ * every field tampered with, malformed values, base64url edge cases,
+ * finding the value in a Cookie header, comparing cached values.
  *
  * uses: ngx_http_sekisho_session_token.c
  * libs: -lcrypto
@@ -215,12 +216,113 @@ test_base64url(void)
 }
 
 
+/* the value found, as a C string for is_str(); "(none)" when not found */
+
+static const char *
+cookie(const char *header)
+{
+    u_char           *copy;
+    size_t            len;
+    ngx_str_t         value;
+    static ngx_str_t  name = ngx_string("sid");
+    static char       out[64];
+
+    /* a private copy, so that ASan sees reads past the end */
+    len = strlen(header);
+    copy = malloc(len ? len : 1);
+    memcpy(copy, header, len);
+
+    if (ngx_http_sekisho_cookie_value(copy, len, &name, &value) != NGX_OK) {
+        free(copy);
+        return "(none)";
+    }
+
+    snprintf(out, sizeof(out), "%.*s", (int) value.len, value.data);
+    free(copy);
+
+    return out;
+}
+
+
+/* the rules of nginx's $cookie_sid, which the session check shares */
+
+static void
+test_cookie_value(void)
+{
+    is_str(cookie("sid=abc"), "abc", "the only cookie");
+    is_str(cookie("a=1; sid=abc; b=2"), "abc", "among others");
+    is_str(cookie("a=1;sid=abc"), "abc", "no space after ';'");
+    is_str(cookie("a=1,sid=abc"), "abc", "',' also separates pairs");
+    is_str(cookie("sid=abc,d"), "abc,d", "but does not end a value");
+    is_str(cookie("SID=abc"), "abc", "the name without regard to case");
+    is_str(cookie("sid = abc ;x"), "abc ", "spaces around '=' skipped");
+    is_str(cookie("sid=one; sid=two"), "one", "the first of two");
+    is_str(cookie("xsid=1; sid=2"), "2", "a longer name is another cookie");
+    is_str(cookie("sidx=1; sid=2"), "2", "so is a name it begins");
+    is_str(cookie("sid=; a=1"), "", "an empty value");
+    is_str(cookie("sid"), "(none)", "a name without '='");
+    is_str(cookie("sid;sid=2"), "(none)",
+           "after a name without '=', the next pair is skipped (nginx)");
+    is_str(cookie("a=1;   sid=2"), "2", "spaces before a pair skipped");
+    is_str(cookie("a=x sid=1"), "(none)", "nor a pair without ';'");
+    is_str(cookie("si"), "(none)", "shorter than the name");
+    is_str(cookie(""), "(none)", "an empty header");
+    is_str(cookie("a=1; si"), "(none)", "the name cut at the end");
+}
+
+
+static void
+test_token_equal(void)
+{
+    u_char  a[40], b[40];
+    size_t  len, i;
+    int     all;
+
+    for (i = 0; i < sizeof(a); i++) {
+        a[i] = (u_char) (i * 7 + 3);
+    }
+
+    memcpy(b, a, sizeof(a));
+
+    all = 1;
+
+    /* every length, a difference at every place: words and the tail */
+    for (len = 0; len <= sizeof(a); len++) {
+        if (!ngx_http_sekisho_token_equal(a, b, len)) {
+            all = 0;
+        }
+
+        for (i = 0; i < len; i++) {
+            b[i] ^= 0x01;
+
+            if (ngx_http_sekisho_token_equal(a, b, len)) {
+                all = 0;
+            }
+
+            b[i] ^= 0x80;
+
+            if (ngx_http_sekisho_token_equal(a, b, len)) {
+                all = 0;
+            }
+
+            b[i] ^= 0x81;
+        }
+    }
+
+    ok(all, "equal values are equal, and one changed bit is seen anywhere");
+    ok(ngx_http_sekisho_token_equal(a + 1, b + 1, 17),
+       "unaligned values are compared");
+}
+
+
 int
 main(void)
 {
     test_round_trip();
     test_tampering();
     test_base64url();
+    test_cookie_value();
+    test_token_equal();
 
     return done_testing();
 }
