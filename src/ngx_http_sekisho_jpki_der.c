@@ -541,7 +541,8 @@ ngx_http_sekisho_der_extension(ngx_str_t *oid, ngx_uint_t critical,
 
         last = v.data[v.len - 1];
 
-        if (last == 0 || (last & ((1 << v.data[0]) - 1))) {
+        /* the lowest bit used is set, those unused are clear */
+        if (!(last & (1 << v.data[0])) || (last & ((1 << v.data[0]) - 1))) {
             return NGX_DECLINED;
         }
 
