@@ -24,6 +24,8 @@
 
 static ngx_int_t ngx_http_sekisho_jpki_root_prepare(
     ngx_http_sekisho_jpki_ca_t *ca, X509 *x);
+static ngx_int_t ngx_http_sekisho_jpki_root_probe(X509 *root);
+static int ngx_http_sekisho_jpki_probe_cb(int ok, X509_STORE_CTX *xs);
 static ngx_int_t ngx_http_sekisho_jpki_fast_facts(
     ngx_http_sekisho_jpki_slot_t *s, ngx_http_sekisho_jpki_der_t *d);
 static ngx_int_t ngx_http_sekisho_jpki_full_facts(
@@ -32,7 +34,7 @@ static const ASN1_ITEM *ngx_http_sekisho_jpki_ext_item(ngx_uint_t ext);
 static EVP_PKEY_CTX *ngx_http_sekisho_jpki_verifier(EVP_PKEY *key);
 static ngx_int_t ngx_http_sekisho_jpki_fast_chain(
     ngx_http_sekisho_jpki_ca_t *ca, ngx_http_sekisho_jpki_der_t *d,
-    time_t now, X509 **issuer);
+    X509_NAME *subject, time_t now, X509 **issuer);
 static ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_slot_chain(
     ngx_http_sekisho_jpki_check_t *chk, ngx_http_sekisho_jpki_slot_t *s,
     X509 **issuer, int *error, ngx_uint_t *fast);
@@ -49,9 +51,19 @@ static ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_leaf(
     ngx_http_sekisho_jpki_cert_t *out);
 static ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_revocation(
     ngx_http_sekisho_jpki_check_t *chk, ngx_http_sekisho_jpki_cert_t *out);
+static ngx_int_t ngx_http_sekisho_jpki_same_issuer(X509 *a, X509 *b);
 
 
 #define NGX_HTTP_SEKISHO_OID_JPKI  "1.2.392.200149.8.5.5."
+
+/*
+ * JPKI certificates are about 1.5 KB: a bigger one is no card's, and
+ * would only fill the per-worker cache.
+ */
+#define NGX_HTTP_SEKISHO_CERT_MAX   8192
+
+/* the largest signature opened: RSA-4096 (the recovered block's room) */
+#define NGX_HTTP_SEKISHO_SIG_MAX    512
 
 /* a chain result is trusted this long, then built again */
 #define NGX_HTTP_SEKISHO_CHAIN_TTL  60
@@ -59,9 +71,10 @@ static ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_revocation(
 
 struct ngx_http_sekisho_jpki_slot_s {
     u_char                          hash[32];  /* SHA-256 of the DER */
-    u_char                         *der;       /* a copy, to chain again */
-    size_t                          len;
-    X509                           *cert;      /* when OpenSSL read it */
+    size_t                          len;       /* 0: the slot is empty */
+    u_char                         *der;       /* fast path: to chain again */
+    X509_NAME                      *subject;   /* fast path */
+    X509                           *cert;      /* or OpenSSL's reading */
 
     /* what the checks need, however it was read */
     ASN1_INTEGER                   *serial;
@@ -174,7 +187,10 @@ ngx_http_sekisho_jpki_ca_add(ngx_http_sekisho_jpki_ca_t *ca, X509 *x,
     err[0] = '\0';
     ku = X509_get_key_usage(x);
 
-    if (X509_check_ca(x) == 0 || !(ku & KU_KEY_CERT_SIGN)) {
+    /* no key usage at all (UINT32_MAX) is refused by the strict checks */
+    if (X509_check_ca(x) == 0 || ku == UINT32_MAX
+        || !(ku & KU_KEY_CERT_SIGN))
+    {
         X509_free(x);
         return NGX_ERROR;
     }
@@ -200,9 +216,10 @@ ngx_http_sekisho_jpki_ca_add(ngx_http_sekisho_jpki_ca_t *ca, X509 *x,
 
 /*
  * A root the fast path may chain to: an RSA key, a key identifier, no
- * name constraints (the fast path checks none), and one that OpenSSL's
- * strict checks accept as it stands.  Any other root is used through
- * OpenSSL alone.  NGX_ERROR only when memory runs out.
+ * name constraints (the fast path checks none), and one under which
+ * OpenSSL's strict checks accept a certificate of the profile (the
+ * probe below).  Any other root is used through OpenSSL alone.
+ * NGX_ERROR only when memory runs out.
  */
 
 static ngx_int_t
@@ -211,8 +228,7 @@ ngx_http_sekisho_jpki_root_prepare(ngx_http_sekisho_jpki_ca_t *ca, X509 *x)
     int                            len;
     u_char                        *p;
     EVP_PKEY                      *key;
-    X509_STORE                    *store;
-    X509_STORE_CTX                *xs;
+    ngx_int_t                      rc;
     ngx_http_sekisho_jpki_root_t  *r, *fast;
 
     key = X509_get0_pubkey(x);
@@ -224,30 +240,10 @@ ngx_http_sekisho_jpki_root_prepare(ngx_http_sekisho_jpki_ca_t *ca, X509 *x)
         return NGX_OK;
     }
 
-    /*
-     * Alone in its store: with another generation of the same name
-     * beside it, OpenSSL 3.0 may match the other one and call this
-     * root an untrusted self-signed certificate.
-     */
+    rc = ngx_http_sekisho_jpki_root_probe(x);
 
-    store = X509_STORE_new();
-    xs = X509_STORE_CTX_new();
-
-    if (store == NULL || xs == NULL || X509_STORE_add_cert(store, x) != 1
-        || X509_STORE_CTX_init(xs, store, x, NULL) != 1)
-    {
-        X509_STORE_CTX_free(xs);
-        X509_STORE_free(store);
-        return NGX_ERROR;
-    }
-
-    X509_STORE_CTX_set_flags(xs, X509_V_FLAG_X509_STRICT);
-    len = X509_verify_cert(xs);
-    X509_STORE_CTX_free(xs);
-    X509_STORE_free(store);
-
-    if (len != 1) {
-        return NGX_OK;
+    if (rc != NGX_OK) {
+        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
     }
 
     fast = realloc(ca->fast,
@@ -283,6 +279,133 @@ ngx_http_sekisho_jpki_root_prepare(ngx_http_sekisho_jpki_ca_t *ca, X509 *x)
     ca->nfast++;
 
     return NGX_OK;
+}
+
+
+/*
+ * OpenSSL's strict checks look at a root only as the issuer of another
+ * certificate (a chain of one is not checked), so a root is tried with
+ * one: a certificate of the profile under it, within its validity,
+ * signed by a throwaway key, whose signature failure alone is forgiven.
+ * NGX_OK: the root passes; NGX_DECLINED: it does not.
+ */
+
+static ngx_int_t
+ngx_http_sekisho_jpki_root_probe(X509 *root)
+{
+    X509                 *leaf;
+    time_t                t;
+    EVP_PKEY             *key;
+    ngx_int_t             rc;
+    struct tm             tm;
+    X509_STORE           *store;
+    STACK_OF(X509)       *chain;
+    X509_STORE_CTX       *xs;
+    AUTHORITY_KEYID      *akid;
+    ASN1_BIT_STRING      *ku;
+
+    rc = NGX_ERROR;
+    store = NULL;
+    xs = NULL;
+    akid = NULL;
+    ku = NULL;
+
+    leaf = X509_new();
+
+    /* its size does not matter: nothing it signs is kept */
+    key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 1024);
+
+    if (leaf == NULL || key == NULL
+        || ASN1_TIME_to_tm(X509_get0_notBefore(root), &tm) != 1)
+    {
+        goto done;
+    }
+
+    t = timegm(&tm) + 1;
+
+    akid = AUTHORITY_KEYID_new();
+    ku = ASN1_BIT_STRING_new();
+
+    if (akid == NULL || ku == NULL
+        || (akid->keyid = ASN1_OCTET_STRING_dup(
+                                     X509_get0_subject_key_id(root)))
+           == NULL
+        || ASN1_BIT_STRING_set_bit(ku, 0, 1) != 1
+        || X509_set_version(leaf, X509_VERSION_3) != 1
+        || ASN1_INTEGER_set(X509_get_serialNumber(leaf), 1) != 1
+        || X509_set1_notBefore(leaf, X509_get0_notBefore(root)) != 1
+        || X509_set1_notAfter(leaf, X509_get0_notAfter(root)) != 1
+        || X509_set_issuer_name(leaf, X509_get_subject_name(root)) != 1
+        || X509_NAME_add_entry_by_txt(X509_get_subject_name(leaf), "CN",
+                                      MBSTRING_ASC,
+                                      (u_char *) "sekisho root probe",
+                                      -1, -1, 0)
+           != 1
+        || X509_set_pubkey(leaf, key) != 1
+        || X509_add1_ext_i2d(leaf, NID_authority_key_identifier, akid, 0,
+                             X509V3_ADD_DEFAULT)
+           != 1
+        || X509_add1_ext_i2d(leaf, NID_key_usage, ku, 1, X509V3_ADD_DEFAULT)
+           != 1
+        || X509_sign(leaf, key, EVP_sha256()) == 0)
+    {
+        goto done;
+    }
+
+    /*
+     * Alone in its store: with another generation of the same name
+     * beside it, OpenSSL 3.0 may match the other one.
+     */
+
+    store = X509_STORE_new();
+    xs = X509_STORE_CTX_new();
+
+    if (store == NULL || xs == NULL || X509_STORE_add_cert(store, root) != 1
+        || X509_STORE_CTX_init(xs, store, leaf, NULL) != 1)
+    {
+        goto done;
+    }
+
+    X509_STORE_CTX_set_flags(xs, X509_V_FLAG_X509_STRICT);
+    X509_STORE_CTX_set_time(xs, 0, t);
+    X509_STORE_CTX_set_verify_cb(xs, ngx_http_sekisho_jpki_probe_cb);
+
+    rc = NGX_DECLINED;
+
+    if (X509_verify_cert(xs) == 1) {
+        chain = X509_STORE_CTX_get0_chain(xs);
+
+        if (sk_X509_num(chain) == 2
+            && X509_cmp(sk_X509_value(chain, 1), root) == 0)
+        {
+            rc = NGX_OK;
+        }
+    }
+
+done:
+
+    X509_STORE_CTX_free(xs);
+    X509_STORE_free(store);
+    AUTHORITY_KEYID_free(akid);
+    ASN1_BIT_STRING_free(ku);
+    EVP_PKEY_free(key);
+    X509_free(leaf);
+    ERR_clear_error();
+
+    return rc;
+}
+
+
+static int
+ngx_http_sekisho_jpki_probe_cb(int ok, X509_STORE_CTX *xs)
+{
+    if (!ok && X509_STORE_CTX_get_error_depth(xs) == 0
+        && X509_STORE_CTX_get_error(xs) == X509_V_ERR_CERT_SIGNATURE_FAILURE)
+    {
+        return 1;
+    }
+
+    return ok;
 }
 
 
@@ -432,6 +555,7 @@ static void
 ngx_http_sekisho_jpki_slot_clear(ngx_http_sekisho_jpki_slot_t *slot)
 {
     free(slot->der);
+    X509_NAME_free(slot->subject);
     X509_free(slot->cert);
     ASN1_INTEGER_free(slot->serial);
     EVP_PKEY_CTX_free(slot->verify);
@@ -459,7 +583,9 @@ ngx_http_sekisho_jpki_read(ngx_http_sekisho_jpki_cache_t *cache,
     ngx_http_sekisho_jpki_der_t    d;
     ngx_http_sekisho_jpki_slot_t  *s;
 
-    if (EVP_Digest(der, len, hash, NULL, EVP_sha256(), NULL) != 1) {
+    if (len > NGX_HTTP_SEKISHO_CERT_MAX
+        || EVP_Digest(der, len, hash, NULL, EVP_sha256(), NULL) != 1)
+    {
         ERR_clear_error();
         return NULL;
     }
@@ -468,15 +594,25 @@ ngx_http_sekisho_jpki_read(ngx_http_sekisho_jpki_cache_t *cache,
         | hash[3];
     s = &cache->slots[h % cache->size];
 
-    if (s->der && s->len == len && ngx_memcmp(s->hash, hash, 32) == 0) {
+    if (s->len == len && ngx_memcmp(s->hash, hash, 32) == 0) {
         return s;
     }
 
     ngx_http_sekisho_jpki_slot_clear(s);
 
-    if (ngx_http_sekisho_jpki_der_read(der, len, &d) != NGX_OK
-        || ngx_http_sekisho_jpki_fast_facts(s, &d) != NGX_OK)
+    if (ngx_http_sekisho_jpki_der_read(der, len, &d) == NGX_OK
+        && ngx_http_sekisho_jpki_fast_facts(s, &d) == NGX_OK)
     {
+        /* kept to be chained again; OpenSSL's reading is kept instead */
+        s->der = malloc(len);
+        if (s->der == NULL) {
+            ngx_http_sekisho_jpki_slot_clear(s);
+            return NULL;
+        }
+
+        ngx_memcpy(s->der, der, len);
+
+    } else {
         ngx_http_sekisho_jpki_slot_clear(s);
 
         p = der;
@@ -494,13 +630,6 @@ ngx_http_sekisho_jpki_read(ngx_http_sekisho_jpki_cache_t *cache,
         s->cert = x;
     }
 
-    s->der = malloc(len);
-    if (s->der == NULL) {
-        ngx_http_sekisho_jpki_slot_clear(s);
-        return NULL;
-    }
-
-    ngx_memcpy(s->der, der, len);
     s->len = len;
     ngx_memcpy(s->hash, hash, 32);
     ERR_clear_error();
@@ -521,20 +650,22 @@ static ngx_int_t
 ngx_http_sekisho_jpki_fast_facts(ngx_http_sekisho_jpki_slot_t *s,
     ngx_http_sekisho_jpki_der_t *d)
 {
+    int               j;
     void             *v;
     EVP_PKEY         *key;
-    X509_NAME        *name;
     ngx_int_t         n;
     ngx_uint_t        i;
+    DIST_POINT       *dp;
     const u_char     *p;
     const ASN1_ITEM  *it;
 
+    /* kept: compared with the root's name when chained */
     p = d->subject.data;
-    name = d2i_X509_NAME(NULL, &p, (long) d->subject.len);
-    n = name ? X509_NAME_entry_count(name) : 0;
-    X509_NAME_free(name);
+    s->subject = d2i_X509_NAME(NULL, &p, (long) d->subject.len);
 
-    if (n == 0 || p != d->subject.data + d->subject.len) {
+    if (s->subject == NULL || X509_NAME_entry_count(s->subject) == 0
+        || p != d->subject.data + d->subject.len)
+    {
         return NGX_DECLINED;
     }
 
@@ -554,6 +685,24 @@ ngx_http_sekisho_jpki_fast_facts(ngx_http_sekisho_jpki_slot_t *s,
                   || i == NGX_HTTP_SEKISHO_EXT_IAN))
         {
             n = (sk_GENERAL_NAME_num((GENERAL_NAMES *) v) > 0);
+        }
+
+        /*
+         * A distribution point without a full name may make OpenSSL
+         * call the certificate invalid: JPKI's carry a full name.
+         */
+        if (n && i == NGX_HTTP_SEKISHO_EXT_CRLDP) {
+            for (j = 0; j < sk_DIST_POINT_num((CRL_DIST_POINTS *) v); j++) {
+                dp = sk_DIST_POINT_value((CRL_DIST_POINTS *) v, j);
+
+                if (dp->distpoint == NULL || dp->distpoint->type != 0
+                    || sk_GENERAL_NAME_num(dp->distpoint->name.fullname)
+                       <= 0)
+                {
+                    n = 0;
+                    break;
+                }
+            }
         }
 
         ASN1_item_free(v, it);
@@ -600,10 +749,12 @@ ngx_http_sekisho_jpki_full_facts(ngx_http_sekisho_jpki_slot_t *s, X509 *x)
         return NGX_ERROR;
     }
 
-    /* another algorithm: its signature is refused as such */
+    /* another algorithm or a key over 4096 bits: refused as such */
     key = X509_get0_pubkey(x);
 
-    if (key && EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA) {
+    if (key && EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA
+        && EVP_PKEY_get_size(key) <= NGX_HTTP_SEKISHO_SIG_MAX)
+    {
         s->verify = ngx_http_sekisho_jpki_verifier(key);
         s->sig_len = EVP_PKEY_get_size(key);
 
@@ -736,8 +887,8 @@ ngx_http_sekisho_jpki_slot_chain(ngx_http_sekisho_jpki_check_t *chk,
 
     if (s->cert == NULL) {
         if (ngx_http_sekisho_jpki_der_read(s->der, s->len, &d) == NGX_OK
-            && ngx_http_sekisho_jpki_fast_chain(chk->ca, &d, chk->now,
-                                                issuer)
+            && ngx_http_sekisho_jpki_fast_chain(chk->ca, &d, s->subject,
+                                                chk->now, issuer)
                == NGX_OK)
         {
             *fast = 1;
@@ -753,6 +904,9 @@ ngx_http_sekisho_jpki_slot_chain(ngx_http_sekisho_jpki_check_t *chk,
             ERR_clear_error();
             return NGX_HTTP_SEKISHO_JPKI_BAD_CERT;
         }
+
+        free(s->der);
+        s->der = NULL;
     }
 
     rc = ngx_http_sekisho_jpki_chain(chk->ca, s->cert, chk->now, issuer,
@@ -771,21 +925,25 @@ ngx_http_sekisho_jpki_slot_chain(ngx_http_sekisho_jpki_check_t *chk,
 
 
 /*
- * The chain of a JPKI certificate: a root of the authority with the
- * same name and key identifier, currently valid, whose key signed the
- * certificate, which is itself current.  NGX_DECLINED hands the
- * certificate to OpenSSL's verifier, also to say why it failed.
+ * The chain of a JPKI certificate: the one root of the authority with
+ * the same name and key identifier that is currently valid (two such
+ * roots: OpenSSL picks one, so the fast path does not), whose key
+ * signed the certificate, which is itself current and not self-issued.
+ * NGX_DECLINED hands the certificate to OpenSSL's verifier, also to say
+ * why it failed.
  */
 
 static ngx_int_t
 ngx_http_sekisho_jpki_fast_chain(ngx_http_sekisho_jpki_ca_t *ca,
-    ngx_http_sekisho_jpki_der_t *d, time_t now, X509 **issuer)
+    ngx_http_sekisho_jpki_der_t *d, X509_NAME *subject, time_t now,
+    X509 **issuer)
 {
     u_char                         hash[32];
-    ngx_uint_t                     i, hashed;
-    ngx_http_sekisho_jpki_root_t  *r;
+    ngx_int_t                      rc;
+    ngx_uint_t                     i;
+    ngx_http_sekisho_jpki_root_t  *r, *root;
 
-    hashed = 0;
+    root = NULL;
 
     for (i = 0; i < ca->nfast; i++) {
         r = &ca->fast[i];
@@ -796,47 +954,46 @@ ngx_http_sekisho_jpki_fast_chain(ngx_http_sekisho_jpki_ca_t *ca,
             || ngx_memcmp(ASN1_STRING_get0_data(r->key_id), d->key_id.data,
                           d->key_id.len)
                != 0
-            || r->sig_len != d->signature.len
             || X509_cmp_time(X509_get0_notBefore(r->cert), &now) > 0
             || X509_cmp_time(X509_get0_notAfter(r->cert), &now) < 0)
         {
             continue;
         }
 
-        if (!hashed) {
-            if (EVP_Digest(d->tbs.data, d->tbs.len, hash, NULL, EVP_sha256(),
-                           NULL)
-                != 1)
-            {
-                break;
-            }
-
-            hashed = 1;
+        if (root) {
+            ERR_clear_error();
+            return NGX_DECLINED;
         }
 
-        if (EVP_PKEY_verify(r->verify, d->signature.data, d->signature.len,
-                            hash, 32)
-            != 1)
-        {
-            continue;
-        }
+        root = r;
+    }
 
-        if (ngx_http_sekisho_jpki_times(now, d->not_before, d->not_after,
-                                        NULL)
-            != NGX_OK)
-        {
-            break;
-        }
+    rc = NGX_DECLINED;
 
-        *issuer = r->cert;
-        ERR_clear_error();
+    /*
+     * A subject equal to the issuer's name as OpenSSL compares names
+     * (not only byte for byte) is self-issued, which OpenSSL may take
+     * for self-signed: the full path judges it.
+     */
 
-        return NGX_OK;
+    if (root
+        && X509_NAME_cmp(subject, X509_get_subject_name(root->cert)) != 0
+        && root->sig_len == d->signature.len
+        && EVP_Digest(d->tbs.data, d->tbs.len, hash, NULL, EVP_sha256(), NULL)
+           == 1
+        && EVP_PKEY_verify(root->verify, d->signature.data, d->signature.len,
+                           hash, 32)
+           == 1
+        && ngx_http_sekisho_jpki_times(now, d->not_before, d->not_after, NULL)
+           == NGX_OK)
+    {
+        *issuer = root->cert;
+        rc = NGX_OK;
     }
 
     ERR_clear_error();
 
-    return NGX_DECLINED;
+    return rc;
 }
 
 
@@ -1037,9 +1194,15 @@ ngx_http_sekisho_jpki_revocation(ngx_http_sekisho_jpki_check_t *chk,
 
     crl = NULL;
 
-    /* several CRLs of one issuer: the newest speaks */
+    /*
+     * Several CRLs of one issuer: the newest speaks.  A CRL was tied at
+     * load to the first root whose key signed it; a renewed root with
+     * the same name and key is the same issuer.
+     */
     for (i = 0; i < chk->ncrls; i++) {
-        if (chk->crls[i].issuer == out->issuer
+        if (ngx_http_sekisho_jpki_same_issuer(chk->crls[i].issuer,
+                                              out->issuer)
+            == NGX_OK
             && (crl == NULL
                 || ASN1_TIME_compare(X509_CRL_get0_lastUpdate(
                                                        chk->crls[i].crl),
@@ -1070,6 +1233,26 @@ ngx_http_sekisho_jpki_revocation(ngx_http_sekisho_jpki_check_t *chk,
     out->revocation = NGX_HTTP_SEKISHO_REVOCATION_GOOD;
 
     return NGX_HTTP_SEKISHO_JPKI_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sekisho_jpki_same_issuer(X509 *a, X509 *b)
+{
+    if (a == b) {
+        return NGX_OK;
+    }
+
+    if (a == NULL || b == NULL
+        || X509_NAME_cmp(X509_get_subject_name(a), X509_get_subject_name(b))
+           != 0
+        || EVP_PKEY_eq(X509_get0_pubkey(a), X509_get0_pubkey(b)) != 1)
+    {
+        ERR_clear_error();
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -1109,11 +1292,12 @@ ngx_http_sekisho_jpki_result_e
 ngx_http_sekisho_jpki_check_signature(ngx_http_sekisho_jpki_slot_t *slot,
     u_char *sig, size_t len, u_char *digest)
 {
-    u_char                           info[512];
+    u_char                           info[NGX_HTTP_SEKISHO_SIG_MAX];
     size_t                           n;
     ngx_http_sekisho_jpki_result_e   rc;
 
-    if (slot->verify == NULL) {
+    /* OpenSSL 3.0 writes the block whatever room it is told of */
+    if (slot->verify == NULL || slot->sig_len > sizeof(info)) {
         return NGX_HTTP_SEKISHO_JPKI_BAD_ALGORITHM;
     }
 

@@ -437,6 +437,222 @@ test_certificates(X509 *ca, X509 *auth)
 }
 
 
+/* a root as make_cert() makes one, but for what the test changes */
+
+static X509 *
+make_root(const char *cn, EVP_PKEY *key, const char *bc, const char *ku,
+    long version, long from, long days)
+{
+    X509  *x;
+
+    x = X509_new();
+    X509_set_version(x, version);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), (long) (from & 0xffff) + 7);
+    X509_gmtime_adj(X509_getm_notBefore(x), from);
+    X509_gmtime_adj(X509_getm_notAfter(x), from + days * 86400);
+    X509_set_pubkey(x, key);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "C", MBSTRING_ASC,
+                               (u_char *) "JP", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+                               (u_char *) cn, -1, -1, 0);
+    X509_set_issuer_name(x, X509_get_subject_name(x));
+    add_ext(x, x, NID_subject_key_identifier, "hash");
+
+    if (bc) {
+        add_ext(x, x, NID_basic_constraints, bc);
+    }
+
+    if (ku) {
+        add_ext(x, x, NID_key_usage, ku);
+    }
+
+    X509_sign(x, key, EVP_sha256());
+
+    return x;
+}
+
+
+/*
+ * Roots OpenSSL's strict checks refuse as issuers are not used by the
+ * fast path, and certificates OpenSSL would refuse are not let in by
+ * it (found by a review: each of these was let in once).
+ */
+
+static void
+test_strict_edges(X509 *ca, X509 *auth)
+{
+    char                            err[128];
+    X509                           *root, *leaf, *twin, *old, *renewed;
+    EVP_PKEY                       *key2, *big;
+    X509_CRL                       *crl;
+    ngx_http_sekisho_jpki_ca_t      cas;
+    ngx_http_sekisho_jpki_crl_t     crls[1];
+    ngx_http_sekisho_jpki_slot_t   *slot;
+    ngx_http_sekisho_jpki_check_t   chk;
+    ngx_http_sekisho_jpki_cache_t  *cache;
+    u_char                          sig[600], digest[32];
+
+    memset(&chk, 0, sizeof(chk));
+    chk.kind = NGX_HTTP_SEKISHO_JPKI_AUTH;
+    chk.revocation = NGX_HTTP_SEKISHO_REVOKE_OFF;
+    chk.now = time(NULL);
+
+    /* basic constraints not critical: a strict error at depth 1 */
+    root = make_root("LAX CA", ca_key, "CA:TRUE",
+                     "critical,keyCertSign,cRLSign", 2, -86400, 3650);
+    make_ca(&cas, root);
+    ok(cas.nfast == 0, "a root with non-critical basic constraints is not "
+       "used by the fast path");
+    chk.ca = &cas;
+    leaf = make_cert("LAX", user_key, root, ca_key, -3600, 365,
+                     "critical,digitalSignature", NULL);
+    is_int(check_both(&chk, leaf, 0, "under a lax root"),
+           NGX_HTTP_SEKISHO_JPKI_UNTRUSTED,
+           "its certificates are refused, as OpenSSL refuses them");
+    X509_free(leaf);
+    ngx_http_sekisho_jpki_ca_free(&cas);
+    X509_free(root);
+
+    /* a v1 root with extensions */
+    root = make_root("V1 CA", ca_key, "critical,CA:TRUE",
+                     "critical,keyCertSign,cRLSign", 0, -86400, 3650);
+    make_ca(&cas, root);
+    ok(cas.nfast == 0, "a v1 root with extensions is not used by the fast "
+       "path");
+    ngx_http_sekisho_jpki_ca_free(&cas);
+    X509_free(root);
+
+    /* no key usage at all: refused when the authority is loaded */
+    root = make_root("NO KU CA", ca_key, "critical,CA:TRUE", NULL, 2,
+                     -86400, 3650);
+    memset(&cas, 0, sizeof(cas));
+    cas.store = X509_STORE_new();
+    cas.roots = sk_X509_new_null();
+    X509_up_ref(root);
+    is_int(ngx_http_sekisho_jpki_ca_add(&cas, root, err, sizeof(err)),
+           NGX_ERROR, "a root without key usage is refused at load");
+    ngx_http_sekisho_jpki_ca_free(&cas);
+    X509_free(root);
+
+    make_ca(&cas, ca);
+    chk.ca = &cas;
+
+    /* a distribution point with no name: invalid to OpenSSL */
+    leaf = make_cert("NODP", user_key, ca, ca_key, -3600, 365,
+                     "critical,digitalSignature", NULL);
+    {
+        CRL_DIST_POINTS  *dps;
+
+        dps = sk_DIST_POINT_new_null();
+        sk_DIST_POINT_push(dps, DIST_POINT_new());
+        X509_add1_ext_i2d(leaf, NID_crl_distribution_points, dps, 0,
+                          X509V3_ADD_DEFAULT);
+        CRL_DIST_POINTS_free(dps);
+    }
+    X509_sign(leaf, ca_key, EVP_sha256());
+    check_both(&chk, leaf, 0, "an empty distribution point");
+    X509_free(leaf);
+
+    /* self-issued as OpenSSL compares names: case and spaces aside */
+    leaf = make_cert("test  ca", user_key, ca, ca_key, -3600, 365,
+                     "critical,digitalSignature", NULL);
+    check_both(&chk, leaf, 0, "a subject equal to the issuer's name");
+    X509_free(leaf);
+
+    /* a certificate larger than any card's is not read at all */
+    leaf = make_cert("BIG", user_key, ca, ca_key, -3600, 365,
+                     "critical,digitalSignature", NULL);
+    {
+        char  dns[9100];
+
+        memcpy(dns, "DNS:", 4);
+        memset(dns + 4, 'a', sizeof(dns) - 5);
+        dns[sizeof(dns) - 1] = '\0';
+        add_ext(ca, leaf, NID_subject_alt_name, dns);
+    }
+    X509_sign(leaf, ca_key, EVP_sha256());
+    cache = ngx_http_sekisho_jpki_cache_create(4);
+    ok(read_cert(cache, leaf) == NULL,
+       "a certificate over 8 KiB is no card's: not read");
+    ngx_http_sekisho_jpki_cache_free(cache);
+    X509_free(leaf);
+
+    /* a key over 4096 bits: its signature is not opened */
+    big = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 4104);
+    leaf = make_cert("HUGE", big, ca, ca_key, -3600, 365,
+                     "critical,digitalSignature", NULL);
+    cache = ngx_http_sekisho_jpki_cache_create(4);
+    slot = read_cert(cache, leaf);
+    memset(sig, 0x41, sizeof(sig));
+    memset(digest, 0, sizeof(digest));
+    ok(slot && ngx_http_sekisho_jpki_check_signature(slot, sig, 513, digest)
+               == NGX_HTTP_SEKISHO_JPKI_BAD_ALGORITHM,
+       "an RSA key over 4096 bits: refused, nothing written past the block");
+    ngx_http_sekisho_jpki_cache_free(cache);
+    X509_free(leaf);
+    EVP_PKEY_free(big);
+
+    ngx_http_sekisho_jpki_ca_free(&cas);
+
+    /* two roots of one name and key id, different keys */
+    key2 = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
+    twin = make_root("TEST CA", key2, "critical,CA:TRUE",
+                     "critical,keyCertSign,cRLSign", 2, -86400, 3650);
+    {
+        ASN1_OCTET_STRING  *id;
+        int                 i;
+
+        /* the twin claims the CA's key id */
+        i = X509_get_ext_by_NID(twin, NID_subject_key_identifier, -1);
+        X509_EXTENSION_free(X509_delete_ext(twin, i));
+        id = ASN1_OCTET_STRING_dup(X509_get0_subject_key_id(ca));
+        X509_add1_ext_i2d(twin, NID_subject_key_identifier, id, 0,
+                          X509V3_ADD_DEFAULT);
+        ASN1_OCTET_STRING_free(id);
+        X509_sign(twin, key2, EVP_sha256());
+    }
+    make_ca(&cas, twin);
+    X509_up_ref(ca);
+    ngx_http_sekisho_jpki_ca_add(&cas, ca, err, sizeof(err));
+    chk.ca = &cas;
+    check_both(&chk, auth, 0, "two roots of one name and key id");
+    ngx_http_sekisho_jpki_ca_free(&cas);
+    X509_free(twin);
+    EVP_PKEY_free(key2);
+
+    /*
+     * A root renewed with the same key: a CRL tied to the expired one
+     * still speaks for certificates chained to the renewed one.
+     */
+    old = make_root("RENEWED CA", ca_key, "critical,CA:TRUE",
+                    "critical,keyCertSign,cRLSign", 2, -3650 * 86400L, 365);
+    renewed = make_root("RENEWED CA", ca_key, "critical,CA:TRUE",
+                        "critical,keyCertSign,cRLSign", 2, -86400, 3650);
+    leaf = make_cert("REV", user_key, renewed, ca_key, -3600, 365,
+                     "critical,digitalSignature", NULL);
+    make_ca(&cas, old);
+    X509_up_ref(renewed);
+    ngx_http_sekisho_jpki_ca_add(&cas, renewed, err, sizeof(err));
+    crl = make_crl(old, ca_key, leaf);
+    crls[0].crl = crl;
+    crls[0].issuer = old;
+    chk.ca = &cas;
+    chk.crls = crls;
+    chk.ncrls = 1;
+    chk.revocation = NGX_HTTP_SEKISHO_REVOKE_BEST_EFFORT;
+    is_int(check_both(&chk, leaf, 1, "renewed root"),
+           NGX_HTTP_SEKISHO_JPKI_REVOKED,
+           "revoked by the CRL of the same name and key, best effort");
+    chk.crls = NULL;
+    chk.ncrls = 0;
+    X509_CRL_free(crl);
+    X509_free(leaf);
+    ngx_http_sekisho_jpki_ca_free(&cas);
+    X509_free(old);
+    X509_free(renewed);
+}
+
+
 /* generations of one authority share its name: the key id decides */
 
 static void
@@ -680,6 +896,7 @@ main(void)
     test_signature(auth);
     test_certificates(ca, auth);
     test_generations(ca, auth);
+    test_strict_edges(ca, auth);
     test_identity(ca);
     test_cache(ca, auth);
     test_crl_scope();
