@@ -72,6 +72,19 @@ make_ca(ngx_http_sekisho_jpki_ca_t *ca, X509 *root)
 }
 
 
+/* a login's check by one authority, revocation off, now */
+
+static void
+check_init(ngx_http_sekisho_jpki_check_t *chk, ngx_http_sekisho_jpki_ca_t *ca)
+{
+    memset(chk, 0, sizeof(ngx_http_sekisho_jpki_check_t));
+    chk->ca = ca;
+    chk->kind = NGX_HTTP_SEKISHO_JPKI_AUTH;
+    chk->revocation = NGX_HTTP_SEKISHO_REVOKE_OFF;
+    chk->now = time(NULL);
+}
+
+
 /*
  * The login's check of a certificate, compared with OpenSSL's: the
  * same verdict, issuer and revocation; "fast" says which path the
@@ -335,11 +348,7 @@ test_certificates(X509 *ca, X509 *auth)
     big = make_cert("BIG", big_key, ca, ca_key, -86400, 365,
                     "critical,digitalSignature", NULL);
 
-    memset(&chk, 0, sizeof(chk));
-    chk.ca = &cas;
-    chk.kind = NGX_HTTP_SEKISHO_JPKI_AUTH;
-    chk.revocation = NGX_HTTP_SEKISHO_REVOKE_OFF;
-    chk.now = time(NULL);
+    check_init(&chk, &cas);
 
     is_int(check_both(&chk, auth, 1, "auth"),
            NGX_HTTP_SEKISHO_JPKI_OK, "an auth certificate of the CA");
@@ -492,10 +501,7 @@ test_strict_edges(X509 *ca, X509 *auth)
     ngx_http_sekisho_jpki_cache_t  *cache;
     u_char                          sig[600], digest[32];
 
-    memset(&chk, 0, sizeof(chk));
-    chk.kind = NGX_HTTP_SEKISHO_JPKI_AUTH;
-    chk.revocation = NGX_HTTP_SEKISHO_REVOKE_OFF;
-    chk.now = time(NULL);
+    check_init(&chk, NULL);
 
     /* basic constraints not critical: a strict error at depth 1 */
     root = make_root("LAX CA", ca_key, "CA:TRUE",
@@ -676,11 +682,7 @@ test_generations(X509 *ca, X509 *auth)
            "a second generation with the same name is added");
     ok(cas.nfast == 2, "both generations are ready for the fast path");
 
-    memset(&chk, 0, sizeof(chk));
-    chk.ca = &cas;
-    chk.kind = NGX_HTTP_SEKISHO_JPKI_AUTH;
-    chk.revocation = NGX_HTTP_SEKISHO_REVOKE_OFF;
-    chk.now = time(NULL);
+    check_init(&chk, &cas);
 
     is_int(check_both(&chk, auth, 1, "first generation"),
            NGX_HTTP_SEKISHO_JPKI_OK, "a certificate of the first generation");
@@ -779,11 +781,7 @@ test_cache(X509 *ca, X509 *auth)
 
     make_ca(&cas, ca);
 
-    memset(&chk, 0, sizeof(chk));
-    chk.ca = &cas;
-    chk.kind = NGX_HTTP_SEKISHO_JPKI_AUTH;
-    chk.revocation = NGX_HTTP_SEKISHO_REVOKE_OFF;
-    chk.now = time(NULL);
+    check_init(&chk, &cas);
 
     if (sb) {
         is_int(ngx_http_sekisho_jpki_check_slot(&chk, sb, &out),
