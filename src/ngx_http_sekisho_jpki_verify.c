@@ -38,6 +38,9 @@ static ngx_int_t ngx_http_sekisho_jpki_fast_chain(
 static ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_slot_chain(
     ngx_http_sekisho_jpki_check_t *chk, ngx_http_sekisho_jpki_slot_t *s,
     X509 **issuer, int *error, ngx_uint_t *fast);
+static ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_chain_kind(
+    ngx_http_sekisho_jpki_check_t *chk, X509 *cert, X509 **issuer,
+    int *error);
 static ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_chain(
     ngx_http_sekisho_jpki_ca_t *ca, X509 *cert, time_t now, X509 **issuer,
     int *error);
@@ -297,7 +300,6 @@ ngx_http_sekisho_jpki_root_probe(X509 *root)
     time_t                t;
     EVP_PKEY             *key;
     ngx_int_t             rc;
-    struct tm             tm;
     X509_STORE           *store;
     STACK_OF(X509)       *chain;
     X509_STORE_CTX       *xs;
@@ -315,13 +317,13 @@ ngx_http_sekisho_jpki_root_probe(X509 *root)
     /* its size does not matter: nothing it signs is kept */
     key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 1024);
 
-    if (leaf == NULL || key == NULL
-        || ASN1_TIME_to_tm(X509_get0_notBefore(root), &tm) != 1)
-    {
+    t = ngx_http_sekisho_jpki_time(X509_get0_notBefore(root));
+
+    if (leaf == NULL || key == NULL || t == (time_t) -1) {
         goto done;
     }
 
-    t = timegm(&tm) + 1;
+    t++;
 
     akid = AUTHORITY_KEYID_new();
     ku = ASN1_BIT_STRING_new();
@@ -876,10 +878,8 @@ ngx_http_sekisho_jpki_slot_chain(ngx_http_sekisho_jpki_check_t *chk,
     ngx_http_sekisho_jpki_slot_t *s, X509 **issuer, int *error,
     ngx_uint_t *fast)
 {
-    X509                            *other;
-    const u_char                    *p;
-    ngx_http_sekisho_jpki_der_t      d;
-    ngx_http_sekisho_jpki_result_e   rc;
+    const u_char                 *p;
+    ngx_http_sekisho_jpki_der_t   d;
 
     *issuer = NULL;
     *error = 0;
@@ -909,18 +909,7 @@ ngx_http_sekisho_jpki_slot_chain(ngx_http_sekisho_jpki_check_t *chk,
         s->der = NULL;
     }
 
-    rc = ngx_http_sekisho_jpki_chain(chk->ca, s->cert, chk->now, issuer,
-                                     error);
-
-    if (rc == NGX_HTTP_SEKISHO_JPKI_UNTRUSTED && chk->other
-        && ngx_http_sekisho_jpki_chain(chk->other, s->cert, chk->now, &other,
-                                       NULL)
-           != NGX_HTTP_SEKISHO_JPKI_UNTRUSTED)
-    {
-        return NGX_HTTP_SEKISHO_JPKI_WRONG_CERT;
-    }
-
-    return rc;
+    return ngx_http_sekisho_jpki_chain_kind(chk, s->cert, issuer, error);
 }
 
 
@@ -1006,7 +995,6 @@ ngx_http_sekisho_jpki_result_e
 ngx_http_sekisho_jpki_check_cert(ngx_http_sekisho_jpki_check_t *chk,
     X509 *cert, ngx_http_sekisho_jpki_cert_t *out)
 {
-    X509                            *other;
     ngx_http_sekisho_jpki_result_e   rc;
 
     out->issuer = NULL;
@@ -1016,8 +1004,31 @@ ngx_http_sekisho_jpki_check_cert(ngx_http_sekisho_jpki_check_t *chk,
     out->fast = 0;
     out->error = 0;
 
-    rc = ngx_http_sekisho_jpki_chain(chk->ca, cert, chk->now, &out->issuer,
-                                     &out->error);
+    rc = ngx_http_sekisho_jpki_chain_kind(chk, cert, &out->issuer,
+                                          &out->error);
+
+    if (rc != NGX_HTTP_SEKISHO_JPKI_OK) {
+        return rc;
+    }
+
+    return ngx_http_sekisho_jpki_leaf(chk, X509_get_key_usage(cert), out);
+}
+
+
+/*
+ * OpenSSL's chain to the wanted kind's authority; a certificate of the
+ * other kind's is the card's other certificate: right person, wrong
+ * key.
+ */
+
+static ngx_http_sekisho_jpki_result_e
+ngx_http_sekisho_jpki_chain_kind(ngx_http_sekisho_jpki_check_t *chk,
+    X509 *cert, X509 **issuer, int *error)
+{
+    X509                            *other;
+    ngx_http_sekisho_jpki_result_e   rc;
+
+    rc = ngx_http_sekisho_jpki_chain(chk->ca, cert, chk->now, issuer, error);
 
     if (rc == NGX_HTTP_SEKISHO_JPKI_UNTRUSTED && chk->other
         && ngx_http_sekisho_jpki_chain(chk->other, cert, chk->now, &other,
@@ -1027,11 +1038,7 @@ ngx_http_sekisho_jpki_check_cert(ngx_http_sekisho_jpki_check_t *chk,
         return NGX_HTTP_SEKISHO_JPKI_WRONG_CERT;
     }
 
-    if (rc != NGX_HTTP_SEKISHO_JPKI_OK) {
-        return rc;
-    }
-
-    return ngx_http_sekisho_jpki_leaf(chk, X509_get_key_usage(cert), out);
+    return rc;
 }
 
 
