@@ -1,0 +1,347 @@
+
+/*
+ * Copyright (C) Sekisho authors
+ *
+ * The CPU time two nginx workers spend per request, measured side by
+ * side.  Two gateways with one worker each, pinned to one CPU, are sent
+ * batches of requests in turn: a batch to the first, a batch to the
+ * second, and so on.  Whatever else the machine is doing (the other
+ * tenants of a VM, frequency changes) falls on both alike, batch by
+ * batch, so the ratio of their CPU times holds still where requests per
+ * second move by 15 %.  The CPU time is the worker's own, user and
+ * kernel, in nanoseconds, from /proc/<pid>/schedstat (the kernel's
+ * scheduler accounting, not clock ticks).
+ *
+ *   bench-paired <cookie file> <connections> <requests> <rounds>
+ *                <port>:<worker pid>:<path> <port>:<worker pid>:<path>
+ *
+ * Each round sends <requests> requests to each gateway, <connections>
+ * at a time over keep-alive connections, every request with the same
+ * Cookie header, and prints
+ *
+ *   round <n> <ns a request, first> <ns a request, second>
+ *
+ * Every answer must be 200; a Set-Cookie for the cookie's name replaces
+ * the cookie, as a browser would.  Built and run by scripts/bench-jpki.
+ */
+
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+
+#define BENCH_MAX_CONNS  256
+#define BENCH_BUF        16384
+
+
+typedef struct {
+    int         port;
+    int         pid;
+    const char *path;
+    int         fd[BENCH_MAX_CONNS];
+} bench_target_t;
+
+
+static char    cookie[1024];
+static size_t  cookie_name_len;
+
+
+static void die(const char *what);
+static long long cpu_ns(int pid);
+static int dial(int port);
+static void send_all(int fd, const char *p, size_t n);
+static void read_answer(bench_target_t *t, int fd);
+static void batch(bench_target_t *t, int conns);
+static void parse_target(const char *arg, bench_target_t *t);
+
+
+static void
+die(const char *what)
+{
+    fprintf(stderr, "bench-paired: %s%s%s\n", what,
+            errno ? ": " : "", errno ? strerror(errno) : "");
+    exit(1);
+}
+
+
+static long long
+cpu_ns(int pid)
+{
+    char       name[64];
+    FILE      *f;
+    long long  ns;
+
+    snprintf(name, sizeof(name), "/proc/%d/schedstat", pid);
+
+    f = fopen(name, "r");
+    if (f == NULL) {
+        die("cannot open a worker's /proc/<pid>/schedstat");
+    }
+
+    if (fscanf(f, "%lld", &ns) != 1) {
+        errno = 0;
+        die("cannot read a worker's schedstat");
+    }
+
+    fclose(f);
+
+    return ns;
+}
+
+
+static int
+dial(int port)
+{
+    int                 fd, one;
+    struct sockaddr_in  sin;
+
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd == -1) {
+        die("socket()");
+    }
+
+    one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+
+    if (connect(fd, (struct sockaddr *) &sin, sizeof(sin)) == -1) {
+        die("connect() to a gateway");
+    }
+
+    return fd;
+}
+
+
+static void
+send_all(int fd, const char *p, size_t n)
+{
+    ssize_t  w;
+
+    while (n) {
+        w = write(fd, p, n);
+        if (w == -1) {
+            if (errno == EINTR) {
+                continue;
+            }
+            die("write() to a gateway");
+        }
+        p += w;
+        n -= w;
+    }
+}
+
+
+/* one whole answer: the header, then Content-Length bytes of body */
+
+static void
+read_answer(bench_target_t *t, int fd)
+{
+    char     buf[BENCH_BUF], *end, *h, *v, *e;
+    size_t   have, head, body;
+    ssize_t  n;
+
+    have = 0;
+    end = NULL;
+
+    while (end == NULL) {
+        if (have == sizeof(buf) - 1) {
+            errno = 0;
+            die("an answer's header is too long");
+        }
+
+        n = read(fd, buf + have, sizeof(buf) - 1 - have);
+        if (n <= 0) {
+            if (n == -1 && errno == EINTR) {
+                continue;
+            }
+            if (n == 0) {
+                errno = 0;
+            }
+            die("a gateway closed the connection");
+        }
+
+        have += n;
+        buf[have] = '\0';
+        end = strstr(buf, "\r\n\r\n");
+    }
+
+    head = end + 4 - buf;
+
+    if (strncmp(buf, "HTTP/1.1 200 ", 13) != 0) {
+        errno = 0;
+        fprintf(stderr, "bench-paired: %s answered: %.*s\n", t->path,
+                (int) (strchr(buf, '\r') - buf), buf);
+        die("an answer was not 200");
+    }
+
+    body = 0;
+
+    for (h = strstr(buf, "\r\n") + 2; h < end; h = strstr(h, "\r\n") + 2) {
+        if (strncasecmp(h, "Content-Length:", 15) == 0) {
+            body = strtoul(h + 15, NULL, 10);
+
+        } else if (strncasecmp(h, "Set-Cookie:", 11) == 0) {
+            v = h + 11;
+            while (*v == ' ') {
+                v++;
+            }
+
+            if (strncmp(v, cookie, cookie_name_len + 1) == 0) {
+                e = v + strcspn(v, ";\r");
+                if ((size_t) (e - v) < sizeof(cookie)) {
+                    memcpy(cookie, v, e - v);
+                    cookie[e - v] = '\0';
+                }
+            }
+        }
+    }
+
+    while (have - head < body) {
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0) {
+            if (n == -1 && errno == EINTR) {
+                continue;
+            }
+            errno = 0;
+            die("a gateway closed the connection in a body");
+        }
+        have += n;
+    }
+
+    if (have - head != body) {
+        errno = 0;
+        die("more bytes than one answer (nothing else was asked)");
+    }
+}
+
+
+static void
+batch(bench_target_t *t, int conns)
+{
+    int     i, n;
+    char    req[2048];
+
+    n = snprintf(req, sizeof(req),
+                 "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                 "Cookie: %s\r\n\r\n", t->path, t->port, cookie);
+
+    for (i = 0; i < conns; i++) {
+        send_all(t->fd[i], req, n);
+    }
+
+    for (i = 0; i < conns; i++) {
+        read_answer(t, t->fd[i]);
+    }
+}
+
+
+static void
+parse_target(const char *arg, bench_target_t *t)
+{
+    char  *p;
+
+    t->port = strtol(arg, &p, 10);
+    if (*p != ':') {
+        goto bad;
+    }
+
+    t->pid = strtol(p + 1, &p, 10);
+    if (*p != ':' || p[1] != '/') {
+        goto bad;
+    }
+
+    t->path = p + 1;
+    return;
+
+bad:
+    errno = 0;
+    die("a target is <port>:<worker pid>:<path>");
+}
+
+
+int
+main(int argc, char **argv)
+{
+    int              i, r, conns, requests, rounds, batches;
+    FILE            *f;
+    long long        a0, b0, a1, b1;
+    bench_target_t   t[2];
+
+    if (argc != 7) {
+        errno = 0;
+        die("usage: bench-paired <cookie file> <connections> <requests> "
+            "<rounds> <port>:<pid>:<path> <port>:<pid>:<path>");
+    }
+
+    f = fopen(argv[1], "r");
+    if (f == NULL || fgets(cookie, sizeof(cookie), f) == NULL) {
+        die("cannot read the cookie file");
+    }
+    fclose(f);
+
+    cookie[strcspn(cookie, "\r\n")] = '\0';
+    cookie_name_len = strcspn(cookie, "=");
+    if (cookie[cookie_name_len] != '=') {
+        errno = 0;
+        die("the cookie file holds <name>=<value>");
+    }
+
+    conns = atoi(argv[2]);
+    requests = atoi(argv[3]);
+    rounds = atoi(argv[4]);
+
+    if (conns < 1 || conns > BENCH_MAX_CONNS || requests < conns
+        || rounds < 1)
+    {
+        errno = 0;
+        die("connections 1..256, requests >= connections, rounds >= 1");
+    }
+
+    parse_target(argv[5], &t[0]);
+    parse_target(argv[6], &t[1]);
+
+    for (i = 0; i < conns; i++) {
+        t[0].fd[i] = dial(t[0].port);
+        t[1].fd[i] = dial(t[1].port);
+    }
+
+    batches = requests / conns;
+
+    /* warm both: connections to the upstream, caches, allocators */
+    for (i = 0; i < batches / 4 + 1; i++) {
+        batch(&t[0], conns);
+        batch(&t[1], conns);
+    }
+
+    for (r = 1; r <= rounds; r++) {
+        a0 = cpu_ns(t[0].pid);
+        b0 = cpu_ns(t[1].pid);
+
+        for (i = 0; i < batches; i++) {
+            batch(&t[0], conns);
+            batch(&t[1], conns);
+        }
+
+        a1 = cpu_ns(t[0].pid);
+        b1 = cpu_ns(t[1].pid);
+
+        printf("round %d %.1f %.1f\n", r,
+               (double) (a1 - a0) / (batches * conns),
+               (double) (b1 - b0) / (batches * conns));
+        fflush(stdout);
+    }
+
+    return 0;
+}
