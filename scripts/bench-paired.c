@@ -22,7 +22,9 @@
  *   round <n> <ns a request, first> <ns a request, second>
  *
  * Every answer must be 200; a Set-Cookie for the cookie's name replaces
- * the cookie, as a browser would.  Built and run by scripts/bench-jpki.
+ * the cookie, as a browser would.  SEKISHO_BENCH_BROWSER=1 in the
+ * environment adds the four headers a browser sends (the same as
+ * scripts/bench-jpki-ir's).  Built and run by scripts/bench-jpki.
  */
 
 
@@ -50,8 +52,17 @@ typedef struct {
 } bench_target_t;
 
 
-static char    cookie[1024];
-static size_t  cookie_name_len;
+static char         cookie[1024];
+static size_t       cookie_name_len;
+static const char  *extra = "";
+
+static const char  browser[] =
+    "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) "
+    "Gecko/20100101 Firefox/128.0\r\n"
+    "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,"
+    "*/*;q=0.8\r\n"
+    "Accept-Language: ja,en-US;q=0.7,en;q=0.3\r\n"
+    "Accept-Encoding: gzip, deflate, br, zstd\r\n";
 
 
 static void die(const char *what);
@@ -235,7 +246,7 @@ batch(bench_target_t *t, int conns)
 
     n = snprintf(req, sizeof(req),
                  "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-                 "Cookie: %s\r\n\r\n", t->path, t->port, cookie);
+                 "%sCookie: %s\r\n\r\n", t->path, t->port, extra, cookie);
 
     for (i = 0; i < conns; i++) {
         send_all(t->fd[i], req, n);
@@ -307,6 +318,12 @@ main(int argc, char **argv)
     {
         errno = 0;
         die("connections 1..256, requests >= connections, rounds >= 1");
+    }
+
+    if (getenv("SEKISHO_BENCH_BROWSER")
+        && strcmp(getenv("SEKISHO_BENCH_BROWSER"), "1") == 0)
+    {
+        extra = browser;
     }
 
     parse_target(argv[5], &t[0]);
