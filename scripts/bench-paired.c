@@ -12,19 +12,21 @@
  * kernel, in nanoseconds, from /proc/<pid>/schedstat (the kernel's
  * scheduler accounting, not clock ticks).
  *
- *   bench-paired <cookie file> <connections> <requests> <rounds>
+ *   bench-paired [-C <cookie file>] [-H <header line>]...
+ *                <connections> <requests> <rounds>
  *                <port>:<worker pid>:<path> <port>:<worker pid>:<path>
  *
  * Each round sends <requests> requests to each gateway, <connections>
- * at a time over keep-alive connections, every request with the same
- * Cookie header, and prints
+ * at a time over keep-alive connections, all alike (the -H lines, and
+ * a Cookie header with the file's "name=value"), and prints
  *
  *   round <n> <ns a request, first> <ns a request, second>
  *
  * Every answer must be 200; a Set-Cookie for the cookie's name replaces
  * the cookie, as a browser would.  SEKISHO_BENCH_BROWSER=1 in the
  * environment adds the four headers a browser sends (the same as
- * scripts/bench-jpki-ir's).  Built and run by scripts/bench-jpki.
+ * scripts/bench-jpki-ir's).  Built and run by scripts/bench (the geo
+ * gate) and scripts/bench-jpki (the session check).
  */
 
 
@@ -54,6 +56,7 @@ typedef struct {
 
 static char         cookie[1024];
 static size_t       cookie_name_len;
+static char         headers[2048];
 static const char  *extra = "";
 
 static const char  browser[] =
@@ -72,6 +75,7 @@ static void send_all(int fd, const char *p, size_t n);
 static void read_answer(bench_target_t *t, int fd);
 static void batch(bench_target_t *t, int conns);
 static void parse_target(const char *arg, bench_target_t *t);
+static void read_cookie(const char *file);
 
 
 static void
@@ -209,7 +213,9 @@ read_answer(bench_target_t *t, int fd)
                 v++;
             }
 
-            if (strncmp(v, cookie, cookie_name_len + 1) == 0) {
+            if (cookie_name_len
+                && strncmp(v, cookie, cookie_name_len + 1) == 0)
+            {
                 e = v + strcspn(v, ";\r");
                 if ((size_t) (e - v) < sizeof(cookie)) {
                     memcpy(cookie, v, e - v);
@@ -242,11 +248,13 @@ static void
 batch(bench_target_t *t, int conns)
 {
     int     i, n;
-    char    req[2048];
+    char    req[4096];
 
     n = snprintf(req, sizeof(req),
-                 "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-                 "%sCookie: %s\r\n\r\n", t->path, t->port, extra, cookie);
+                 "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s%s%s%s%s\r\n",
+                 t->path, t->port, extra, headers,
+                 cookie_name_len ? "Cookie: " : "", cookie,
+                 cookie_name_len ? "\r\n" : "");
 
     for (i = 0; i < conns; i++) {
         send_all(t->fd[i], req, n);
@@ -282,21 +290,12 @@ bad:
 }
 
 
-int
-main(int argc, char **argv)
+static void
+read_cookie(const char *file)
 {
-    int              i, r, conns, requests, rounds, batches;
-    FILE            *f;
-    long long        a0, b0, a1, b1;
-    bench_target_t   t[2];
+    FILE  *f;
 
-    if (argc != 7) {
-        errno = 0;
-        die("usage: bench-paired <cookie file> <connections> <requests> "
-            "<rounds> <port>:<pid>:<path> <port>:<pid>:<path>");
-    }
-
-    f = fopen(argv[1], "r");
+    f = fopen(file, "r");
     if (f == NULL || fgets(cookie, sizeof(cookie), f) == NULL) {
         die("cannot read the cookie file");
     }
@@ -304,14 +303,57 @@ main(int argc, char **argv)
 
     cookie[strcspn(cookie, "\r\n")] = '\0';
     cookie_name_len = strcspn(cookie, "=");
-    if (cookie[cookie_name_len] != '=') {
+
+    if (cookie_name_len == 0 || cookie[cookie_name_len] != '=') {
         errno = 0;
         die("the cookie file holds <name>=<value>");
     }
+}
 
-    conns = atoi(argv[2]);
-    requests = atoi(argv[3]);
-    rounds = atoi(argv[4]);
+
+int
+main(int argc, char **argv)
+{
+    int              i, r, c, conns, requests, rounds, batches;
+    size_t           len;
+    long long        a0, b0, a1, b1;
+    bench_target_t   t[2];
+
+    while ((c = getopt(argc, argv, "C:H:")) != -1) {
+        switch (c) {
+
+        case 'C':
+            read_cookie(optarg);
+            break;
+
+        case 'H':
+            len = strlen(headers);
+            if (len + strlen(optarg) + 3 > sizeof(headers)
+                || strpbrk(optarg, "\r\n"))
+            {
+                errno = 0;
+                die("-H: one header line, 2 KB of them at most");
+            }
+            snprintf(headers + len, sizeof(headers) - len, "%s\r\n", optarg);
+            break;
+
+        default:
+            exit(2);
+        }
+    }
+
+    if (argc - optind != 5) {
+        errno = 0;
+        die("usage: bench-paired [-C cookie file] [-H header]... "
+            "<connections> <requests> <rounds> "
+            "<port>:<pid>:<path> <port>:<pid>:<path>");
+    }
+
+    argv += optind;
+
+    conns = atoi(argv[0]);
+    requests = atoi(argv[1]);
+    rounds = atoi(argv[2]);
 
     if (conns < 1 || conns > BENCH_MAX_CONNS || requests < conns
         || rounds < 1)
@@ -326,8 +368,8 @@ main(int argc, char **argv)
         extra = browser;
     }
 
-    parse_target(argv[5], &t[0]);
-    parse_target(argv[6], &t[1]);
+    parse_target(argv[3], &t[0]);
+    parse_target(argv[4], &t[1]);
 
     for (i = 0; i < conns; i++) {
         t[0].fd[i] = dial(t[0].port);
