@@ -12,13 +12,14 @@
  * kernel, in nanoseconds, from /proc/<pid>/schedstat (the kernel's
  * scheduler accounting, not clock ticks).
  *
- *   bench-paired [-C <cookie file>] [-H <header line>]...
+ *   bench-paired [-C <cookie file>] [-H <header line>]... [-A <file>]
  *                <connections> <requests> <rounds>
  *                <port>:<worker pid>:<path> <port>:<worker pid>:<path>
  *
  * Each round sends <requests> requests to each gateway, <connections>
  * at a time over keep-alive connections, all alike (the -H lines, and
- * a Cookie header with the file's "name=value"), and prints
+ * a Cookie header with the file's "name=value"; with -A, one more
+ * header, the file's lines in turn, request by request), and prints
  *
  *   round <n> <ns a request, first> <ns a request, second>
  *
@@ -57,6 +58,8 @@ typedef struct {
 static char         cookie[1024];
 static size_t       cookie_name_len;
 static char         headers[2048];
+static char       **rotate;
+static size_t       nrotate, next_rotate;
 static const char  *extra = "";
 
 static const char  browser[] =
@@ -76,6 +79,7 @@ static void read_answer(bench_target_t *t, int fd);
 static void batch(bench_target_t *t, int conns);
 static void parse_target(const char *arg, bench_target_t *t);
 static void read_cookie(const char *file);
+static void read_rotate(const char *file);
 
 
 static void
@@ -250,13 +254,23 @@ batch(bench_target_t *t, int conns)
     int     i, n;
     char    req[4096];
 
-    n = snprintf(req, sizeof(req),
-                 "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s%s%s%s%s\r\n",
-                 t->path, t->port, extra, headers,
-                 cookie_name_len ? "Cookie: " : "", cookie,
-                 cookie_name_len ? "\r\n" : "");
-
     for (i = 0; i < conns; i++) {
+        n = snprintf(req, sizeof(req),
+                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s%s",
+                     t->path, t->port, extra, headers);
+
+        if (nrotate) {
+            n += snprintf(req + n, sizeof(req) - n, "%s\r\n",
+                          rotate[next_rotate++ % nrotate]);
+        }
+
+        if (cookie_name_len) {
+            n += snprintf(req + n, sizeof(req) - n, "Cookie: %s\r\n",
+                          cookie);
+        }
+
+        n += snprintf(req + n, sizeof(req) - n, "\r\n");
+
         send_all(t->fd[i], req, n);
     }
 
@@ -311,6 +325,43 @@ read_cookie(const char *file)
 }
 
 
+/* header lines sent in turn, one a request (-A) */
+
+static void
+read_rotate(const char *file)
+{
+    char    line[256];
+    FILE   *f;
+    size_t  len;
+
+    f = fopen(file, "r");
+    if (f == NULL) {
+        die("cannot open the -A file");
+    }
+
+    while (fgets(line, sizeof(line), f)) {
+        len = strcspn(line, "\r\n");
+        if (len == 0) {
+            continue;
+        }
+
+        rotate = realloc(rotate, (nrotate + 1) * sizeof(char *));
+        if (rotate == NULL || (rotate[nrotate] = strndup(line, len)) == NULL) {
+            die("out of memory");
+        }
+
+        nrotate++;
+    }
+
+    fclose(f);
+
+    if (nrotate == 0) {
+        errno = 0;
+        die("the -A file has no line");
+    }
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -319,8 +370,12 @@ main(int argc, char **argv)
     long long        a0, b0, a1, b1;
     bench_target_t   t[2];
 
-    while ((c = getopt(argc, argv, "C:H:")) != -1) {
+    while ((c = getopt(argc, argv, "A:C:H:")) != -1) {
         switch (c) {
+
+        case 'A':
+            read_rotate(optarg);
+            break;
 
         case 'C':
             read_cookie(optarg);
@@ -344,7 +399,7 @@ main(int argc, char **argv)
 
     if (argc - optind != 5) {
         errno = 0;
-        die("usage: bench-paired [-C cookie file] [-H header]... "
+        die("usage: bench-paired [-C cookie file] [-H header]... [-A file] "
             "<connections> <requests> <rounds> "
             "<port>:<pid>:<path> <port>:<pid>:<path>");
     }
