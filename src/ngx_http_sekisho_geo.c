@@ -16,7 +16,12 @@
 
 
 /* distinct data records whose decoding is checked when a file loads */
-#define NGX_HTTP_SEKISHO_GEO_SEEN  65536
+#define NGX_HTTP_SEKISHO_GEO_SEEN          65536
+
+/* countries of data records recently found, per worker */
+#define NGX_HTTP_SEKISHO_GEO_RECORDS_BITS  10
+#define NGX_HTTP_SEKISHO_GEO_RECORDS                                          \
+    (1 << NGX_HTTP_SEKISHO_GEO_RECORDS_BITS)
 
 
 typedef struct {
@@ -27,9 +32,23 @@ typedef struct {
 } ngx_http_sekisho_geo_sig_t;
 
 
+/*
+ * The country of a data record, by the record's offset: a country
+ * database has a few hundred records, each shared by many networks,
+ * and reading the country out of a record (MMDB_aget_value walks its
+ * map by key) costs half as much as finding the record.
+ */
+typedef struct {
+    uint32_t                     offset;    /* + 1; 0: a free slot */
+    uint16_t                     country;   /* 0: the record has none */
+} ngx_http_sekisho_geo_record_t;
+
+
 /* one opened and verified database file */
 typedef struct {
     MMDB_s                       mmdb;
+    ngx_http_sekisho_geo_record_t
+                                 by_record[NGX_HTTP_SEKISHO_GEO_RECORDS];
     const char * const          *path;
     ngx_http_sekisho_geo_sig_t   sig;
     ngx_uint_t                   records;
@@ -176,10 +195,11 @@ ngx_int_t
 ngx_http_sekisho_geo_lookup(ngx_http_sekisho_geo_db_t *db,
     struct sockaddr *sa, ngx_log_t *log, uint16_t *country)
 {
-    int                           mmdb_err;
-    uint16_t                      code;
-    MMDB_lookup_result_s          res;
-    ngx_http_sekisho_geo_mmdb_t  *m;
+    int                             mmdb_err;
+    uint16_t                        code;
+    MMDB_lookup_result_s            res;
+    ngx_http_sekisho_geo_mmdb_t    *m;
+    ngx_http_sekisho_geo_record_t  *rec;
 
     m = db->current;
 
@@ -209,7 +229,18 @@ ngx_http_sekisho_geo_lookup(ngx_http_sekisho_geo_db_t *db,
         return NGX_DECLINED;
     }
 
-    code = ngx_http_sekisho_geo_country(&res.entry, m->path);
+    /* the bytes under "m" never change (a copy): nor do its offsets */
+    rec = &m->by_record[(uint32_t) (res.entry.offset * 2654435761u)
+                        >> (32 - NGX_HTTP_SEKISHO_GEO_RECORDS_BITS)];
+
+    if (rec->offset == res.entry.offset + 1) {
+        code = rec->country;
+
+    } else {
+        code = ngx_http_sekisho_geo_country(&res.entry, m->path);
+        rec->offset = res.entry.offset + 1;
+        rec->country = code;
+    }
 
     if (code == 0) {
         return NGX_DECLINED;

@@ -171,6 +171,22 @@ is(http_status($r), 403, 'IPv4-mapped foreign address refused');
 $r = from('::ffff:192.0.2.66', '/lists/');
 is(http_status($r), 403, 'IPv4-mapped address matches an IPv4 deny entry');
 
+# a worker keeps each data record's country once read: asked again,
+# interleaved, every address still gets its own record's country
+
+my @placed = (['192.0.2.10', 'JP'], ['198.51.100.20', 'US'],
+    ['10.1.2.3', 'US'], ['203.0.113.5', ''], ['2001:db8:2::5', 'KR'],
+    ['::ffff:192.0.2.11', 'JP'], ['2001:db8:1::5', 'JP']);
+my @wrong;
+for my $round (1 .. 3) {
+    for my $i (0 .. $#placed) {
+        my ($addr, $cc) = @{ $placed[($i * $round) % @placed] };
+        my $got = (split /\|/, http_header(from($addr), 'X-Gate') // '')[0];
+        push @wrong, "$addr: '" . ($got // '') . "'" if ($got // '') ne $cc;
+    }
+}
+is("@wrong", '', 'countries asked again, interleaved, stay each record\'s own');
+
 # realip and spoofing
 
 $r = http_get('/', port => $t->port(1),
