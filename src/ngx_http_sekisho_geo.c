@@ -16,12 +16,17 @@
 
 
 /* distinct data records whose decoding is checked when a file loads */
-#define NGX_HTTP_SEKISHO_GEO_SEEN          65536
+#define NGX_HTTP_SEKISHO_GEO_SEEN            65536
 
 /* countries of data records recently found, per worker */
-#define NGX_HTTP_SEKISHO_GEO_RECORDS_BITS  10
+#define NGX_HTTP_SEKISHO_GEO_RECORDS_BITS    10
 #define NGX_HTTP_SEKISHO_GEO_RECORDS                                          \
     (1 << NGX_HTTP_SEKISHO_GEO_RECORDS_BITS)
+
+/* countries of client addresses recently looked up, per worker */
+#define NGX_HTTP_SEKISHO_GEO_ADDRESSES_BITS  12
+#define NGX_HTTP_SEKISHO_GEO_ADDRESSES                                        \
+    (1 << NGX_HTTP_SEKISHO_GEO_ADDRESSES_BITS)
 
 
 typedef struct {
@@ -44,11 +49,26 @@ typedef struct {
 } ngx_http_sekisho_geo_record_t;
 
 
+/*
+ * The answer for a client address: an applicant's browser sends many
+ * requests, and the search through the tree is the larger part of the
+ * gate's own cost.  A file's answer for an address never changes, so a
+ * slot is right until another address takes it.
+ */
+typedef struct {
+    u_char                       addr[16];
+    uint16_t                     len;       /* 4 or 16; 0: a free slot */
+    uint16_t                     country;   /* 0: not placed */
+} ngx_http_sekisho_geo_address_t;
+
+
 /* one opened and verified database file */
 typedef struct {
     MMDB_s                       mmdb;
     ngx_http_sekisho_geo_record_t
                                  by_record[NGX_HTTP_SEKISHO_GEO_RECORDS];
+    ngx_http_sekisho_geo_address_t
+                                 by_address[NGX_HTTP_SEKISHO_GEO_ADDRESSES];
     const char * const          *path;
     ngx_http_sekisho_geo_sig_t   sig;
     ngx_uint_t                   records;
@@ -77,6 +97,8 @@ static ngx_int_t ngx_http_sekisho_geo_verify(ngx_http_sekisho_geo_db_t *db,
 static ngx_int_t ngx_http_sekisho_geo_verify_record(
     ngx_http_sekisho_geo_db_t *db, MMDB_entry_s *entry, uint32_t *seen,
     ngx_uint_t *counts, u_char *err, size_t len);
+static ngx_int_t ngx_http_sekisho_geo_search(ngx_http_sekisho_geo_db_t *db,
+    struct sockaddr *sa, ngx_log_t *log, uint16_t *country);
 static uint16_t ngx_http_sekisho_geo_country(MMDB_entry_s *entry,
     const char * const *path);
 static void ngx_http_sekisho_geo_free(ngx_http_sekisho_geo_mmdb_t *m);
@@ -195,6 +217,68 @@ ngx_int_t
 ngx_http_sekisho_geo_lookup(ngx_http_sekisho_geo_db_t *db,
     struct sockaddr *sa, ngx_log_t *log, uint16_t *country)
 {
+    u_char                          *key;
+    size_t                           len;
+    uint16_t                         code;
+    ngx_int_t                        rc;
+    ngx_http_sekisho_geo_address_t  *a;
+
+    switch (sa->sa_family) {
+
+    case AF_INET:
+        key = (u_char *) &((struct sockaddr_in *) sa)->sin_addr;
+        len = 4;
+        break;
+
+#if (NGX_HAVE_INET6)
+    case AF_INET6:
+        key = ((struct sockaddr_in6 *) sa)->sin6_addr.s6_addr;
+        len = 16;
+        break;
+#endif
+
+    default:
+        return NGX_DECLINED;
+    }
+
+    a = &db->current->by_address[ngx_murmur_hash2(key, len)
+                                 & (NGX_HTTP_SEKISHO_GEO_ADDRESSES - 1)];
+
+    if (a->len == len && ngx_memcmp(a->addr, key, len) == 0) {
+        code = a->country;
+
+    } else {
+        rc = ngx_http_sekisho_geo_search(db, sa, log, &code);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            code = 0;
+        }
+
+        ngx_memcpy(a->addr, key, len);
+        a->len = len;
+        a->country = code;
+    }
+
+    if (code == 0) {
+        return NGX_DECLINED;
+    }
+
+    *country = code;
+
+    return NGX_OK;
+}
+
+
+/* the same, through the file's search tree */
+
+static ngx_int_t
+ngx_http_sekisho_geo_search(ngx_http_sekisho_geo_db_t *db,
+    struct sockaddr *sa, ngx_log_t *log, uint16_t *country)
+{
     int                             mmdb_err;
     uint16_t                        code;
     MMDB_lookup_result_s            res;
@@ -202,15 +286,6 @@ ngx_http_sekisho_geo_lookup(ngx_http_sekisho_geo_db_t *db,
     ngx_http_sekisho_geo_record_t  *rec;
 
     m = db->current;
-
-    if (sa->sa_family != AF_INET
-#if (NGX_HAVE_INET6)
-        && sa->sa_family != AF_INET6
-#endif
-       )
-    {
-        return NGX_DECLINED;
-    }
 
     res = MMDB_lookup_sockaddr(&m->mmdb, sa, &mmdb_err);
 

@@ -171,8 +171,9 @@ is(http_status($r), 403, 'IPv4-mapped foreign address refused');
 $r = from('::ffff:192.0.2.66', '/lists/');
 is(http_status($r), 403, 'IPv4-mapped address matches an IPv4 deny entry');
 
-# a worker keeps each data record's country once read: asked again,
-# interleaved, every address still gets its own record's country
+# a worker keeps the country of each data record and of each address
+# it has looked up: asked again, interleaved, every address still gets
+# its own (t/geo-reload.t: and a new file starts afresh)
 
 my @placed = (['192.0.2.10', 'JP'], ['198.51.100.20', 'US'],
     ['10.1.2.3', 'US'], ['203.0.113.5', ''], ['2001:db8:2::5', 'KR'],
