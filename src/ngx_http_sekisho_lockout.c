@@ -84,8 +84,11 @@ static ngx_int_t ngx_http_sekisho_login_unavailable(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx);
 static ngx_int_t ngx_http_sekisho_retry_after(ngx_http_request_t *r,
     ngx_msec_t ms);
-static ngx_uint_t ngx_http_sekisho_login_decide(ngx_http_request_t *r,
-    ngx_http_sekisho_login_conf_t *lc);
+static void ngx_http_sekisho_login_conclude(ngx_http_sekisho_ctx_t *ctx,
+    ngx_uint_t status, ngx_list_t *headers, ngx_log_t *log);
+static ngx_uint_t ngx_http_sekisho_login_decide(
+    ngx_http_sekisho_login_conf_t *lc, ngx_uint_t status,
+    ngx_list_t *headers);
 static void ngx_http_sekisho_login_settle(ngx_http_sekisho_ctx_t *ctx,
     ngx_uint_t outcome, ngx_log_t *log);
 static void ngx_http_sekisho_login_settled(void *data, redisReply *reply);
@@ -284,6 +287,7 @@ ngx_http_sekisho_login_handler(ngx_http_request_t *r)
         /* a refusal may free the request: its state is set first */
         ctx->login_state = NGX_HTTP_SEKISHO_LOGIN_DONE;
         ctx->login_rc = NGX_DONE;
+        ctx->login_upstream = r->upstream;
 
         rc = ngx_http_sekisho_login_reserve(r, ctx);
 
@@ -1029,7 +1033,6 @@ ngx_http_sekisho_retry_after(ngx_http_request_t *r, ngx_msec_t ms)
 void
 ngx_http_sekisho_login_outcome(ngx_http_request_t *r)
 {
-    ngx_uint_t               outcome;
     ngx_http_sekisho_ctx_t  *ctx;
 
     if (r != r->main) {
@@ -1049,7 +1052,67 @@ ngx_http_sekisho_login_outcome(ngx_http_request_t *r)
         return;
     }
 
-    outcome = ngx_http_sekisho_login_decide(r, ctx->login);
+    ngx_http_sekisho_login_conclude(ctx, r->headers_out.status,
+                                    &r->headers_out.headers,
+                                    r->connection->log);
+}
+
+
+/*
+ * The rewrite phase of the location an internal redirect takes a login
+ * request to, before anything there can answer it ("return") or ask
+ * the application again.  If the application has answered
+ * (proxy_intercept_errors and error_page take its answer to another
+ * location), that answer settles the attempt now: the page the client
+ * is shown instead, often a 200, says nothing about the password.  An
+ * answer that asked for the redirect itself (X-Accel-Redirect) hands
+ * the verdict on to the location it names, as does a redirect before
+ * the application was asked (try_files): the final answer settles
+ * those, in the header filter.  An application asked but never heard
+ * from (an error_page for 502) settles nothing either way.
+ */
+
+ngx_int_t
+ngx_http_sekisho_login_redirected(ngx_http_request_t *r)
+{
+    ngx_http_upstream_t     *u;
+    ngx_http_sekisho_ctx_t  *ctx;
+
+    if (!r->internal || r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_sekisho_ctx(r, 0);
+
+    if (ctx == NULL || !ctx->reserved || ctx->settled || ctx->card_outcome) {
+        return NGX_DECLINED;
+    }
+
+    u = r->upstream;
+
+    if (u == NULL
+        || u == ctx->login_upstream
+        || u->headers_in.x_accel_redirect)
+    {
+        return NGX_DECLINED;
+    }
+
+    /* asked and never answered (status 0: a 502 page): says nothing */
+    ngx_http_sekisho_login_conclude(ctx, u->headers_in.status_n,
+                                    &u->headers_in.headers,
+                                    r->connection->log);
+
+    return NGX_DECLINED;
+}
+
+
+static void
+ngx_http_sekisho_login_conclude(ngx_http_sekisho_ctx_t *ctx,
+    ngx_uint_t status, ngx_list_t *headers, ngx_log_t *log)
+{
+    ngx_uint_t  outcome;
+
+    outcome = ngx_http_sekisho_login_decide(ctx->login, status, headers);
 
     switch (outcome) {
 
@@ -1066,34 +1129,33 @@ ngx_http_sekisho_login_outcome(ngx_http_request_t *r)
         break;
     }
 
-    ngx_http_sekisho_login_settle(ctx, outcome, r->connection->log);
+    ngx_http_sekisho_login_settle(ctx, outcome, log);
 }
 
 
 static ngx_uint_t
-ngx_http_sekisho_login_decide(ngx_http_request_t *r,
-    ngx_http_sekisho_login_conf_t *lc)
+ngx_http_sekisho_login_decide(ngx_http_sekisho_login_conf_t *lc,
+    ngx_uint_t status, ngx_list_t *headers)
 {
-    ngx_uint_t  i, *status;
+    ngx_uint_t  i, *failure;
 
-    status = lc->failure_status->elts;
+    failure = lc->failure_status->elts;
 
     for (i = 0; i < lc->failure_status->nelts; i++) {
-        if (status[i] == r->headers_out.status) {
+        if (failure[i] == status) {
             return NGX_HTTP_SEKISHO_OUTCOME_FAIL;
         }
     }
 
     if (lc->failure_header.len
-        && ngx_http_sekisho_find_header(&r->headers_out.headers,
-                                        &lc->failure_header,
+        && ngx_http_sekisho_find_header(headers, &lc->failure_header,
                                         lc->failure_value.len
                                         ? &lc->failure_value : NULL))
     {
         return NGX_HTTP_SEKISHO_OUTCOME_FAIL;
     }
 
-    if (r->headers_out.status >= 200 && r->headers_out.status < 400) {
+    if (status >= 200 && status < 400) {
         return NGX_HTTP_SEKISHO_OUTCOME_OK;
     }
 

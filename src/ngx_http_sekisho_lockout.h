@@ -66,6 +66,7 @@ ngx_int_t ngx_http_sekisho_login_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_sekisho_request_body(ngx_http_request_t *r,
     ngx_str_t *body);
 void ngx_http_sekisho_login_outcome(ngx_http_request_t *r);
+ngx_int_t ngx_http_sekisho_login_redirected(ngx_http_request_t *r);
 
 
 #endif /* _NGX_HTTP_SEKISHO_LOCKOUT_H_INCLUDED_ */

@@ -1137,6 +1137,14 @@ ngx_http_sekisho_init(ngx_conf_t *cf)
 
     *h = ngx_http_sekisho_post_read_handler;
 
+    /* pushed after the rewrite module's, so it runs before "return" */
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_sekisho_login_redirected;
+
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
     if (h == NULL) {
         return NGX_ERROR;

@@ -77,6 +77,7 @@ typedef struct {
     ngx_http_sekisho_redis_cmd_t   *cmd;
     ngx_str_t                       keys[NGX_HTTP_SEKISHO_LOGIN_KEYS];
     ngx_str_t                       attempt;
+    ngx_http_upstream_t            *login_upstream; /* before the login's */
 
     /* JPKI: a card login, a session, a signed body */
     ngx_uint_t                      jpki_state;

@@ -92,6 +92,39 @@ http {
             proxy_pass http://127.0.0.1:%%PORT_upstream%%;
         }
 
+        # a failure is sent on by error_page (an internal redirect)
+        # into a second login location with rules of its own
+        location = /redir/login {
+            sekisho_login_account form:user;
+            proxy_intercept_errors on;
+            error_page 401 = /second/login;
+            proxy_pass http://127.0.0.1:%%PORT_upstream%%;
+        }
+
+        location = /second/login {
+            sekisho_login_account form:user;
+            sekisho_lockout account attempts=10 window=1m lock=1m;
+            proxy_pass http://127.0.0.1:%%PORT_upstream%%;
+        }
+
+        location = /named/login {
+            sekisho_login_account form:user;
+            proxy_intercept_errors on;
+            error_page 401 = @sorry;
+            proxy_pass http://127.0.0.1:%%PORT_upstream%%;
+        }
+
+        # the application cannot be reached: nginx's 502, shown as 200
+        location = /down/login {
+            sekisho_login_account form:user;
+            error_page 502 = @sorry;
+            proxy_pass http://127.0.0.1:1;
+        }
+
+        location @sorry {
+            return 200 "please try again\n";
+        }
+
         location = /spray/login {
             sekisho_login_account form:user;
             sekisho_lockout ip attempts=4 window=1m lock=1m;
@@ -270,6 +303,53 @@ $r = login('gina', 'wrong', uri => '/soft/login-soft');
 is(http_status($r), 200, 'failure header: upstream answers 200');
 is(http_header($r, 'X-Reason'), 'login_failed', 'but the header counts it');
 is(http_header($r, 'X-Left'), 2, 'as a failure');
+
+# one request is one attempt, also through an internal redirect into
+# another login location: reserved and settled by the first one's rules
+# (attempts=3), not counted again by the second's (attempts=10)
+$ip++;
+$before = $t->upstream_requests;
+$r = login('hana', 'wrong', uri => '/redir/login');
+is(http_status($r), 200,
+    'redirect: the client is shown the second location\'s page, a 200');
+is($t->upstream_requests, $before + 2,
+    'redirect: both locations asked the upstream');
+is(http_header($r, 'X-Left'), 2,
+    'redirect: one attempt counted, by the first location\'s limit');
+is(http_header($r, 'X-Reason'), 'login_failed', 'redirect: login_failed');
+
+login('hana', 'wrong', uri => '/redir/login') for 1 .. 2;
+$r = login('hana', 'wonderland', uri => '/redir/login');
+is(http_status($r), 429,
+    'redirect: locked after three requests, the first location\'s limit');
+is(http_header($r, 'X-Reason'), 'account_locked', 'redirect: account_locked');
+
+$r = login('hana', 'wonderland', uri => '/second/login');
+is(http_status($r), 429,
+    'redirect: the account is locked in the second location too');
+
+# the same into a named location that answers a failure with a 200 page
+$ip++;
+$r = login('iris', 'wrong', uri => '/named/login');
+is(http_status($r), 200, 'named location: the client is shown a 200 page');
+is(http_header($r, 'X-Reason'), 'login_failed',
+    'named location: the application\'s 401 settled the attempt');
+is(http_header($r, 'X-Left'), 2, 'named location: one attempt counted');
+login('iris', 'wrong', uri => '/named/login') for 1 .. 2;
+is(http_status(login('iris', 'wonderland', uri => '/named/login')), 429,
+    'named location: locked after three');
+
+# an application that could not be asked, behind a 200 page, neither
+# clears the failures (a success would) nor adds one
+$ip++;
+login('jun', 'wrong') for 1 .. 2;
+$r = login('jun', 'wrong', uri => '/down/login');
+is(http_status($r), 200, 'unreachable application: a 200 page instead of 502');
+is(http_header($r, 'X-Reason'), 'login_error',
+    'unreachable application: login_error, not a success');
+$r = login('jun', 'wrong');
+is(http_header($r, 'X-Left'), 0,
+    'unreachable application: the two failures before still count');
 
 # bad input
 
