@@ -39,7 +39,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 
@@ -51,6 +53,7 @@ typedef struct {
     int         port;
     int         pid;
     const char *path;
+    size_t      next_rotate;    /* each gateway sees the same sequence */
     int         fd[BENCH_MAX_CONNS];
 } bench_target_t;
 
@@ -59,7 +62,7 @@ static char         cookie[1024];
 static size_t       cookie_name_len;
 static char         headers[2048];
 static char       **rotate;
-static size_t       nrotate, next_rotate;
+static size_t       nrotate;
 static const char  *extra = "";
 
 static const char  browser[] =
@@ -120,6 +123,7 @@ static int
 dial(int port)
 {
     int                 fd, one;
+    struct timeval      tv;
     struct sockaddr_in  sin;
 
     fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -129,6 +133,11 @@ dial(int port)
 
     one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
+    /* a gateway that stops answering ends the run, not hangs it */
+    tv.tv_sec = 30;
+    tv.tv_usec = 0;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 
     memset(&sin, 0, sizeof(sin));
     sin.sin_family = AF_INET;
@@ -187,8 +196,9 @@ read_answer(bench_target_t *t, int fd)
             }
             if (n == 0) {
                 errno = 0;
+                die("a gateway closed the connection");
             }
-            die("a gateway closed the connection");
+            die("reading a gateway's answer (30 s at most)");
         }
 
         have += n;
@@ -251,25 +261,33 @@ read_answer(bench_target_t *t, int fd)
 static void
 batch(bench_target_t *t, int conns)
 {
-    int     i, n;
+    int     i;
     char    req[4096];
+    size_t  n;
 
     for (i = 0; i < conns; i++) {
         n = snprintf(req, sizeof(req),
                      "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s%s",
                      t->path, t->port, extra, headers);
 
-        if (nrotate) {
+        if (nrotate && n < sizeof(req)) {
             n += snprintf(req + n, sizeof(req) - n, "%s\r\n",
-                          rotate[next_rotate++ % nrotate]);
+                          rotate[t->next_rotate++ % nrotate]);
         }
 
-        if (cookie_name_len) {
+        if (cookie_name_len && n < sizeof(req)) {
             n += snprintf(req + n, sizeof(req) - n, "Cookie: %s\r\n",
                           cookie);
         }
 
-        n += snprintf(req + n, sizeof(req) - n, "\r\n");
+        if (n < sizeof(req)) {
+            n += snprintf(req + n, sizeof(req) - n, "\r\n");
+        }
+
+        if (n >= sizeof(req)) {
+            errno = 0;
+            die("a request would be over 4 KB");
+        }
 
         send_all(t->fd[i], req, n);
     }
@@ -416,6 +434,9 @@ main(int argc, char **argv)
         errno = 0;
         die("connections 1..256, requests >= connections, rounds >= 1");
     }
+
+    /* a closed connection is an error message, not a silent SIGPIPE */
+    signal(SIGPIPE, SIG_IGN);
 
     if (getenv("SEKISHO_BENCH_BROWSER")
         && strcmp(getenv("SEKISHO_BENCH_BROWSER"), "1") == 0)
