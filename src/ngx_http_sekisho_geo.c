@@ -227,7 +227,6 @@ ngx_http_sekisho_geo_lookup(ngx_http_sekisho_geo_db_t *db,
     u_char                          *key;
     size_t                           len;
     uint16_t                         code;
-    ngx_int_t                        rc;
     ngx_http_sekisho_geo_address_t  *a;
 
     switch (sa->sa_family) {
@@ -255,14 +254,8 @@ ngx_http_sekisho_geo_lookup(ngx_http_sekisho_geo_db_t *db,
         code = a->country;
 
     } else {
-        rc = ngx_http_sekisho_geo_search(db, sa, log, &code);
-
-        if (rc == NGX_ERROR) {
+        if (ngx_http_sekisho_geo_search(db, sa, log, &code) != NGX_OK) {
             return NGX_ERROR;
-        }
-
-        if (rc == NGX_DECLINED) {
-            code = 0;
         }
 
         ngx_memcpy(a->addr, key, len);
@@ -280,24 +273,24 @@ ngx_http_sekisho_geo_lookup(ngx_http_sekisho_geo_db_t *db,
 }
 
 
-/* the same, through the file's search tree */
+/* the same through the file's search tree; country 0: not placed */
 
 static ngx_int_t
 ngx_http_sekisho_geo_search(ngx_http_sekisho_geo_db_t *db,
     struct sockaddr *sa, ngx_log_t *log, uint16_t *country)
 {
     int                             mmdb_err;
-    uint16_t                        code;
     MMDB_lookup_result_s            res;
     ngx_http_sekisho_geo_mmdb_t    *m;
     ngx_http_sekisho_geo_record_t  *rec;
 
     m = db->current;
+    *country = 0;
 
     res = MMDB_lookup_sockaddr(&m->mmdb, sa, &mmdb_err);
 
     if (mmdb_err == MMDB_IPV6_LOOKUP_IN_IPV4_DATABASE_ERROR) {
-        return NGX_DECLINED;
+        return NGX_OK;
     }
 
     if (mmdb_err != MMDB_SUCCESS) {
@@ -308,27 +301,19 @@ ngx_http_sekisho_geo_search(ngx_http_sekisho_geo_db_t *db,
     }
 
     if (!res.found_entry) {
-        return NGX_DECLINED;
+        return NGX_OK;
     }
 
     /* an offset names one record for as long as "m" is in use */
     rec = &m->by_record[(uint32_t) (res.entry.offset * 2654435761u)
                         >> (32 - NGX_HTTP_SEKISHO_GEO_RECORDS_BITS)];
 
-    if (rec->offset == res.entry.offset + 1) {
-        code = rec->country;
-
-    } else {
-        code = ngx_http_sekisho_geo_country(&res.entry, m->path);
+    if (rec->offset != res.entry.offset + 1) {
         rec->offset = res.entry.offset + 1;
-        rec->country = code;
+        rec->country = ngx_http_sekisho_geo_country(&res.entry, m->path);
     }
 
-    if (code == 0) {
-        return NGX_DECLINED;
-    }
-
-    *country = code;
+    *country = rec->country;
 
     return NGX_OK;
 }
