@@ -20,7 +20,8 @@
 #include <openssl/rand.h>
 #include "ngx_http_sekisho_module.h"
 #include "ngx_http_sekisho_page.h"
-#include "ngx_http_sekisho_login_parse.h"
+#include "ngx_http_sekisho_json.h"
+#include "ngx_http_sekisho_request.h"
 #include "ngx_http_sekisho_secret.h"
 #include <openssl/pem.h>
 

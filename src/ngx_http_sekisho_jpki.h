@@ -129,8 +129,6 @@ ngx_int_t ngx_http_sekisho_session_add_headers(ngx_http_request_t *r,
     ngx_str_t *not_after);
 ngx_int_t ngx_http_sekisho_session_init(ngx_conf_t *cf);
 size_t ngx_http_sekisho_hex(u_char *dst, u_char *src, size_t len);
-ngx_int_t ngx_http_sekisho_push_header(ngx_http_request_t *r, char *name,
-    ngx_str_t *value);
 
 ngx_int_t ngx_http_sekisho_jpki_issuer(ngx_http_sekisho_jpki_main_t *jm,
     u_char *id, size_t len, ngx_str_t *name);

@@ -10,18 +10,11 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include "ngx_http_sekisho_module.h"
-#include "ngx_http_sekisho_login_parse.h"
+#include "ngx_http_sekisho_account.h"
 #include "ngx_http_sekisho_page.h"
+#include "ngx_http_sekisho_request.h"
 #include "ngx_http_sekisho_secret.h"
 
-
-#define NGX_HTTP_SEKISHO_SRC_FORM     0
-#define NGX_HTTP_SEKISHO_SRC_JSON     1
-#define NGX_HTTP_SEKISHO_SRC_HEADER   2
-#define NGX_HTTP_SEKISHO_SRC_ARG      3
-#define NGX_HTTP_SEKISHO_SRC_REGEX    4
-#define NGX_HTTP_SEKISHO_SRC_VALUE    5
-#define NGX_HTTP_SEKISHO_SRC_NONE     6     /* card logins: the address */
 
 /* the states of a login attempt in ngx_http_sekisho_ctx_t */
 #define NGX_HTTP_SEKISHO_LOGIN_START    0
@@ -36,8 +29,17 @@
 #define NGX_HTTP_SEKISHO_OUTCOME_FAIL   1
 #define NGX_HTTP_SEKISHO_OUTCOME_NONE   2
 
+/* the Redis keys of one attempt: failures, pending, lock; twice */
+#define NGX_HTTP_SEKISHO_LOGIN_KEYS     6
+
 /* a reservation not settled within this time no longer counts */
 #define NGX_HTTP_SEKISHO_PENDING_MS     300000
+
+/* a lost settlement is sent again this much later, and again */
+#define NGX_HTTP_SEKISHO_RETRY_MS       1000
+
+/* the most settlements a worker keeps for Redis's return */
+#define NGX_HTTP_SEKISHO_RETRY_MAX      10000
 
 /* Retry-After when Redis cannot answer */
 #define NGX_HTTP_SEKISHO_UNAVAILABLE_RETRY  10
@@ -45,22 +47,30 @@
 #define NGX_HTTP_SEKISHO_DAY            (24 * 60 * 60 * 1000)
 
 
-typedef struct {
-    ngx_str_t                   name;
-    ngx_uint_t                  type;
-} ngx_http_sekisho_source_prefix_t;
-
-
-/* what a settled attempt's reply is logged with */
-typedef struct {
-    ngx_log_t                  *log;
-    u_char                      account[16];
+/*
+ * One attempt in Redis, from the reservation to the last settlement
+ * sent for it.  It outlives its request when Redis answers late or not
+ * at all, so it has its own memory and a count of its holders: the
+ * request, a command in flight, the retry queue.
+ */
+struct ngx_http_sekisho_attempt_s {
+    ngx_queue_t                 queue;
+    ngx_uint_t                  refs;
+    ngx_http_sekisho_ctx_t     *ctx;           /* NULL: the request is gone */
+    ngx_http_sekisho_redis_t   *redis;
+    ngx_str_t                   keys[NGX_HTTP_SEKISHO_LOGIN_KEYS];
+    ngx_str_t                   id;
+    ngx_http_sekisho_limit_t    account_limit;
+    ngx_http_sekisho_limit_t    ip_limit;
+    ngx_uint_t                  outcome;       /* of the settlement */
+    ngx_msec_t                  created;
+    ngx_msec_t                  deadline;      /* of the reservation */
+    ngx_msec_t                  not_before;    /* of a retry */
     u_char                      addr[NGX_SOCKADDR_STRLEN];
     size_t                      addr_len;
-    ngx_uint_t                  account_attempts;
-    ngx_uint_t                  ip_attempts;
-    ngx_msec_t                  account_lock;
-} ngx_http_sekisho_settle_t;
+    unsigned                    waiting:1;     /* the reservation is out */
+    unsigned                    queued:1;
+};
 
 
 static ngx_int_t ngx_http_sekisho_login_read_body(ngx_http_request_t *r,
@@ -68,57 +78,55 @@ static ngx_int_t ngx_http_sekisho_login_read_body(ngx_http_request_t *r,
 static void ngx_http_sekisho_login_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_sekisho_login_reserve(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx);
-static ngx_int_t ngx_http_sekisho_login_find(ngx_http_request_t *r,
-    ngx_http_sekisho_login_conf_t *lc, ngx_str_t *account);
-static ngx_table_elt_t *ngx_http_sekisho_find_header(ngx_list_t *headers,
-    ngx_str_t *name, ngx_str_t *value);
-static ngx_int_t ngx_http_sekisho_login_keys(ngx_http_request_t *r,
-    ngx_http_sekisho_ctx_t *ctx, ngx_str_t *account);
-static ngx_int_t ngx_http_sekisho_hmac_key(ngx_pool_t *pool, ngx_str_t *key,
-    ngx_str_t *prefix, const char *kind, u_char *data, size_t len,
-    ngx_str_t *out);
+static ngx_int_t ngx_http_sekisho_login_refused(ngx_http_request_t *r,
+    ngx_http_sekisho_ctx_t *ctx, ngx_int_t status,
+    ngx_http_sekisho_login_read_t *rd);
+static ngx_http_sekisho_attempt_t *ngx_http_sekisho_attempt_create(
+    ngx_http_request_t *r, ngx_http_sekisho_ctx_t *ctx, ngx_str_t *account);
+static ngx_int_t ngx_http_sekisho_hmac_key(u_char *dst, ngx_str_t *key,
+    ngx_str_t *prefix, const char *kind, u_char *data, size_t len);
+static ngx_uint_t ngx_http_sekisho_limit_args(ngx_http_sekisho_limit_t *l,
+    u_char **p, ngx_str_t *args);
 static void ngx_http_sekisho_login_reserved(void *data, redisReply *reply);
 static ngx_int_t ngx_http_sekisho_login_verdict(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx);
 static ngx_int_t ngx_http_sekisho_login_unavailable(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx);
+static ngx_int_t ngx_http_sekisho_login_account_header(ngx_http_request_t *r,
+    ngx_http_sekisho_ctx_t *ctx);
 static ngx_int_t ngx_http_sekisho_retry_after(ngx_http_request_t *r,
     ngx_msec_t ms);
 static void ngx_http_sekisho_login_conclude(ngx_http_sekisho_ctx_t *ctx,
-    ngx_uint_t status, ngx_list_t *headers, ngx_log_t *log);
+    ngx_uint_t status, ngx_list_t *headers);
 static ngx_uint_t ngx_http_sekisho_login_decide(
     ngx_http_sekisho_login_conf_t *lc, ngx_uint_t status,
     ngx_list_t *headers);
 static void ngx_http_sekisho_login_settle(ngx_http_sekisho_ctx_t *ctx,
-    ngx_uint_t outcome, ngx_log_t *log);
+    ngx_uint_t outcome);
+static void ngx_http_sekisho_attempt_settle(ngx_http_sekisho_attempt_t *a);
 static void ngx_http_sekisho_login_settled(void *data, redisReply *reply);
+static void ngx_http_sekisho_attempt_retry(ngx_http_sekisho_attempt_t *a);
+static void ngx_http_sekisho_retry_handler(ngx_event_t *ev);
+static void ngx_http_sekisho_attempt_release(ngx_http_sekisho_attempt_t *a);
 static void ngx_http_sekisho_login_terminate(void *data);
-static ngx_int_t ngx_http_sekisho_limit_args(ngx_http_sekisho_limit_t *l,
-    u_char **p, ngx_str_t *args);
-
-
-static ngx_http_sekisho_source_prefix_t  ngx_http_sekisho_sources[] = {
-    { ngx_string("form:"), NGX_HTTP_SEKISHO_SRC_FORM },
-    { ngx_string("json:"), NGX_HTTP_SEKISHO_SRC_JSON },
-    { ngx_string("header:"), NGX_HTTP_SEKISHO_SRC_HEADER },
-    { ngx_string("arg:"), NGX_HTTP_SEKISHO_SRC_ARG },
-    { ngx_string("regex:"), NGX_HTTP_SEKISHO_SRC_REGEX },
-    { ngx_null_string, 0 }
-};
 
 
 /*
  * KEYS: account failures, account pending, account lock, then the same
  * for the address.  ARGV: attempt id, then attempts, window and lock
- * (ms) for the account and for the address (attempts 0: no limit),
- * then how long a reservation stays pending.
+ * (ms) for the account and for the address (attempts 0: no limit), how
+ * long a reservation stays pending, and the gateway's deadline in
+ * Redis's time (0: none).
  *
  * An attempt is reserved when failures and pending attempts together
  * stay below the limit, so that concurrent attempts cannot pass it.
- * Reply: {0, account left, address left} reserved (-1: no limit),
- * {1, ms} account locked, {2, ms} address locked, {3, ms} account
- * busy with pending attempts, {4, ms} address busy.  Time is Redis's,
- * the same for every gateway.
+ * A script that runs after the deadline (it waited in a stalled Redis
+ * while the gateway gave up and answered 503) reserves nothing: no one
+ * would ever settle it.  Reply: {code, a, i, now}: code 0 reserved (a
+ * and i the attempts left, -1: no limit), 1 account locked, 2 address
+ * locked, 3 account busy with pending attempts, 4 address busy (a: the
+ * ms to wait), 5 too late.  Time is Redis's, the same for every
+ * gateway; "now" lets the gateway keep its deadlines in it.
  */
 
 static ngx_http_sekisho_redis_script_t  ngx_http_sekisho_reserve_script;
@@ -127,6 +135,8 @@ static const char  ngx_http_sekisho_reserve_lua[] =
 "local t = redis.call('TIME')\n"
 "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 "local pend = tonumber(ARGV[8])\n"
+"local deadline = tonumber(ARGV[9])\n"
+"if deadline > 0 and now >= deadline then return {5, 0, 0, now} end\n"
 "local function check(f, p, l, att, win, lock)\n"
 "  if att == 0 then return -1, 0 end\n"
 "  local ttl = redis.call('PTTL', l)\n"
@@ -146,12 +156,12 @@ static const char  ngx_http_sekisho_reserve_lua[] =
 "end\n"
 "local a, ams = check(KEYS[1], KEYS[2], KEYS[3], tonumber(ARGV[2]),\n"
 "                    tonumber(ARGV[3]), tonumber(ARGV[4]))\n"
-"if a == -2 then return {1, ams} end\n"
+"if a == -2 then return {1, ams, 0, now} end\n"
 "local i, ims = check(KEYS[4], KEYS[5], KEYS[6], tonumber(ARGV[5]),\n"
 "                    tonumber(ARGV[6]), tonumber(ARGV[7]))\n"
-"if i == -2 then return {2, ims} end\n"
-"if a == -3 then return {3, ams} end\n"
-"if i == -3 then return {4, ims} end\n"
+"if i == -2 then return {2, ims, 0, now} end\n"
+"if a == -3 then return {3, ams, 0, now} end\n"
+"if i == -3 then return {4, ims, 0, now} end\n"
 "if a >= 0 then\n"
 "  redis.call('ZADD', KEYS[2], now, ARGV[1])\n"
 "  redis.call('PEXPIRE', KEYS[2], pend)\n"
@@ -160,15 +170,17 @@ static const char  ngx_http_sekisho_reserve_lua[] =
 "  redis.call('ZADD', KEYS[5], now, ARGV[1])\n"
 "  redis.call('PEXPIRE', KEYS[5], pend)\n"
 "end\n"
-"return {0, a, i}\n";
+"return {0, a, i, now}\n";
 
 
 /*
  * The same KEYS; ARGV: attempt id, outcome ("ok", "fail" or "none"),
  * then the two limits as above.  "ok" refunds the attempt and clears
  * the account's failures, "fail" keeps it and locks what reached its
- * limit, "none" (the upstream could not tell) only refunds.
- * Reply: {account locked now, address locked now}.
+ * limit, "none" (the upstream could not tell) only refunds.  Only an
+ * attempt still pending is settled, so that a settlement sent again
+ * after a lost answer counts once.  Reply: {account locked now, address
+ * locked now}.
  */
 
 static ngx_http_sekisho_redis_script_t  ngx_http_sekisho_settle_script;
@@ -177,6 +189,8 @@ static const char  ngx_http_sekisho_settle_lua[] =
 "local t = redis.call('TIME')\n"
 "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 "local id = ARGV[1]\n"
+"if not redis.call('ZSCORE', KEYS[2], id)\n"
+"   and not redis.call('ZSCORE', KEYS[5], id) then return {0, 0} end\n"
 "redis.call('ZREM', KEYS[2], id)\n"
 "redis.call('ZREM', KEYS[5], id)\n"
 "if ARGV[2] == 'ok' then\n"
@@ -208,10 +222,17 @@ static ngx_uint_t  ngx_http_sekisho_attempt_seq;
 
 /* a card login has no account id: only its address is limited */
 static ngx_http_sekisho_account_source_t  ngx_http_sekisho_no_account = {
-    NGX_HTTP_SEKISHO_SRC_NONE, ngx_null_string, NULL, NULL
+    NGX_HTTP_SEKISHO_SRC_NONE, ngx_null_string, ngx_null_string,
+    ngx_null_string, ngx_null_string, NULL, NULL, 0
 };
 
 static ngx_http_sekisho_limit_t  ngx_http_sekisho_no_limit = { 0, 0, 0 };
+
+
+/* the worker's settlements waiting for Redis to answer again */
+static ngx_queue_t  ngx_http_sekisho_retries;
+static ngx_uint_t   ngx_http_sekisho_nretries;
+static ngx_event_t  ngx_http_sekisho_retry_event;
 
 
 #define ngx_http_sekisho_account_limit(lc)                                    \
@@ -236,14 +257,54 @@ ngx_http_sekisho_lockout_init(ngx_conf_t *cf)
 }
 
 
+void
+ngx_http_sekisho_lockout_init_worker(ngx_cycle_t *cycle)
+{
+    ngx_queue_init(&ngx_http_sekisho_retries);
+    ngx_http_sekisho_nretries = 0;
+
+    ngx_http_sekisho_retry_event.handler = ngx_http_sekisho_retry_handler;
+    ngx_http_sekisho_retry_event.log = cycle->log;
+    ngx_http_sekisho_retry_event.cancelable = 1;
+}
+
+
+/* what a worker that exits could not send is said, not hidden */
+
+void
+ngx_http_sekisho_lockout_exit_worker(void)
+{
+    ngx_queue_t                 *q;
+    ngx_http_sekisho_attempt_t  *a;
+
+    if (ngx_http_sekisho_nretries) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "sekisho: %ui login attempt(s) not settled in Redis "
+                      "when the worker exited; their reservations expire "
+                      "after %ui s", ngx_http_sekisho_nretries,
+                      (ngx_uint_t) NGX_HTTP_SEKISHO_PENDING_MS / 1000);
+    }
+
+    while (!ngx_queue_empty(&ngx_http_sekisho_retries)) {
+        q = ngx_queue_head(&ngx_http_sekisho_retries);
+        ngx_queue_remove(q);
+        a = ngx_queue_data(q, ngx_http_sekisho_attempt_t, queue);
+        ngx_free(a);
+    }
+
+    ngx_http_sekisho_nretries = 0;
+}
+
+
 /* the phase handler of login locations */
 
 ngx_int_t
 ngx_http_sekisho_login_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                     rc;
-    ngx_http_sekisho_ctx_t       *ctx;
-    ngx_http_sekisho_loc_conf_t  *lcf;
+    ngx_int_t                           rc;
+    ngx_http_sekisho_ctx_t             *ctx;
+    ngx_http_sekisho_loc_conf_t        *lcf;
+    ngx_http_sekisho_account_source_t  *src;
 
     ctx = ngx_http_sekisho_ctx(r, 1);
     if (ctx == NULL) {
@@ -257,8 +318,9 @@ ngx_http_sekisho_login_handler(ngx_http_request_t *r)
 
         ctx->login = &lcf->login;
         ctx->attempts_left = -1;
+        src = ctx->login->account;
 
-        if (ctx->login->account->type == NGX_HTTP_SEKISHO_SRC_NONE
+        if (src->type == NGX_HTTP_SEKISHO_SRC_NONE
             && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_OPTIONS)))
         {
             ctx->login_state = NGX_HTTP_SEKISHO_LOGIN_DONE;
@@ -266,16 +328,7 @@ ngx_http_sekisho_login_handler(ngx_http_request_t *r)
             return NGX_DECLINED;
         }
 
-        if (ctx->login->account->type <= NGX_HTTP_SEKISHO_SRC_JSON
-            || ctx->login->account->type == NGX_HTTP_SEKISHO_SRC_REGEX)
-        {
-            /* the login page itself is fetched, not posted */
-            if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_OPTIONS)) {
-                ctx->login_state = NGX_HTTP_SEKISHO_LOGIN_DONE;
-                ctx->login_rc = NGX_DECLINED;
-                return NGX_DECLINED;
-            }
-
+        if (ngx_http_sekisho_login_source_body(r, src)) {
             return ngx_http_sekisho_login_read_body(r, ctx);
         }
 
@@ -373,68 +426,59 @@ static ngx_int_t
 ngx_http_sekisho_login_reserve(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx)
 {
-    u_char                         *p;
+    u_char                         *p, deadline[NGX_INT64_LEN];
     ngx_int_t                       rc;
     ngx_str_t                       account, args[NGX_HTTP_SEKISHO_LOGIN_KEYS
-                                                  + 8];
+                                                  + 9];
     ngx_uint_t                      i;
     ngx_http_cleanup_t             *cln;
-    ngx_http_sekisho_main_conf_t   *mcf;
+    ngx_http_sekisho_attempt_t     *a;
     ngx_http_sekisho_login_conf_t  *lc;
+    ngx_http_sekisho_redis_cmd_t   *cmd;
+    ngx_http_sekisho_login_read_t   rd;
 
     lc = ctx->login;
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
 
-    rc = ngx_http_sekisho_login_find(r, lc, &account);
+    if (lc->account == &ngx_http_sekisho_no_account) {
+        ngx_str_set(&account, "-");
 
-    if (rc == NGX_HTTP_INTERNAL_SERVER_ERROR) {
-        return rc;
-    }
+    } else {
+        rc = ngx_http_sekisho_login_source_find(r, lc->account, &rd);
 
-    if (rc == NGX_OK && lc->account != &ngx_http_sekisho_no_account) {
-        ctx->account.data = ngx_pstrdup(r->pool, &account);
-        if (ctx->account.data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        if (rc == NGX_DECLINED || rc == NGX_HTTP_INTERNAL_SERVER_ERROR) {
+            return rc;
         }
 
-        ctx->account.len = account.len;
+        if (rc != NGX_OK) {
+            return ngx_http_sekisho_login_refused(r, ctx, rc, &rd);
+        }
 
-        rc = ngx_http_sekisho_account_normalize(&account);
+        account = rd.account;
+        ctx->account = rd.account;
+        ctx->no_clear = rd.from_query;
     }
 
-    if (rc != NGX_OK) {
-        ctx->decision = NGX_HTTP_SEKISHO_DENY;
-        ctx->reason = (rc == NGX_DECLINED)
-                      ? NGX_HTTP_SEKISHO_REASON_LOGIN_NO_ACCOUNT
-                      : NGX_HTTP_SEKISHO_REASON_LOGIN_BAD_BODY;
-
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "sekisho: login refused, reason: %V",
-                      ngx_http_sekisho_reason_name(ctx->reason));
-
-        return ngx_http_sekisho_refuse(r, NGX_HTTP_BAD_REQUEST,
-                                       NGX_HTTP_SEKISHO_PAGE_BAD_LOGIN, NULL);
-    }
-
-    ctx->redis = mcf->redis;
-
-    if (ngx_http_sekisho_login_keys(r, ctx, &account) != NGX_OK) {
+    a = ngx_http_sekisho_attempt_create(r, ctx, &account);
+    if (a == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    /* the request ends with the pool; the attempt goes on alone */
+    ctx->attempt = a;
+
+    for (i = 0; i < NGX_HTTP_SEKISHO_LOGIN_KEYS; i++) {
+        args[i] = a->keys[i];
+    }
+
+    args[i++] = a->id;
 
     p = ngx_pnalloc(r->pool, 8 * NGX_INT_T_LEN);
     if (p == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    for (i = 0; i < NGX_HTTP_SEKISHO_LOGIN_KEYS; i++) {
-        args[i] = ctx->keys[i];
-    }
-
-    args[i++] = ctx->attempt;
-    i += ngx_http_sekisho_limit_args(ngx_http_sekisho_account_limit(lc), &p,
-                                     &args[i]);
-    i += ngx_http_sekisho_limit_args(&lc->ip_limit, &p, &args[i]);
+    i += ngx_http_sekisho_limit_args(&a->account_limit, &p, &args[i]);
+    i += ngx_http_sekisho_limit_args(&a->ip_limit, &p, &args[i]);
 
     args[i].data = p;
     args[i].len = ngx_sprintf(p, "%ui",
@@ -442,27 +486,33 @@ ngx_http_sekisho_login_reserve(ngx_http_request_t *r,
                   - p;
     i++;
 
-    ctx->cmd = ngx_http_sekisho_redis_eval(mcf->redis,
-                                           &ngx_http_sekisho_reserve_script,
-                                           NGX_HTTP_SEKISHO_LOGIN_KEYS,
-                                           i, args,
-                                           ngx_http_sekisho_login_reserved,
-                                           ctx);
+    args[i].data = deadline;
+    args[i].len = ngx_sprintf(deadline, "%uL",
+                              ngx_http_sekisho_redis_deadline(a->redis,
+                                                              &a->deadline))
+                  - deadline;
+    i++;
 
-    if (ctx->cmd == NULL) {
+    cmd = ngx_http_sekisho_redis_eval(a->redis,
+                                      &ngx_http_sekisho_reserve_script,
+                                      NGX_HTTP_SEKISHO_LOGIN_KEYS, i, args,
+                                      ngx_http_sekisho_login_reserved, a);
+
+    if (cmd == NULL) {
         return ngx_http_sekisho_login_unavailable(r, ctx);
     }
 
-    /* a request ended while it waits must never be woken up */
+    a->refs++;
+    a->waiting = 1;
+
+    /* a request ended while it waits is never woken up */
     cln = ngx_http_cleanup_add(r, 0);
     if (cln == NULL) {
-        ngx_http_sekisho_redis_cancel(ctx->cmd);
-        ctx->cmd = NULL;
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     cln->handler = ngx_http_sekisho_login_terminate;
-    cln->data = ctx;
+    cln->data = a;
 
     ctx->login_state = NGX_HTTP_SEKISHO_LOGIN_WAITING;
 
@@ -473,221 +523,40 @@ ngx_http_sekisho_login_reserve(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
-ngx_http_sekisho_limit_args(ngx_http_sekisho_limit_t *l, u_char **p,
-    ngx_str_t *args)
-{
-    args[0].data = *p;
-    *p = ngx_sprintf(*p, "%ui", l->attempts);
-    args[0].len = *p - args[0].data;
-
-    args[1].data = *p;
-    *p = ngx_sprintf(*p, "%M", l->window);
-    args[1].len = *p - args[1].data;
-
-    args[2].data = *p;
-    *p = ngx_sprintf(*p, "%M", l->lock);
-    args[2].len = *p - args[2].data;
-
-    return 3;
-}
-
-
-/* NGX_OK, NGX_DECLINED (no account id), NGX_ERROR (malformed) */
+/* a login the gateway cannot read one way only: it never goes on */
 
 static ngx_int_t
-ngx_http_sekisho_login_find(ngx_http_request_t *r,
-    ngx_http_sekisho_login_conf_t *lc, ngx_str_t *account)
+ngx_http_sekisho_login_refused(ngx_http_request_t *r,
+    ngx_http_sekisho_ctx_t *ctx, ngx_int_t status,
+    ngx_http_sekisho_login_read_t *rd)
 {
-    int                                 captures[6];
-    u_char                             *buf;
-    ngx_int_t                           rc;
-    ngx_str_t                           body;
-    ngx_table_elt_t                    *h;
-    ngx_http_sekisho_account_source_t  *src;
+    u_char           *p;
+    ngx_str_t         detail;
+    const ngx_str_t  *reason;
 
-    src = lc->account;
+    ctx->decision = NGX_HTTP_SEKISHO_DENY;
+    ctx->reason = rd->reason;
 
-    switch (src->type) {
+    reason = ngx_http_sekisho_reason_name(ctx->reason);
 
-    case NGX_HTTP_SEKISHO_SRC_HEADER:
-        h = ngx_http_sekisho_find_header(&r->headers_in.headers, &src->name,
-                                         NULL);
-        if (h == NULL) {
-            return NGX_DECLINED;
-        }
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "sekisho: login refused with %i, reason: %V (%s)",
+                  status, reason, rd->why ? rd->why : "-");
 
-        *account = h->value;
-        return NGX_OK;
-
-    case NGX_HTTP_SEKISHO_SRC_ARG:
-        buf = ngx_pnalloc(r->pool, r->args.len + 1);
-        if (buf == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_sekisho_form_value(r->args.data, r->args.len,
-                                           &src->name, account, buf);
-
-    case NGX_HTTP_SEKISHO_SRC_NONE:
-        ngx_str_set(account, "-");
-        return NGX_OK;
-
-    case NGX_HTTP_SEKISHO_SRC_VALUE:
-        if (ngx_http_complex_value(r, src->value, account) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return account->len ? NGX_OK : NGX_DECLINED;
-
-    default:
-        break;
+    if (ngx_http_sekisho_wants_json(r)) {
+        return ngx_http_sekisho_refuse_json(r, status, reason, NULL);
     }
 
-    rc = ngx_http_sekisho_request_body(r, &body);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    if (body.len == 0) {
-        return NGX_DECLINED;
-    }
-
-    buf = ngx_pnalloc(r->pool, body.len);
-    if (buf == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    switch (src->type) {
-
-    case NGX_HTTP_SEKISHO_SRC_FORM:
-        return ngx_http_sekisho_form_value(body.data, body.len, &src->name,
-                                           account, buf);
-
-    case NGX_HTTP_SEKISHO_SRC_JSON:
-        return ngx_http_sekisho_json_value(body.data, body.len, &src->name,
-                                           account, buf);
-
-    default: /* NGX_HTTP_SEKISHO_SRC_REGEX */
-        rc = ngx_regex_exec(src->regex, &body, captures, 6);
-
-        if (rc == NGX_REGEX_NO_MATCHED) {
-            return NGX_DECLINED;
-        }
-
-        if (rc < 2 || captures[2] < 0) {
-            return (rc < 0) ? NGX_ERROR : NGX_DECLINED;
-        }
-
-        account->data = body.data + captures[2];
-        account->len = captures[3] - captures[2];
-
-        return NGX_OK;
-    }
-}
-
-
-/* a header by name (and value, if given), both without regard to case */
-
-static ngx_table_elt_t *
-ngx_http_sekisho_find_header(ngx_list_t *headers, ngx_str_t *name,
-    ngx_str_t *value)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &headers->part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        /* a header removed by a filter keeps its slot with hash 0 */
-        if (h[i].hash == 0
-            || h[i].key.len != name->len
-            || ngx_strncasecmp(h[i].key.data, name->data, name->len) != 0)
-        {
-            continue;
-        }
-
-        if (value == NULL
-            || (h[i].value.len == value->len
-                && ngx_strncasecmp(h[i].value.data, value->data,
-                                   value->len) == 0))
-        {
-            return &h[i];
-        }
-    }
-}
-
-
-/* the whole body in one buffer, from memory or from its temporary file */
-
-/* the whole request body in one piece, from memory or its file */
-
-ngx_int_t
-ngx_http_sekisho_request_body(ngx_http_request_t *r, ngx_str_t *body)
-{
-    u_char       *p;
-    off_t         len;
-    ssize_t       n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    ngx_str_null(body);
-
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        return NGX_OK;
-    }
-
-    len = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        len += ngx_buf_size(cl->buf);
-    }
-
-    if (len == 0) {
-        return NGX_OK;
-    }
-
-    p = ngx_pnalloc(r->pool, len);
+    p = ngx_pnalloc(r->pool, 64 + reason->len);
     if (p == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    body->data = p;
+    detail.data = p;
+    detail.len = ngx_sprintf(p, "理由 / Reason: %V", reason) - p;
 
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (b->in_file) {
-            n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
-                              b->file_pos);
-
-            if (n != b->file_last - b->file_pos) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            p += n;
-            continue;
-        }
-
-        p = ngx_cpymem(p, b->pos, b->last - b->pos);
-    }
-
-    body->len = p - body->data;
-
-    return NGX_OK;
+    return ngx_http_sekisho_refuse(r, status, NGX_HTTP_SEKISHO_PAGE_BAD_LOGIN,
+                                   &detail);
 }
 
 
@@ -698,16 +567,17 @@ ngx_http_sekisho_request_body(ngx_http_request_t *r, ngx_str_t *body)
  * hash tag {lockout}, so that one script's keys share a Cluster slot.
  */
 
-static ngx_int_t
-ngx_http_sekisho_login_keys(ngx_http_request_t *r,
+static ngx_http_sekisho_attempt_t *
+ngx_http_sekisho_attempt_create(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx, ngx_str_t *account)
 {
     u_char                        *p, addr[17];
-    size_t                         len;
-    ngx_str_t                      base, *prefix;
+    size_t                         len, klen;
+    ngx_str_t                     *prefix;
     ngx_uint_t                     i;
     struct sockaddr               *sa;
     struct sockaddr_in             sin;
+    ngx_http_sekisho_attempt_t    *a;
     ngx_http_sekisho_main_conf_t  *mcf;
 #if (NGX_HAVE_INET6)
     struct sockaddr_in6           *sin6;
@@ -718,23 +588,26 @@ ngx_http_sekisho_login_keys(ngx_http_request_t *r,
     mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
     prefix = ngx_http_sekisho_redis_prefix(mcf->redis);
 
-    if (ngx_http_sekisho_hmac_key(r->pool, &mcf->key, prefix, "a:",
-                                  account->data, account->len, &base)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
+    /* "<prefix>{lockout}:a:<64 hex digits>:f" */
+    klen = prefix->len + sizeof("{lockout}:a:") - 1 + 64 + 2;
+
+    a = ngx_calloc(sizeof(ngx_http_sekisho_attempt_t)
+                   + NGX_HTTP_SEKISHO_LOGIN_KEYS * klen + 3 * NGX_INT_T_LEN,
+                   r->connection->log);
+    if (a == NULL) {
+        return NULL;
     }
 
-    for (i = 0; i < 3; i++) {
-        ctx->keys[i].data = ngx_pnalloc(r->pool, base.len + 2);
-        if (ctx->keys[i].data == NULL) {
-            return NGX_ERROR;
-        }
+    a->refs = 1;
+    a->ctx = ctx;
+    a->redis = mcf->redis;
+    a->created = ngx_current_msec;
+    a->account_limit = *ngx_http_sekisho_account_limit(ctx->login);
+    a->ip_limit = ctx->login->ip_limit;
+    a->addr_len = ngx_min(r->connection->addr_text.len, NGX_SOCKADDR_STRLEN);
+    ngx_memcpy(a->addr, r->connection->addr_text.data, a->addr_len);
 
-        p = ngx_cpymem(ctx->keys[i].data, base.data, base.len);
-        p = ngx_cpymem(p, suffix[i], 2);
-        ctx->keys[i].len = p - ctx->keys[i].data;
-    }
+    p = (u_char *) a + sizeof(ngx_http_sekisho_attempt_t);
 
     sa = ngx_http_sekisho_unmap_v4(r->connection->sockaddr, &sin);
 
@@ -761,48 +634,40 @@ ngx_http_sekisho_login_keys(ngx_http_request_t *r,
         break;
     }
 
-    if (ngx_http_sekisho_hmac_key(r->pool, &mcf->key, prefix, "i:", addr, len,
-                                  &base)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
+    for (i = 0; i < NGX_HTTP_SEKISHO_LOGIN_KEYS; i++) {
+        a->keys[i].data = p;
 
-    for (i = 0; i < 3; i++) {
-        ctx->keys[i + 3].data = ngx_pnalloc(r->pool, base.len + 2);
-        if (ctx->keys[i + 3].data == NULL) {
-            return NGX_ERROR;
+        if (ngx_http_sekisho_hmac_key(p, &mcf->key, prefix,
+                                      (i < 3) ? "a:" : "i:",
+                                      (i < 3) ? account->data : addr,
+                                      (i < 3) ? account->len : len)
+            != NGX_OK)
+        {
+            ngx_free(a);
+            return NULL;
         }
 
-        p = ngx_cpymem(ctx->keys[i + 3].data, base.data, base.len);
-        p = ngx_cpymem(p, suffix[i], 2);
-        ctx->keys[i + 3].len = p - ctx->keys[i + 3].data;
+        p = ngx_cpymem(p + klen - 2, suffix[i % 3], 2);
+        a->keys[i].len = p - a->keys[i].data;
     }
 
-    ctx->attempt.data = ngx_pnalloc(r->pool, 3 * NGX_INT_T_LEN);
-    if (ctx->attempt.data == NULL) {
-        return NGX_ERROR;
-    }
+    a->id.data = p;
+    a->id.len = ngx_sprintf(p, "%P.%ui.%M", ngx_pid,
+                            ngx_http_sekisho_attempt_seq++, ngx_current_msec)
+                - p;
 
-    ctx->attempt.len = ngx_sprintf(ctx->attempt.data, "%P.%ui.%M", ngx_pid,
-                                   ngx_http_sekisho_attempt_seq++,
-                                   ngx_current_msec)
-                       - ctx->attempt.data;
-
-    return NGX_OK;
+    return a;
 }
 
 
-/* "<prefix>{lockout}:<kind><hex HMAC of kind and data>" */
+/* "<prefix>{lockout}:<kind><hex HMAC of kind and data>", 64 digits */
 
 static ngx_int_t
-ngx_http_sekisho_hmac_key(ngx_pool_t *pool, ngx_str_t *key,
-    ngx_str_t *prefix, const char *kind, u_char *data, size_t len,
-    ngx_str_t *out)
+ngx_http_sekisho_hmac_key(u_char *dst, ngx_str_t *key, ngx_str_t *prefix,
+    const char *kind, u_char *data, size_t len)
 {
-    u_char         *p, md[EVP_MAX_MD_SIZE], in[NGX_HTTP_SEKISHO_ACCOUNT_MAX
-                                               + 2];
-    unsigned int    mdlen;
+    u_char         md[EVP_MAX_MD_SIZE], in[NGX_HTTP_SEKISHO_ACCOUNT_MAX + 2];
+    unsigned int   mdlen;
 
     if (len > NGX_HTTP_SEKISHO_ACCOUNT_MAX) {
         return NGX_ERROR;
@@ -813,84 +678,129 @@ ngx_http_sekisho_hmac_key(ngx_pool_t *pool, ngx_str_t *key,
 
     if (HMAC(EVP_sha256(), key->data, (int) key->len, in, len + 2, md,
              &mdlen)
-        == NULL)
+        == NULL || mdlen != 32)
     {
         return NGX_ERROR;
     }
 
-    out->data = ngx_pnalloc(pool, prefix->len + sizeof("{lockout}:") - 1
-                                  + 2 + 2 * mdlen);
-    if (out->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(out->data, prefix->data, prefix->len);
-    p = ngx_cpymem(p, "{lockout}:", sizeof("{lockout}:") - 1);
-    p = ngx_cpymem(p, kind, 2);
-    p = ngx_hex_dump(p, md, mdlen);
-
-    out->len = p - out->data;
+    dst = ngx_cpymem(dst, prefix->data, prefix->len);
+    dst = ngx_cpymem(dst, "{lockout}:", sizeof("{lockout}:") - 1);
+    dst = ngx_cpymem(dst, kind, 2);
+    (void) ngx_hex_dump(dst, md, mdlen);
 
     return NGX_OK;
 }
 
 
-/* Redis answered the reservation (or did not): wake the request up */
+static ngx_uint_t
+ngx_http_sekisho_limit_args(ngx_http_sekisho_limit_t *l, u_char **p,
+    ngx_str_t *args)
+{
+    args[0].data = *p;
+    *p = ngx_sprintf(*p, "%ui", l->attempts);
+    args[0].len = *p - args[0].data;
+
+    args[1].data = *p;
+    *p = ngx_sprintf(*p, "%M", l->window);
+    args[1].len = *p - args[1].data;
+
+    args[2].data = *p;
+    *p = ngx_sprintf(*p, "%M", l->lock);
+    args[2].len = *p - args[2].data;
+
+    return 3;
+}
+
+
+/*
+ * Redis answered the reservation (or did not).  A request still waiting
+ * is woken up; for one that has gone, a reservation made is refunded at
+ * once on the same connection, after it, and one whose answer was lost
+ * is refunded when Redis answers again.
+ */
 
 static void
 ngx_http_sekisho_login_reserved(void *data, redisReply *reply)
 {
-    ngx_http_sekisho_ctx_t *ctx = data;
+    ngx_http_sekisho_attempt_t *a = data;
 
-    ngx_int_t            code, a, i;
-    ngx_connection_t    *c;
-    ngx_http_request_t  *r;
+    ngx_int_t                code, left, i;
+    ngx_connection_t        *c;
+    ngx_http_request_t      *r;
+    ngx_http_sekisho_ctx_t  *ctx;
+
+    a->waiting = 0;
+    code = -1;
+    left = 0;
+
+    if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 4
+        && reply->element[0]->type == REDIS_REPLY_INTEGER
+        && reply->element[1]->type == REDIS_REPLY_INTEGER
+        && reply->element[2]->type == REDIS_REPLY_INTEGER
+        && reply->element[3]->type == REDIS_REPLY_INTEGER)
+    {
+        code = (ngx_int_t) reply->element[0]->integer;
+        left = (ngx_int_t) reply->element[1]->integer;
+
+        ngx_http_sekisho_redis_clock(a->redis,
+                                     (uint64_t) reply->element[3]->integer);
+    }
+
+    if (code == -1) {
+        /* it may have run and its answer been lost: refund it later */
+        a->outcome = NGX_HTTP_SEKISHO_OUTCOME_NONE;
+        ngx_http_sekisho_attempt_retry(a);
+    }
+
+    ctx = a->ctx;
+
+    if (ctx == NULL) {
+        if (code == 0) {
+            a->outcome = NGX_HTTP_SEKISHO_OUTCOME_NONE;
+            ngx_http_sekisho_attempt_settle(a);
+        }
+
+        ngx_http_sekisho_attempt_release(a);
+        return;
+    }
+
+    /* the request's reference stays with it */
+    ngx_http_sekisho_attempt_release(a);
 
     r = ctx->request;
     c = r->connection;
 
-    ctx->cmd = NULL;
     ctx->login_state = NGX_HTTP_SEKISHO_LOGIN_VERDICT;
-
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements < 2
-        || reply->element[0]->type != REDIS_REPLY_INTEGER
-        || reply->element[1]->type != REDIS_REPLY_INTEGER)
-    {
-        ctx->reason = NGX_HTTP_SEKISHO_REASON_REDIS_UNAVAILABLE;
-        goto wake;
-    }
-
-    code = (ngx_int_t) reply->element[0]->integer;
-    a = (ngx_int_t) reply->element[1]->integer;
 
     switch (code) {
 
     case 0:
-        i = (reply->elements > 2
-             && reply->element[2]->type == REDIS_REPLY_INTEGER)
-            ? (ngx_int_t) reply->element[2]->integer : -1;
+        i = (ngx_int_t) reply->element[2]->integer;
 
         ctx->reserved = 1;
-        ctx->attempts_left = (a >= 0) ? a : i;
+        ctx->attempts_left = (left >= 0) ? left : i;
         ctx->reason = NGX_HTTP_SEKISHO_REASON_NONE;
         break;
 
     case 1:
     case 3:
         ctx->reason = NGX_HTTP_SEKISHO_REASON_ACCOUNT_LOCKED;
-        ctx->retry_after = (ngx_msec_t) a;
+        ctx->retry_after = (ngx_msec_t) left;
+        ctx->attempts_left = 0;
+        break;
+
+    case 2:
+    case 4:
+        ctx->reason = NGX_HTTP_SEKISHO_REASON_IP_LOCKED;
+        ctx->retry_after = (ngx_msec_t) left;
         ctx->attempts_left = 0;
         break;
 
     default:
-        ctx->reason = NGX_HTTP_SEKISHO_REASON_IP_LOCKED;
-        ctx->retry_after = (ngx_msec_t) a;
-        ctx->attempts_left = 0;
+        /* no answer, an error, or too late to count */
+        ctx->reason = NGX_HTTP_SEKISHO_REASON_REDIS_UNAVAILABLE;
         break;
     }
-
-wake:
 
     r->write_event_handler = ngx_http_core_run_phases;
     ngx_http_core_run_phases(r);
@@ -923,14 +833,20 @@ ngx_http_sekisho_login_verdict(ngx_http_request_t *r,
 
     default:
         ctx->decision = NGX_HTTP_SEKISHO_ALLOW;
+
+        if (ngx_http_sekisho_login_account_header(r, ctx) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         return NGX_DECLINED;
     }
 
     ctx->decision = NGX_HTTP_SEKISHO_DENY;
 
     if (ctx->reason == NGX_HTTP_SEKISHO_REASON_ACCOUNT_LOCKED) {
-        ngx_http_sekisho_metrics_locked(ctx->keys[0].data + ctx->keys[0].len
-                                        - 2 - 64, ctx->retry_after);
+        ngx_http_sekisho_metrics_locked(ctx->attempt->keys[0].data
+                                        + ctx->attempt->keys[0].len - 2 - 64,
+                                        ctx->retry_after);
     }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -978,6 +894,10 @@ ngx_http_sekisho_login_unavailable(ngx_http_request_t *r,
                       "sekisho: redis unavailable, login let through "
                       "unchecked (sekisho_redis_failure open)");
 
+        if (ngx_http_sekisho_login_account_header(r, ctx) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         return NGX_DECLINED;
     }
 
@@ -997,6 +917,33 @@ ngx_http_sekisho_login_unavailable(ngx_http_request_t *r,
 
     return ngx_http_sekisho_refuse(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                    NGX_HTTP_SEKISHO_PAGE_UNAVAILABLE, NULL);
+}
+
+
+/*
+ * The application is told which account the gateway counted, so that
+ * it can refuse to check a password for any other one.  A client's own
+ * X-Sekisho-* headers were removed before anything read them.
+ */
+
+static ngx_int_t
+ngx_http_sekisho_login_account_header(ngx_http_request_t *r,
+    ngx_http_sekisho_ctx_t *ctx)
+{
+    ngx_str_t  v;
+
+    if (ctx->account.len == 0) {
+        return NGX_OK;
+    }
+
+    v.data = ngx_pnalloc(r->pool, 3 * ctx->account.len);
+    if (v.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    v.len = ngx_http_sekisho_account_escape(v.data, &ctx->account);
+
+    return ngx_http_sekisho_push_header(r, "X-Sekisho-Login-Account", &v);
 }
 
 
@@ -1047,14 +994,12 @@ ngx_http_sekisho_login_outcome(ngx_http_request_t *r)
 
     if (ctx->card_outcome) {
         /* a card login: the gateway itself knows how it went */
-        ngx_http_sekisho_login_settle(ctx, ctx->card_outcome - 1,
-                                      r->connection->log);
+        ngx_http_sekisho_login_settle(ctx, ctx->card_outcome - 1);
         return;
     }
 
     ngx_http_sekisho_login_conclude(ctx, r->headers_out.status,
-                                    &r->headers_out.headers,
-                                    r->connection->log);
+                                    &r->headers_out.headers);
 }
 
 
@@ -1099,8 +1044,7 @@ ngx_http_sekisho_login_redirected(ngx_http_request_t *r)
 
     /* asked and never answered (status 0: a 502 page): says nothing */
     ngx_http_sekisho_login_conclude(ctx, u->headers_in.status_n,
-                                    &u->headers_in.headers,
-                                    r->connection->log);
+                                    &u->headers_in.headers);
 
     return NGX_DECLINED;
 }
@@ -1108,7 +1052,7 @@ ngx_http_sekisho_login_redirected(ngx_http_request_t *r)
 
 static void
 ngx_http_sekisho_login_conclude(ngx_http_sekisho_ctx_t *ctx,
-    ngx_uint_t status, ngx_list_t *headers, ngx_log_t *log)
+    ngx_uint_t status, ngx_list_t *headers)
 {
     ngx_uint_t  outcome;
 
@@ -1118,6 +1062,12 @@ ngx_http_sekisho_login_conclude(ngx_http_sekisho_ctx_t *ctx,
 
     case NGX_HTTP_SEKISHO_OUTCOME_OK:
         ctx->reason = NGX_HTTP_SEKISHO_REASON_LOGIN_OK;
+
+        /* a page fetched with an id in its query says nothing either */
+        if (ctx->no_clear) {
+            outcome = NGX_HTTP_SEKISHO_OUTCOME_NONE;
+        }
+
         break;
 
     case NGX_HTTP_SEKISHO_OUTCOME_FAIL:
@@ -1129,7 +1079,7 @@ ngx_http_sekisho_login_conclude(ngx_http_sekisho_ctx_t *ctx,
         break;
     }
 
-    ngx_http_sekisho_login_settle(ctx, outcome, log);
+    ngx_http_sekisho_login_settle(ctx, outcome);
 }
 
 
@@ -1166,78 +1116,65 @@ ngx_http_sekisho_login_decide(ngx_http_sekisho_login_conf_t *lc,
 
 static void
 ngx_http_sekisho_login_settle(ngx_http_sekisho_ctx_t *ctx,
-    ngx_uint_t outcome, ngx_log_t *log)
+    ngx_uint_t outcome)
 {
-    u_char                         *p, buf[8 * NGX_INT_T_LEN];
-    ngx_str_t                       args[NGX_HTTP_SEKISHO_LOGIN_KEYS + 8];
-    ngx_uint_t                      i;
-    ngx_http_request_t             *r;
-    ngx_http_sekisho_settle_t      *note;
-    ngx_http_sekisho_redis_cmd_t   *cmd;
+    ctx->settled = 1;
+
+    ctx->attempt->outcome = outcome;
+    ngx_http_sekisho_attempt_settle(ctx->attempt);
+}
+
+
+/* sent now, or kept to be sent again when Redis answers again */
+
+static void
+ngx_http_sekisho_attempt_settle(ngx_http_sekisho_attempt_t *a)
+{
+    u_char                        *p, buf[8 * NGX_INT_T_LEN];
+    ngx_str_t                      args[NGX_HTTP_SEKISHO_LOGIN_KEYS + 8];
+    ngx_uint_t                     i;
+    ngx_http_sekisho_redis_cmd_t  *cmd;
 
     static ngx_str_t  outcomes[] = {
         ngx_string("ok"), ngx_string("fail"), ngx_string("none")
     };
 
-    ctx->settled = 1;
-    r = ctx->request;
+    for (i = 0; i < NGX_HTTP_SEKISHO_LOGIN_KEYS; i++) {
+        args[i] = a->keys[i];
+    }
 
-    /* the reply outlives the request: it gets its own memory */
-    note = ngx_alloc(sizeof(ngx_http_sekisho_settle_t), ngx_cycle->log);
-    if (note == NULL) {
+    args[i++] = a->id;
+    args[i++] = outcomes[a->outcome];
+
+    p = buf;
+    i += ngx_http_sekisho_limit_args(&a->account_limit, &p, &args[i]);
+    i += ngx_http_sekisho_limit_args(&a->ip_limit, &p, &args[i]);
+
+    cmd = ngx_http_sekisho_redis_eval(a->redis,
+                                      &ngx_http_sekisho_settle_script,
+                                      NGX_HTTP_SEKISHO_LOGIN_KEYS, i, args,
+                                      ngx_http_sekisho_login_settled, a);
+
+    if (cmd == NULL) {
+        ngx_http_sekisho_attempt_retry(a);
         return;
     }
 
-    note->log = ngx_cycle->log;
-    ngx_memcpy(note->account,
-               ctx->keys[0].data + ctx->keys[0].len - 2 - 64, 16);
-    note->addr_len = ngx_min(r->connection->addr_text.len,
-                             NGX_SOCKADDR_STRLEN);
-    ngx_memcpy(note->addr, r->connection->addr_text.data, note->addr_len);
-    note->account_attempts = ngx_http_sekisho_account_limit(ctx->login)
-                             ->attempts;
-    note->ip_attempts = ctx->login->ip_limit.attempts;
-    note->account_lock = ctx->login->account_limit.lock;
-
-    for (i = 0; i < NGX_HTTP_SEKISHO_LOGIN_KEYS; i++) {
-        args[i] = ctx->keys[i];
-    }
-
-    args[i++] = ctx->attempt;
-    args[i++] = outcomes[outcome];
-
-    p = buf;
-    i += ngx_http_sekisho_limit_args(ngx_http_sekisho_account_limit(ctx->login),
-                                     &p, &args[i]);
-    i += ngx_http_sekisho_limit_args(&ctx->login->ip_limit, &p, &args[i]);
-
-    cmd = ngx_http_sekisho_redis_eval(ctx->redis,
-                                      &ngx_http_sekisho_settle_script,
-                                      NGX_HTTP_SEKISHO_LOGIN_KEYS, i, args,
-                                      ngx_http_sekisho_login_settled, note);
-
-    if (cmd == NULL) {
-        ngx_log_error(NGX_LOG_ERR, log, 0,
-                      "sekisho: redis unavailable, the outcome of a login "
-                      "attempt was not recorded; the pending reservation "
-                      "expires by itself");
-        ngx_free(note);
-    }
+    a->refs++;
 }
 
 
 static void
 ngx_http_sekisho_login_settled(void *data, redisReply *reply)
 {
-    ngx_http_sekisho_settle_t *note = data;
+    ngx_http_sekisho_attempt_t *a = data;
 
     ngx_http_sekisho_alert_param_t  params[3];
 
     if (reply == NULL) {
-        ngx_log_error(NGX_LOG_ERR, note->log, 0,
-                      "sekisho: the outcome of a login attempt from %*s "
-                      "was not recorded", note->addr_len, note->addr);
-        ngx_free(note);
+        /* it may have run: the script counts a second copy once */
+        ngx_http_sekisho_attempt_retry(a);
+        ngx_http_sekisho_attempt_release(a);
         return;
     }
 
@@ -1246,22 +1183,23 @@ ngx_http_sekisho_login_settled(void *data, redisReply *reply)
         if (reply->element[0]->type == REDIS_REPLY_INTEGER
             && reply->element[0]->integer == 1)
         {
-            ngx_log_error(NGX_LOG_WARN, note->log, 0,
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                           "sekisho: account %*s... locked after %ui failed "
                           "logins, last from %*s", (size_t) 16,
-                          note->account, note->account_attempts,
-                          note->addr_len, note->addr);
+                          a->keys[0].data + a->keys[0].len - 2 - 64,
+                          a->account_limit.attempts, a->addr_len, a->addr);
 
             ngx_http_sekisho_metrics_count(NGX_HTTP_SEKISHO_M_LOCKOUT_ACCOUNT);
-            ngx_http_sekisho_metrics_locked(note->account, note->account_lock);
+            ngx_http_sekisho_metrics_locked(a->keys[0].data + a->keys[0].len
+                                            - 2 - 64, a->account_limit.lock);
 
             /* the account as its keyed hash: the SOC needs no name */
             params[0].name = "account_hash";
-            params[0].value.data = note->account;
+            params[0].value.data = a->keys[0].data + a->keys[0].len - 2 - 64;
             params[0].value.len = 16;
             params[1].name = "last_address";
-            params[1].value.data = note->addr;
-            params[1].value.len = note->addr_len;
+            params[1].value.data = a->addr;
+            params[1].value.len = a->addr_len;
 
             ngx_http_sekisho_alert(NGX_HTTP_SEKISHO_ALERT_ACCOUNT_LOCKED,
                                    params, 2);
@@ -1270,37 +1208,156 @@ ngx_http_sekisho_login_settled(void *data, redisReply *reply)
         if (reply->element[1]->type == REDIS_REPLY_INTEGER
             && reply->element[1]->integer == 1)
         {
-            ngx_log_error(NGX_LOG_WARN, note->log, 0,
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                           "sekisho: address %*s locked after %ui failed "
-                          "logins", note->addr_len, note->addr,
-                          note->ip_attempts);
+                          "logins", a->addr_len, a->addr,
+                          a->ip_limit.attempts);
 
             ngx_http_sekisho_metrics_count(NGX_HTTP_SEKISHO_M_LOCKOUT_IP);
 
             params[0].name = "address";
-            params[0].value.data = note->addr;
-            params[0].value.len = note->addr_len;
+            params[0].value.data = a->addr;
+            params[0].value.len = a->addr_len;
 
             ngx_http_sekisho_alert(NGX_HTTP_SEKISHO_ALERT_IP_LOCKED,
                                    params, 1);
         }
     }
 
-    ngx_free(note);
+    ngx_http_sekisho_attempt_release(a);
 }
 
 
-/* the request is terminated while it waits for Redis */
+/*
+ * A settlement (or the refund of a reservation whose answer was lost)
+ * is kept and sent again when Redis answers again.  The reservation
+ * script refuses to run past the gateway's deadline, and a retry waits
+ * a second beyond it, so that a refund never overtakes the reservation
+ * it refunds.  What cannot be sent before a reservation would expire
+ * anyway is dropped, and said.
+ */
+
+static void
+ngx_http_sekisho_attempt_retry(ngx_http_sekisho_attempt_t *a)
+{
+    if (a->queued) {
+        return;
+    }
+
+    if (ngx_http_sekisho_nretries >= NGX_HTTP_SEKISHO_RETRY_MAX) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "sekisho: too many login attempts wait to be settled "
+                      "in Redis; the outcome of one from %*s is dropped",
+                      a->addr_len, a->addr);
+        ngx_http_sekisho_metrics_count(NGX_HTTP_SEKISHO_M_REDIS_ERROR);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                  "sekisho: the outcome of a login attempt from %*s is kept "
+                  "until Redis answers again", a->addr_len, a->addr);
+
+    a->refs++;
+    a->queued = 1;
+
+    /* after the reservation's deadline, and a second more */
+    a->not_before = ngx_current_msec;
+
+    if ((ngx_msec_int_t) (a->deadline - a->not_before) > 0) {
+        a->not_before = a->deadline;
+    }
+
+    a->not_before += NGX_HTTP_SEKISHO_RETRY_MS;
+
+    ngx_queue_insert_tail(&ngx_http_sekisho_retries, &a->queue);
+    ngx_http_sekisho_nretries++;
+
+    if (!ngx_http_sekisho_retry_event.timer_set) {
+        ngx_add_timer(&ngx_http_sekisho_retry_event,
+                      NGX_HTTP_SEKISHO_RETRY_MS);
+    }
+}
+
+
+static void
+ngx_http_sekisho_retry_handler(ngx_event_t *ev)
+{
+    ngx_msec_t                   now;
+    ngx_queue_t                 *q, *next;
+    ngx_http_sekisho_attempt_t  *a;
+
+    now = ngx_current_msec;
+
+    for (q = ngx_queue_head(&ngx_http_sekisho_retries);
+         q != ngx_queue_sentinel(&ngx_http_sekisho_retries);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        a = ngx_queue_data(q, ngx_http_sekisho_attempt_t, queue);
+
+        if ((ngx_msec_int_t) (now - a->created)
+            >= NGX_HTTP_SEKISHO_PENDING_MS)
+        {
+            ngx_log_error(NGX_LOG_ERR, ev->log, 0,
+                          "sekisho: the outcome of a login attempt from %*s "
+                          "could not be recorded in Redis%s",
+                          a->addr_len, a->addr,
+                          (a->outcome == NGX_HTTP_SEKISHO_OUTCOME_FAIL)
+                          ? ": a failed login was not counted" : "");
+
+        } else if ((ngx_msec_int_t) (now - a->not_before) < 0) {
+            continue;
+
+        } else {
+            ngx_queue_remove(q);
+            ngx_http_sekisho_nretries--;
+            a->queued = 0;
+
+            /* the queue's reference becomes the command's */
+            ngx_http_sekisho_attempt_settle(a);
+
+            if (a->queued) {
+                /* Redis is still away: the others wait too */
+                a->refs--;
+                break;
+            }
+
+            a->refs--;
+            continue;
+        }
+
+        ngx_queue_remove(q);
+        ngx_http_sekisho_nretries--;
+        a->queued = 0;
+        ngx_http_sekisho_attempt_release(a);
+    }
+
+    if (!ngx_queue_empty(&ngx_http_sekisho_retries)) {
+        ngx_add_timer(ev, NGX_HTTP_SEKISHO_RETRY_MS);
+    }
+}
+
+
+static void
+ngx_http_sekisho_attempt_release(ngx_http_sekisho_attempt_t *a)
+{
+    if (--a->refs == 0) {
+        ngx_free(a);
+    }
+}
+
+
+/*
+ * The request ends, also while it waits for Redis: a reservation in
+ * flight is left to its reply, which refunds it.
+ */
 
 static void
 ngx_http_sekisho_login_terminate(void *data)
 {
-    ngx_http_sekisho_ctx_t *ctx = data;
+    ngx_http_sekisho_attempt_t *a = data;
 
-    if (ctx->cmd) {
-        ngx_http_sekisho_redis_cancel(ctx->cmd);
-        ctx->cmd = NULL;
-    }
+    a->ctx = NULL;
 }
 
 
@@ -1312,110 +1369,24 @@ ngx_http_sekisho_login_terminate(void *data)
 void
 ngx_http_sekisho_login_cleanup(ngx_http_sekisho_ctx_t *ctx)
 {
-    ngx_http_sekisho_login_terminate(ctx);
+    ngx_http_sekisho_attempt_t  *a;
+
+    a = ctx->attempt;
+
+    if (a == NULL) {
+        return;
+    }
+
+    a->ctx = NULL;
+    ctx->attempt = NULL;
 
     if (ctx->reserved && !ctx->settled) {
-        ngx_http_sekisho_login_settle(ctx, NGX_HTTP_SEKISHO_OUTCOME_NONE,
-                                      ngx_cycle->log);
-    }
-}
-
-
-/* sekisho_login_account form:<f> | json:<f> | header:<h> | arg:<a> |
- *                       regex:<pattern> | <complex value> */
-
-char *
-ngx_http_sekisho_login_account(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    ngx_http_sekisho_login_conf_t *lc = (void *) ((char *) conf + cmd->offset);
-
-    u_char                              errstr[NGX_MAX_CONF_ERRSTR];
-    ngx_str_t                          *value, s;
-    ngx_uint_t                          i;
-    ngx_regex_compile_t                 rc;
-    ngx_http_sekisho_account_source_t  *src;
-    ngx_http_compile_complex_value_t    ccv;
-
-    if (lc->account != NGX_CONF_UNSET_PTR) {
-        return "is duplicate";
+        ctx->settled = 1;
+        a->outcome = NGX_HTTP_SEKISHO_OUTCOME_NONE;
+        ngx_http_sekisho_attempt_settle(a);
     }
 
-    src = ngx_pcalloc(cf->pool, sizeof(ngx_http_sekisho_account_source_t));
-    if (src == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    value = cf->args->elts;
-    s = value[1];
-
-    for (i = 0; ngx_http_sekisho_sources[i].name.len; i++) {
-        if (s.len > ngx_http_sekisho_sources[i].name.len
-            && ngx_strncmp(s.data, ngx_http_sekisho_sources[i].name.data,
-                           ngx_http_sekisho_sources[i].name.len) == 0)
-        {
-            src->type = ngx_http_sekisho_sources[i].type;
-            src->name.data = s.data + ngx_http_sekisho_sources[i].name.len;
-            src->name.len = s.len - ngx_http_sekisho_sources[i].name.len;
-            break;
-        }
-    }
-
-    if (ngx_http_sekisho_sources[i].name.len == 0) {
-
-        if (ngx_strlchr(s.data, s.data + s.len, '$') == NULL) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid account source \"%V\" in \"%V\" "
-                               "directive, it must be form:, json:, header:, "
-                               "arg:, regex: or a variable", &s, &cmd->name);
-            return NGX_CONF_ERROR;
-        }
-
-        src->type = NGX_HTTP_SEKISHO_SRC_VALUE;
-
-        src->value = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
-        if (src->value == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
-        ccv.cf = cf;
-        ccv.value = &value[1];
-        ccv.complex_value = src->value;
-
-        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    if (src->type == NGX_HTTP_SEKISHO_SRC_REGEX) {
-        ngx_memzero(&rc, sizeof(ngx_regex_compile_t));
-        rc.pattern = src->name;
-        rc.pool = cf->pool;
-        rc.err.len = NGX_MAX_CONF_ERRSTR;
-        rc.err.data = errstr;
-
-        if (ngx_regex_compile(&rc) != NGX_OK) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid regex in \"%V\" directive: %V",
-                               &cmd->name, &rc.err);
-            return NGX_CONF_ERROR;
-        }
-
-        if (rc.captures < 1) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "the regex in \"%V\" directive must have a "
-                               "capture group for the account id",
-                               &cmd->name);
-            return NGX_CONF_ERROR;
-        }
-
-        src->regex = rc.regex;
-    }
-
-    lc->account = src;
-
-    return NGX_CONF_OK;
+    ngx_http_sekisho_attempt_release(a);
 }
 
 

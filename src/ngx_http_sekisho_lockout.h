@@ -15,6 +15,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include "ngx_http_sekisho_login_source.h"
 
 
 #define NGX_HTTP_SEKISHO_REDIS_CLOSED  0
@@ -28,12 +29,8 @@ typedef struct {
 } ngx_http_sekisho_limit_t;
 
 
-typedef struct {
-    ngx_uint_t                  type;
-    ngx_str_t                   name;
-    ngx_http_complex_value_t   *value;
-    ngx_regex_t                *regex;
-} ngx_http_sekisho_account_source_t;
+/* one login attempt's keys and state in Redis, see the .c file */
+typedef struct ngx_http_sekisho_attempt_s  ngx_http_sekisho_attempt_t;
 
 
 typedef struct {
@@ -48,8 +45,6 @@ typedef struct {
 } ngx_http_sekisho_login_conf_t;
 
 
-char *ngx_http_sekisho_login_account(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 char *ngx_http_sekisho_login_failure(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_sekisho_lockout(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -61,10 +56,10 @@ void ngx_http_sekisho_login_conf_init(ngx_http_sekisho_login_conf_t *conf);
 char *ngx_http_sekisho_login_conf_merge(ngx_conf_t *cf,
     ngx_http_sekisho_login_conf_t *prev, ngx_http_sekisho_login_conf_t *conf);
 ngx_int_t ngx_http_sekisho_lockout_init(ngx_conf_t *cf);
+void ngx_http_sekisho_lockout_init_worker(ngx_cycle_t *cycle);
+void ngx_http_sekisho_lockout_exit_worker(void);
 
 ngx_int_t ngx_http_sekisho_login_handler(ngx_http_request_t *r);
-ngx_int_t ngx_http_sekisho_request_body(ngx_http_request_t *r,
-    ngx_str_t *body);
 void ngx_http_sekisho_login_outcome(ngx_http_request_t *r);
 ngx_int_t ngx_http_sekisho_login_redirected(ngx_http_request_t *r);
 

@@ -166,10 +166,10 @@ static ngx_command_t  ngx_http_sekisho_commands[] = {
       &ngx_http_sekisho_redis_failures },
 
     { ngx_string("sekisho_login_account"),
-      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_sekisho_login_account,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_sekisho_loc_conf_t, login),
+      offsetof(ngx_http_sekisho_loc_conf_t, login.account),
       NULL },
 
     { ngx_string("sekisho_login_failure"),
@@ -1315,6 +1315,8 @@ ngx_http_sekisho_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    ngx_http_sekisho_lockout_init_worker(cycle);
+
     if (ngx_http_sekisho_alert_init_worker(cycle) != NGX_OK) {
         return NGX_ERROR;
     }
@@ -1335,6 +1337,8 @@ ngx_http_sekisho_exit_process(ngx_cycle_t *cycle)
     mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_sekisho_module);
 
     if (mcf && mcf->redis) {
+        /* commands still out report their loss before the queue goes */
         ngx_http_sekisho_redis_exit_worker(mcf->redis);
+        ngx_http_sekisho_lockout_exit_worker();
     }
 }

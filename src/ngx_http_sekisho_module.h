@@ -48,10 +48,6 @@ typedef struct {
 } ngx_http_sekisho_loc_conf_t;
 
 
-/* the Redis keys of one login attempt, see ngx_http_sekisho_lockout.c */
-#define NGX_HTTP_SEKISHO_LOGIN_KEYS  6
-
-
 /* how a card login went, for the address limit of the lockout */
 #define NGX_HTTP_SEKISHO_CARD_OK    1
 #define NGX_HTTP_SEKISHO_CARD_FAIL  2
@@ -69,14 +65,11 @@ typedef struct {
     /* a login attempt */
     ngx_uint_t                      login_state;
     ngx_int_t                       login_rc;
-    ngx_str_t                       account;        /* as sent */
+    ngx_str_t                       account;        /* as counted */
     ngx_int_t                       attempts_left;  /* -1: not known */
     ngx_msec_t                      retry_after;
     ngx_http_sekisho_login_conf_t  *login;
-    ngx_http_sekisho_redis_t       *redis;
-    ngx_http_sekisho_redis_cmd_t   *cmd;
-    ngx_str_t                       keys[NGX_HTTP_SEKISHO_LOGIN_KEYS];
-    ngx_str_t                       attempt;
+    ngx_http_sekisho_attempt_t     *attempt;        /* in Redis */
     ngx_http_upstream_t            *login_upstream; /* before the login's */
 
     /* JPKI: a card login, a session, a signed body */
@@ -99,6 +92,7 @@ typedef struct {
     unsigned                        looked_up:1;
     unsigned                        reserved:1;
     unsigned                        settled:1;
+    unsigned                        no_clear:1;     /* a page with an id */
 } ngx_http_sekisho_ctx_t;
 
 

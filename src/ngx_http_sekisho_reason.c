@@ -56,7 +56,9 @@ static ngx_str_t  ngx_http_sekisho_reason_names[] = {
     ngx_string("session_idle"),
     ngx_string("session_expired"),
     ngx_string("session_revoked"),
-    ngx_string("jpki_wrong_host")
+    ngx_string("jpki_wrong_host"),
+    ngx_string("login_bad_content_type"),
+    ngx_string("login_bad_account")
 };
 
 

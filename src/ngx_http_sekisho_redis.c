@@ -44,6 +44,7 @@ struct ngx_http_sekisho_redis_s {
     ngx_msec_t                       next_attempt;
     ngx_event_t                      connect_timer;
     ngx_log_t                       *log;
+    int64_t                          offset;        /* Redis - ours, ms */
     unsigned                         down_logged:1;
 };
 
@@ -70,6 +71,7 @@ static ngx_http_sekisho_redis_cmd_t *ngx_http_sekisho_redis_send(
     ngx_uint_t argc, ngx_str_t *argv,
     ngx_http_sekisho_redis_handler_pt handler, void *data);
 static uint64_t ngx_http_sekisho_redis_now(void);
+static uint64_t ngx_http_sekisho_redis_wall(void);
 static ngx_int_t ngx_http_sekisho_redis_connect(ngx_http_sekisho_redis_t *rd);
 static void ngx_http_sekisho_redis_down(ngx_http_sekisho_redis_t *rd,
     const char *why);
@@ -430,6 +432,44 @@ ngx_http_sekisho_redis_now(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
 
     return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+
+/*
+ * The gateway gives a command up "timeout" after sending it.  Until a
+ * reply says what time Redis keeps, the clocks are taken to agree (as
+ * NTP keeps them); after one, the offset measured is used, which errs
+ * early, never late: Redis's time was read before the reply reached us.
+ */
+
+uint64_t
+ngx_http_sekisho_redis_deadline(ngx_http_sekisho_redis_t *rd,
+    ngx_msec_t *local)
+{
+    *local = ngx_current_msec + rd->timeout;
+
+    return (uint64_t) ((int64_t) ngx_http_sekisho_redis_wall() + rd->offset
+                       + (int64_t) rd->timeout);
+}
+
+
+void
+ngx_http_sekisho_redis_clock(ngx_http_sekisho_redis_t *rd, uint64_t redis_ms)
+{
+    rd->offset = (int64_t) redis_ms - (int64_t) ngx_http_sekisho_redis_wall();
+}
+
+
+/* milliseconds since the epoch, read now, not the event loop's cache */
+
+static uint64_t
+ngx_http_sekisho_redis_wall(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 

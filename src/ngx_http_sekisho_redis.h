@@ -56,5 +56,15 @@ ngx_http_sekisho_redis_cmd_t *ngx_http_sekisho_redis_command(
     ngx_http_sekisho_redis_handler_pt handler, void *data);
 void ngx_http_sekisho_redis_cancel(ngx_http_sekisho_redis_cmd_t *cmd);
 
+/*
+ * In Redis's clock (ms), the moment by which a command sent now has
+ * been given up; "local" receives the same moment in ngx_current_msec.
+ * Redis's time as a reply tells it keeps the two clocks in step.
+ */
+uint64_t ngx_http_sekisho_redis_deadline(ngx_http_sekisho_redis_t *rd,
+    ngx_msec_t *local);
+void ngx_http_sekisho_redis_clock(ngx_http_sekisho_redis_t *rd,
+    uint64_t redis_ms);
+
 
 #endif /* _NGX_HTTP_SEKISHO_REDIS_H_INCLUDED_ */

@@ -715,59 +715,6 @@ ngx_http_sekisho_hex(u_char *dst, u_char *src, size_t len)
 }
 
 
-/* a header to the upstream, as if the client had sent it */
-
-ngx_int_t
-ngx_http_sekisho_push_header(ngx_http_request_t *r, char *name,
-    ngx_str_t *value)
-{
-    size_t            len;
-    ngx_uint_t        i;
-    ngx_table_elt_t  *h;
-
-    /* Sekisho's own few header names: lower-cased and hashed once */
-    static struct {
-        char             *name;
-        u_char            lowcase[48];
-        ngx_uint_t        hash;
-    }  known[12];
-
-    h = ngx_list_push(&r->headers_in.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    len = ngx_strlen(name);
-
-    h->key.data = (u_char *) name;
-    h->key.len = len;
-    h->value = *value;
-
-    for (i = 0; i < 12 && len < 48; i++) {
-        if (known[i].name == NULL) {
-            known[i].name = name;
-            known[i].hash = ngx_hash_strlow(known[i].lowcase,
-                                            (u_char *) name, len);
-        }
-
-        if (known[i].name == name) {
-            h->lowcase_key = known[i].lowcase;
-            h->hash = known[i].hash;
-            return NGX_OK;
-        }
-    }
-
-    h->lowcase_key = ngx_pnalloc(r->pool, len);
-    if (h->lowcase_key == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data, len);
-
-    return NGX_OK;
-}
-
-
 /* "X-Sekisho-...", also spelt with underscores (underscores_in_headers) */
 
 static ngx_uint_t

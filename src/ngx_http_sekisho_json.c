@@ -6,7 +6,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include "ngx_http_sekisho_login_parse.h"
+#include "ngx_http_sekisho_json.h"
 
 
 #define NGX_HTTP_SEKISHO_JSON_DEPTH  32
@@ -18,163 +18,35 @@ typedef struct {
 } ngx_http_sekisho_json_t;
 
 
-static ngx_int_t ngx_http_sekisho_unescape_form(u_char *src, size_t len,
-    u_char *dst, size_t *dlen);
-static ngx_int_t ngx_http_sekisho_hex(u_char c);
+static ngx_int_t ngx_http_sekisho_json_hex(u_char c);
 static void ngx_http_sekisho_json_ws(ngx_http_sekisho_json_t *j);
 static ngx_int_t ngx_http_sekisho_json_string(ngx_http_sekisho_json_t *j,
     u_char *out, size_t *outlen);
 static ngx_int_t ngx_http_sekisho_json_number(ngx_http_sekisho_json_t *j);
 static ngx_int_t ngx_http_sekisho_json_skip(ngx_http_sekisho_json_t *j,
     ngx_uint_t depth);
+static ngx_uint_t ngx_http_sekisho_json_named(u_char *key, size_t len,
+    ngx_str_t *name, ngx_uint_t caseless);
 static u_char *ngx_http_sekisho_utf8_put(u_char *p, uint32_t cp);
 
 
 /*
- * application/x-www-form-urlencoded.  A field given twice is an error:
- * the upstream might read the other one, and count a password check
- * against an account the gateway did not.
+ * Walks the whole object.  The first member of the name is decoded
+ * into "buf"; the keys of the others are decoded after it.
  */
 
 ngx_int_t
-ngx_http_sekisho_form_value(u_char *body, size_t len, ngx_str_t *name,
-    ngx_str_t *out, u_char *buf)
-{
-    u_char     *p, *end, *amp, *eq, *last;
-    size_t      klen, vlen;
-    ngx_int_t   found;
-
-    found = NGX_DECLINED;
-    p = body;
-    end = body + len;
-
-    while (p < end) {
-        amp = ngx_strlchr(p, end, '&');
-        last = amp ? amp : end;
-
-        eq = ngx_strlchr(p, last, '=');
-
-        if (ngx_http_sekisho_unescape_form(p, (eq ? eq : last) - p, buf,
-                                           &klen)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        if (klen == name->len && ngx_memcmp(buf, name->data, klen) == 0) {
-
-            if (found == NGX_OK) {
-                return NGX_ERROR;
-            }
-
-            found = NGX_OK;
-
-            if (eq) {
-                /* the key is no longer needed: the value takes its place */
-                if (ngx_http_sekisho_unescape_form(eq + 1, last - eq - 1, buf,
-                                                   &vlen)
-                    != NGX_OK)
-                {
-                    return NGX_ERROR;
-                }
-
-            } else {
-                vlen = 0;
-            }
-
-            out->data = buf;
-            out->len = vlen;
-
-            /* later keys are decoded after the value */
-            buf += vlen;
-        }
-
-        p = last + 1;
-    }
-
-    return found;
-}
-
-
-static ngx_int_t
-ngx_http_sekisho_unescape_form(u_char *src, size_t len, u_char *dst,
-    size_t *dlen)
-{
-    u_char     *end, *d;
-    ngx_int_t   hi, lo;
-
-    d = dst;
-    end = src + len;
-
-    while (src < end) {
-
-        if (*src == '+') {
-            *d++ = ' ';
-            src++;
-            continue;
-        }
-
-        if (*src != '%') {
-            *d++ = *src++;
-            continue;
-        }
-
-        if (end - src < 3) {
-            return NGX_ERROR;
-        }
-
-        hi = ngx_http_sekisho_hex(src[1]);
-        lo = ngx_http_sekisho_hex(src[2]);
-
-        if (hi == NGX_ERROR || lo == NGX_ERROR) {
-            return NGX_ERROR;
-        }
-
-        *d++ = (u_char) ((hi << 4) | lo);
-        src += 3;
-    }
-
-    *dlen = d - dst;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_sekisho_hex(u_char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    c |= 0x20;
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    return NGX_ERROR;
-}
-
-
-/*
- * A top-level member of a JSON object (RFC 8259), as a string or a
- * number.  The whole document is checked, and a member given twice is
- * an error, for the same reason as in forms.
- */
-
-ngx_int_t
-ngx_http_sekisho_json_value(u_char *body, size_t len, ngx_str_t *name,
-    ngx_str_t *out, u_char *buf)
+ngx_http_sekisho_json_member(u_char *body, size_t len, ngx_str_t *name,
+    ngx_uint_t caseless, ngx_http_sekisho_json_member_t *m, u_char *buf)
 {
     u_char                   *start;
     size_t                    n;
-    ngx_int_t                 found;
     ngx_http_sekisho_json_t   j;
+
+    ngx_memzero(m, sizeof(ngx_http_sekisho_json_member_t));
 
     j.p = body;
     j.end = body + len;
-    found = NGX_DECLINED;
 
     ngx_http_sekisho_json_ws(&j);
 
@@ -209,46 +81,46 @@ ngx_http_sekisho_json_value(u_char *body, size_t len, ngx_str_t *name,
             return NGX_ERROR;
         }
 
-        if (n == name->len && ngx_memcmp(buf, name->data, n) == 0) {
-
-            if (found != NGX_DECLINED) {
+        if (!ngx_http_sekisho_json_named(buf, n, name, caseless)) {
+            if (ngx_http_sekisho_json_skip(&j, 1) != NGX_OK) {
                 return NGX_ERROR;
             }
 
-            start = j.p;
-
-            if (*j.p == '"') {
-                if (ngx_http_sekisho_json_string(&j, buf, &n) != NGX_OK) {
-                    return NGX_ERROR;
-                }
-
-                out->data = buf;
-                out->len = n;
-                found = NGX_OK;
-
-                /* later keys are decoded after the value */
-                buf += n;
-
-            } else if (*j.p == '-' || (*j.p >= '0' && *j.p <= '9')) {
-                if (ngx_http_sekisho_json_number(&j) != NGX_OK) {
-                    return NGX_ERROR;
-                }
-
-                out->data = start;
-                out->len = j.p - start;
-                found = NGX_OK;
-
-            } else {
-                /* null, true, an object...: no account id, but seen */
-                if (ngx_http_sekisho_json_skip(&j, 1) != NGX_OK) {
-                    return NGX_ERROR;
-                }
-
-                found = NGX_AGAIN;
+        } else if (m->count++) {
+            /* a later copy: checked, not kept */
+            if (ngx_http_sekisho_json_skip(&j, 1) != NGX_OK) {
+                return NGX_ERROR;
             }
 
-        } else if (ngx_http_sekisho_json_skip(&j, 1) != NGX_OK) {
-            return NGX_ERROR;
+        } else if (*j.p == '"') {
+            if (ngx_http_sekisho_json_string(&j, buf, &n) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            m->type = NGX_HTTP_SEKISHO_JSON_STRING;
+            m->value.data = buf;
+            m->value.len = n;
+
+            /* later keys are decoded after the value */
+            buf += n;
+
+        } else if (*j.p == '-' || (*j.p >= '0' && *j.p <= '9')) {
+            start = j.p;
+
+            if (ngx_http_sekisho_json_number(&j) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            m->type = NGX_HTTP_SEKISHO_JSON_NUMBER;
+            m->value.data = start;
+            m->value.len = j.p - start;
+
+        } else {
+            if (ngx_http_sekisho_json_skip(&j, 1) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            m->type = NGX_HTTP_SEKISHO_JSON_OTHER;
         }
 
         ngx_http_sekisho_json_ws(&j);
@@ -275,11 +147,62 @@ done:
 
     ngx_http_sekisho_json_ws(&j);
 
-    if (j.p != j.end) {
+    return (j.p == j.end) ? NGX_OK : NGX_ERROR;
+}
+
+
+ngx_int_t
+ngx_http_sekisho_json_value(u_char *body, size_t len, ngx_str_t *name,
+    ngx_str_t *out, u_char *buf)
+{
+    ngx_http_sekisho_json_member_t  m;
+
+    if (ngx_http_sekisho_json_member(body, len, name, 0, &m, buf) != NGX_OK
+        || m.count > 1)
+    {
         return NGX_ERROR;
     }
 
-    return (found == NGX_AGAIN) ? NGX_DECLINED : found;
+    if (m.count == 0 || m.type == NGX_HTTP_SEKISHO_JSON_OTHER) {
+        return NGX_DECLINED;
+    }
+
+    *out = m.value;
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_sekisho_json_named(u_char *key, size_t len, ngx_str_t *name,
+    ngx_uint_t caseless)
+{
+    if (len != name->len) {
+        return 0;
+    }
+
+    if (caseless) {
+        return ngx_strncasecmp(key, name->data, len) == 0;
+    }
+
+    return ngx_memcmp(key, name->data, len) == 0;
+}
+
+
+static ngx_int_t
+ngx_http_sekisho_json_hex(u_char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c |= 0x20;
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return NGX_ERROR;
 }
 
 
@@ -302,6 +225,7 @@ ngx_http_sekisho_json_string(ngx_http_sekisho_json_t *j, u_char *out,
     size_t *outlen)
 {
     u_char      c, *o;
+    size_t      n;
     uint32_t    cp, lo;
     ngx_int_t   i, h;
 
@@ -318,15 +242,33 @@ ngx_http_sekisho_json_string(ngx_http_sekisho_json_t *j, u_char *out,
             return NGX_ERROR;
         }
 
-        c = *j->p++;
+        c = *j->p;
 
         if (c == '"') {
+            j->p++;
             break;
         }
 
         if (c < 0x20) {
             return NGX_ERROR;
         }
+
+        if (c >= 0x80) {
+            /* parsers that decode strictly refuse what others replace */
+            n = ngx_http_sekisho_utf8_valid(j->p, j->end);
+            if (n == 0) {
+                return NGX_ERROR;
+            }
+
+            if (o) {
+                o = ngx_cpymem(o, j->p, n);
+            }
+
+            j->p += n;
+            continue;
+        }
+
+        j->p++;
 
         if (c != '\\') {
             if (o) {
@@ -366,7 +308,7 @@ ngx_http_sekisho_json_string(ngx_http_sekisho_json_t *j, u_char *out,
 
             for (i = 0; i < 4; i++) {
                 if (j->p == j->end
-                    || (h = ngx_http_sekisho_hex(*j->p)) == NGX_ERROR)
+                    || (h = ngx_http_sekisho_json_hex(*j->p)) == NGX_ERROR)
                 {
                     return NGX_ERROR;
                 }
@@ -389,7 +331,7 @@ ngx_http_sekisho_json_string(ngx_http_sekisho_json_t *j, u_char *out,
                 lo = 0;
 
                 for (i = 0; i < 4; i++) {
-                    if ((h = ngx_http_sekisho_hex(*j->p)) == NGX_ERROR) {
+                    if ((h = ngx_http_sekisho_json_hex(*j->p)) == NGX_ERROR) {
                         return NGX_ERROR;
                     }
 
@@ -608,52 +550,56 @@ ngx_http_sekisho_utf8_put(u_char *p, uint32_t cp)
 }
 
 
-/*
- * Account ids are compared as the upstream most likely does: without
- * surrounding white space and without regard to ASCII case, so that
- * "Alice" and "alice " share one limit.  NGX_DECLINED for an empty id,
- * NGX_ERROR for control characters or an overlong id.
- */
+/* shortest form only, no surrogates, nothing above U+10FFFF */
 
-ngx_int_t
-ngx_http_sekisho_account_normalize(ngx_str_t *account)
+size_t
+ngx_http_sekisho_utf8_valid(u_char *p, u_char *end)
 {
-    u_char  *p, *end;
+    size_t    n, i;
+    uint32_t  cp, min;
 
-    p = account->data;
-    end = p + account->len;
-
-    while (p < end && (*p == ' ' || *p == '\t' || *p == CR || *p == LF)) {
-        p++;
+    if (p >= end) {
+        return 0;
     }
 
-    while (end > p
-           && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == CR
-               || end[-1] == LF))
-    {
-        end--;
+    if (*p < 0x80) {
+        return 1;
     }
 
-    account->data = p;
-    account->len = end - p;
+    if ((*p & 0xe0) == 0xc0) {
+        n = 2;
+        cp = *p & 0x1f;
+        min = 0x80;
 
-    if (account->len == 0) {
-        return NGX_DECLINED;
+    } else if ((*p & 0xf0) == 0xe0) {
+        n = 3;
+        cp = *p & 0x0f;
+        min = 0x800;
+
+    } else if ((*p & 0xf8) == 0xf0) {
+        n = 4;
+        cp = *p & 0x07;
+        min = 0x10000;
+
+    } else {
+        return 0;
     }
 
-    if (account->len > NGX_HTTP_SEKISHO_ACCOUNT_MAX) {
-        return NGX_ERROR;
+    if ((size_t) (end - p) < n) {
+        return 0;
     }
 
-    for ( /* void */ ; p < end; p++) {
-        if (*p < 0x20 || *p == 0x7f) {
-            return NGX_ERROR;
+    for (i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
         }
 
-        if (*p >= 'A' && *p <= 'Z') {
-            *p |= 0x20;
-        }
+        cp = (cp << 6) | (p[i] & 0x3f);
     }
 
-    return NGX_OK;
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+        return 0;
+    }
+
+    return n;
 }
