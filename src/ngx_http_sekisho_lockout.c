@@ -516,7 +516,9 @@ ngx_http_sekisho_login_reserve(ngx_http_request_t *r,
 
     ctx->login_state = NGX_HTTP_SEKISHO_LOGIN_WAITING;
 
+    /* a client that leaves meanwhile ends the request at once */
     r->main->count++;
+    r->read_event_handler = ngx_http_test_reading;
     r->write_event_handler = ngx_http_request_empty_handler;
 
     return NGX_DONE;
@@ -802,6 +804,7 @@ ngx_http_sekisho_login_reserved(void *data, redisReply *reply)
         break;
     }
 
+    r->read_event_handler = ngx_http_block_reading;
     r->write_event_handler = ngx_http_core_run_phases;
     ngx_http_core_run_phases(r);
 

@@ -737,8 +737,7 @@ ngx_http_sekisho_multipart_ext_value(u_char *p, u_char *end, u_char *dst,
 }
 
 
-/* well-formed UTF-8: no overlong forms, surrogates or code points above
- * U+10FFFF */
+/* well-formed UTF-8: no overlong forms, surrogates, nor beyond U+10FFFF */
 
 static ngx_int_t
 ngx_http_sekisho_multipart_utf8(u_char *p, u_char *end)

@@ -47,6 +47,12 @@ my %COMMAND = (
         my ($port, $log) = @_;
         return ('node', "$TOP/t/apps/node/app.js", 'express4', $port, $log);
     },
+    # the demo's stand-in application: the first copy of a field, lc only
+    sample => sub {
+        my ($port, $log) = @_;
+        return ($^X, "$TOP/scripts/sample-upstream", $port, "$log.requests",
+            $log);
+    },
 );
 
 sub app_names { @NAMES }
