@@ -9,6 +9,7 @@
 #include <utf8proc.h>
 #include "ngx_http_sekisho_account.h"
 #include "ngx_http_sekisho_json.h"
+#include "ngx_http_sekisho_text.h"
 #include "ngx_http_sekisho_multipart.h"
 
 
@@ -52,7 +53,6 @@ static ngx_int_t ngx_http_sekisho_form_scan(ngx_str_t *field, u_char *data,
     ngx_http_sekisho_form_scan_t *s);
 static ngx_int_t ngx_http_sekisho_unescape_form(u_char *src, size_t len,
     u_char *dst, size_t *dlen);
-static ngx_int_t ngx_http_sekisho_hex_digit(u_char c);
 static ngx_int_t ngx_http_sekisho_account_add(
     ngx_http_sekisho_account_find_t *f, u_char *value, size_t len);
 static ngx_uint_t ngx_http_sekisho_part_plain(ngx_http_sekisho_part_t *part);
@@ -166,8 +166,8 @@ ngx_http_sekisho_media_type(ngx_str_t *value, ngx_http_sekisho_media_t *m,
 
     } else if (ngx_http_sekisho_is(type.data, type.len, "application/json")
                || (type.len > 5
-                   && ngx_strncasecmp(type.data + type.len - 5,
-                                      (u_char *) "+json", 5) == 0))
+                   && ngx_http_sekisho_caseless_eq(type.data + type.len - 5,
+                                                   (u_char *) "+json", 5)))
     {
         /* application/json, and any +json type (Werkzeug's is_json) */
         m->type = NGX_HTTP_SEKISHO_MEDIA_JSON;
@@ -292,7 +292,7 @@ static ngx_uint_t
 ngx_http_sekisho_is(u_char *p, size_t len, const char *s)
 {
     return len == ngx_strlen(s)
-           && ngx_strncasecmp(p, (u_char *) s, len) == 0;
+           && ngx_http_sekisho_caseless_eq(p, (u_char *) s, len);
 }
 
 
@@ -353,7 +353,8 @@ ngx_http_sekisho_account_field_is(u_char *name, size_t len,
 static ngx_uint_t
 ngx_http_sekisho_field_eq(u_char *p, size_t len, ngx_str_t *field)
 {
-    return len == field->len && ngx_strncasecmp(p, field->data, len) == 0;
+    return len == field->len
+           && ngx_http_sekisho_caseless_eq(p, field->data, len);
 }
 
 
@@ -607,8 +608,8 @@ ngx_http_sekisho_unescape_form(u_char *src, size_t len, u_char *dst,
             return NGX_ERROR;
         }
 
-        hi = ngx_http_sekisho_hex_digit(src[1]);
-        lo = ngx_http_sekisho_hex_digit(src[2]);
+        hi = ngx_http_sekisho_hex_value(src[1]);
+        lo = ngx_http_sekisho_hex_value(src[2]);
 
         if (hi == NGX_ERROR || lo == NGX_ERROR) {
             return NGX_ERROR;
@@ -621,23 +622,6 @@ ngx_http_sekisho_unescape_form(u_char *src, size_t len, u_char *dst,
     *dlen = d - dst;
 
     return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_sekisho_hex_digit(u_char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    c |= 0x20;
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    return NGX_ERROR;
 }
 
 

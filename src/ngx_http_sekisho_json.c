@@ -7,6 +7,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include "ngx_http_sekisho_json.h"
+#include "ngx_http_sekisho_text.h"
 
 
 #define NGX_HTTP_SEKISHO_JSON_DEPTH  32
@@ -18,7 +19,6 @@ typedef struct {
 } ngx_http_sekisho_json_t;
 
 
-static ngx_int_t ngx_http_sekisho_json_hex(u_char c);
 static void ngx_http_sekisho_json_ws(ngx_http_sekisho_json_t *j);
 static ngx_int_t ngx_http_sekisho_json_string(ngx_http_sekisho_json_t *j,
     u_char *out, size_t *outlen);
@@ -182,27 +182,10 @@ ngx_http_sekisho_json_named(u_char *key, size_t len, ngx_str_t *name,
     }
 
     if (caseless) {
-        return ngx_strncasecmp(key, name->data, len) == 0;
+        return ngx_http_sekisho_caseless_eq(key, name->data, len);
     }
 
     return ngx_memcmp(key, name->data, len) == 0;
-}
-
-
-static ngx_int_t
-ngx_http_sekisho_json_hex(u_char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    c |= 0x20;
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    return NGX_ERROR;
 }
 
 
@@ -308,7 +291,7 @@ ngx_http_sekisho_json_string(ngx_http_sekisho_json_t *j, u_char *out,
 
             for (i = 0; i < 4; i++) {
                 if (j->p == j->end
-                    || (h = ngx_http_sekisho_json_hex(*j->p)) == NGX_ERROR)
+                    || (h = ngx_http_sekisho_hex_value(*j->p)) == NGX_ERROR)
                 {
                     return NGX_ERROR;
                 }
@@ -331,7 +314,7 @@ ngx_http_sekisho_json_string(ngx_http_sekisho_json_t *j, u_char *out,
                 lo = 0;
 
                 for (i = 0; i < 4; i++) {
-                    if ((h = ngx_http_sekisho_json_hex(*j->p)) == NGX_ERROR) {
+                    if ((h = ngx_http_sekisho_hex_value(*j->p)) == NGX_ERROR) {
                         return NGX_ERROR;
                     }
 
@@ -547,59 +530,4 @@ ngx_http_sekisho_utf8_put(u_char *p, uint32_t cp)
     }
 
     return p;
-}
-
-
-/* shortest form only, no surrogates, nothing above U+10FFFF */
-
-size_t
-ngx_http_sekisho_utf8_valid(u_char *p, u_char *end)
-{
-    size_t    n, i;
-    uint32_t  cp, min;
-
-    if (p >= end) {
-        return 0;
-    }
-
-    if (*p < 0x80) {
-        return 1;
-    }
-
-    if ((*p & 0xe0) == 0xc0) {
-        n = 2;
-        cp = *p & 0x1f;
-        min = 0x80;
-
-    } else if ((*p & 0xf0) == 0xe0) {
-        n = 3;
-        cp = *p & 0x0f;
-        min = 0x800;
-
-    } else if ((*p & 0xf8) == 0xf0) {
-        n = 4;
-        cp = *p & 0x07;
-        min = 0x10000;
-
-    } else {
-        return 0;
-    }
-
-    if ((size_t) (end - p) < n) {
-        return 0;
-    }
-
-    for (i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-        return 0;
-    }
-
-    return n;
 }

@@ -48,8 +48,5 @@ ngx_int_t ngx_http_sekisho_json_member(u_char *body, size_t len,
 ngx_int_t ngx_http_sekisho_json_value(u_char *body, size_t len,
     ngx_str_t *name, ngx_str_t *out, u_char *buf);
 
-/* a UTF-8 sequence at p (RFC 3629): its length, or 0 if invalid */
-size_t ngx_http_sekisho_utf8_valid(u_char *p, u_char *end);
-
 
 #endif /* _NGX_HTTP_SEKISHO_JSON_H_INCLUDED_ */

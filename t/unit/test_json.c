@@ -2,30 +2,26 @@
 /*
  * Copyright (C) Sekisho authors
  *
- * Unit tests of finding the account id in a login request: forms,
- * JSON, duplicates, escapes, malformed input, normalisation.
+ * Unit tests of the JSON reader: members found, escapes decoded, the
+ * whole document checked (UTF-8 included), duplicates counted.
  *
- * uses: ngx_http_sekisho_login_parse.c
+ * uses: ngx_http_sekisho_json.c ngx_http_sekisho_text.c
  */
 
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include "ngx_http_sekisho_login_parse.h"
+#include "ngx_http_sekisho_json.h"
 #include "tap.h"
 
 
 static char  result[1024];
 
 
-typedef ngx_int_t (*parser_pt)(u_char *body, size_t len, ngx_str_t *name,
-    ngx_str_t *out, u_char *buf);
-
-
 /* the value as a C string, or "(absent)" / "(error)" */
 
 static const char *
-parse(parser_pt parser, const char *body, const char *name)
+json(const char *body, const char *name)
 {
     u_char     *copy, buf[1024];
     ngx_int_t   rc;
@@ -38,7 +34,7 @@ parse(parser_pt parser, const char *body, const char *name)
     copy = malloc(strlen(body) + 1);
     memcpy(copy, body, strlen(body));
 
-    rc = parser(copy, strlen(body), &n, &out, buf);
+    rc = ngx_http_sekisho_json_value(copy, strlen(body), &n, &out, buf);
 
     if (rc == NGX_OK) {
         snprintf(result, sizeof(result), "%.*s", (int) out.len, out.data);
@@ -53,62 +49,34 @@ parse(parser_pt parser, const char *body, const char *name)
 }
 
 
-#define form(body, name)  parse(ngx_http_sekisho_form_value, body, name)
-#define json(body, name)  parse(ngx_http_sekisho_json_value, body, name)
-
+/* "count type value" of the members called so, without regard to case */
 
 static const char *
-normalize(const char *s)
+member(const char *body, const char *name)
 {
-    u_char     buf[512];
-    ngx_int_t  rc;
-    ngx_str_t  a;
+    u_char                          *copy, buf[1024];
+    ngx_str_t                        n;
+    ngx_http_sekisho_json_member_t   m;
 
-    memcpy(buf, s, strlen(s));
-    a.data = buf;
-    a.len = strlen(s);
+    n.data = (u_char *) name;
+    n.len = strlen(name);
 
-    rc = ngx_http_sekisho_account_normalize(&a);
+    copy = malloc(strlen(body) + 1);
+    memcpy(copy, body, strlen(body));
 
-    if (rc == NGX_OK) {
-        snprintf(result, sizeof(result), "%.*s", (int) a.len, a.data);
+    if (ngx_http_sekisho_json_member(copy, strlen(body), &n, 1, &m, buf)
+        != NGX_OK)
+    {
+        snprintf(result, sizeof(result), "(error)");
 
     } else {
-        snprintf(result, sizeof(result), "%s",
-                 rc == NGX_DECLINED ? "(empty)" : "(error)");
+        snprintf(result, sizeof(result), "%u %u %.*s", (unsigned) m.count,
+                 (unsigned) m.type, (int) m.value.len,
+                 m.value.data ? (char *) m.value.data : "");
     }
 
+    free(copy);
     return result;
-}
-
-
-static void
-test_form(void)
-{
-    is_str(form("user=alice&password=x", "user"), "alice", "first field");
-    is_str(form("password=x&user=alice", "user"), "alice", "last field");
-    is_str(form("a=1&user=bob&b=2", "user"), "bob", "middle field");
-    is_str(form("user=a%40b.jp", "user"), "a@b.jp", "percent-decoded");
-    is_str(form("user=j+doe", "user"), "j doe", "plus is a space");
-    is_str(form("us%65r=carol", "user"), "carol", "encoded key decoded");
-    is_str(form("user=", "user"), "", "empty value");
-    is_str(form("user", "user"), "", "key without '='");
-    is_str(form("username=x", "user"), "(absent)", "longer key is another");
-    is_str(form("", "user"), "(absent)", "empty body");
-    is_str(form("&&user=d&&", "user"), "d", "empty pairs skipped");
-    is_str(form("user=a&user=b", "user"), "(error)",
-           "field given twice is an error");
-    is_str(form("user=a&us%65r=b", "user"), "(error)",
-           "field given twice, once encoded, is an error");
-    is_str(form("user=%zz", "user"), "(error)", "bad escape is an error");
-    is_str(form("user=abc%4", "user"), "(error)", "truncated escape");
-    is_str(form("x=%zz&user=a", "user"), "a",
-           "another field's value is not the gateway's business");
-    is_str(form("%zz=1&user=a", "user"), "(error)",
-           "a bad escape in any key is an error");
-    is_str(form("user=a=b", "user"), "a=b", "'=' inside the value");
-    is_str(form("user=%E5%B1%B1%E7%94%B0", "user"), "山田",
-           "UTF-8 value decoded");
 }
 
 
@@ -153,6 +121,22 @@ test_json(void)
     is_str(json("{\"user\": tru}", "user"), "(error)", "bad literal");
     is_str(json("{\"user\": \"a\tb\"}", "user"), "(error)",
            "raw control character");
+    is_str(json("{\"user\": \"\xe5\xb1\xb1\"}", "user"), "\xe5\xb1\xb1",
+           "raw UTF-8 kept");
+    is_str(json("{\"user\": \"a\xff\"}", "user"), "(error)",
+           "invalid UTF-8 in the value refused");
+    is_str(json("{\"x\": \"\xc0\xaf\", \"user\": \"a\"}", "user"),
+           "(error)", "an overlong UTF-8 form anywhere refused");
+    is_str(json("{\"x\": \"\xed\xa0\x80\", \"user\": \"a\"}", "user"),
+           "(error)", "an encoded surrogate anywhere refused");
+    is_str(json("{\"x\": \"\xf4\x90\x80\x80\"}", "user"), "(error)",
+           "above U+10FFFF refused");
+    is_str(json("{\"x\": \"\xe5\xb1\"}", "user"), "(error)",
+           "a truncated UTF-8 sequence refused");
+    is_str(json("\xef\xbb\xbf{\"user\": \"a\"}", "user"), "(error)",
+           "a byte-order mark is not JSON");
+    is_str(json("{\"user\": NaN}", "user"), "(error)",
+           "NaN is not JSON (Python reads it)");
     is_str(json("{\"user\": \"\\x\"}", "user"), "(error)", "unknown escape");
     is_str(json("{\"a\": [1, 2, {\"b\": [true, false, null]}], "
                 "\"user\": \"z\"}", "user"), "z", "values skipped");
@@ -165,33 +149,30 @@ test_json(void)
 
 
 static void
-test_normalize(void)
+test_member(void)
 {
-    is_str(normalize("Alice"), "alice", "ASCII lower-cased");
-    is_str(normalize("  bob \t"), "bob", "white space trimmed");
-    is_str(normalize("山田"), "山田", "non-ASCII kept");
-    is_str(normalize("   "), "(empty)", "only spaces is empty");
-    is_str(normalize(""), "(empty)", "empty");
-    is_str(normalize("a\x01" "b"), "(error)", "control character refused");
-    is_str(normalize("a\x7f"), "(error)", "DEL refused");
-    is_str(normalize("A b"), "a b", "inner space kept");
+    is_str(member("{\"User\": \"a\"}", "user"), "1 1 a",
+           "caseless: another case is the member");
+    is_str(member("{\"user\": \"a\", \"USER\": \"b\"}", "user"),
+           "2 1 a", "caseless: two spellings counted, the first kept");
+    is_str(member("{\"user\": 1e2}", "user"), "1 2 1e2",
+           "a number as written");
+    is_str(member("{\"user\": [\"a\"]}", "user"), "1 3 ",
+           "an array is of another type");
+    is_str(member("{\"user\": null}", "user"), "1 3 ", "null too");
+    is_str(member("{\"login\\u005fid\": \"a\"}", "login_id"), "1 1 a",
+           "an escaped key is its decoded name");
+    is_str(member("{}", "user"), "0 0 ", "no member");
+    is_str(member("{\"user\": \"a\"", "user"), "(error)",
+           "a malformed document");
 }
 
 
 int
 main(void)
 {
-    char  big[300];
-
-    test_form();
     test_json();
-    test_normalize();
-
-    memset(big, 'a', 257);
-    big[257] = '\0';
-    is_str(normalize(big), "(error)", "257 bytes refused");
-    big[256] = '\0';
-    ok(strlen(normalize(big)) == 256, "256 bytes accepted");
+    test_member();
 
     return done_testing();
 }

@@ -1,0 +1,96 @@
+
+/*
+ * Copyright (C) Sekisho authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include "ngx_http_sekisho_text.h"
+
+
+ngx_int_t
+ngx_http_sekisho_hex_value(u_char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c |= 0x20;
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return NGX_ERROR;
+}
+
+
+ngx_uint_t
+ngx_http_sekisho_caseless_eq(u_char *a, u_char *b, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if (ngx_tolower(a[i]) != ngx_tolower(b[i])) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* shortest form only, no surrogates, nothing above U+10FFFF */
+
+size_t
+ngx_http_sekisho_utf8_valid(u_char *p, u_char *end)
+{
+    size_t    n, i;
+    uint32_t  cp, min;
+
+    if (p >= end) {
+        return 0;
+    }
+
+    if (*p < 0x80) {
+        return 1;
+    }
+
+    if ((*p & 0xe0) == 0xc0) {
+        n = 2;
+        cp = *p & 0x1f;
+        min = 0x80;
+
+    } else if ((*p & 0xf0) == 0xe0) {
+        n = 3;
+        cp = *p & 0x0f;
+        min = 0x800;
+
+    } else if ((*p & 0xf8) == 0xf0) {
+        n = 4;
+        cp = *p & 0x07;
+        min = 0x10000;
+
+    } else {
+        return 0;
+    }
+
+    if ((size_t) (end - p) < n) {
+        return 0;
+    }
+
+    for (i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+        return 0;
+    }
+
+    return n;
+}

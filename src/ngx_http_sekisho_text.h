@@ -1,0 +1,29 @@
+
+/*
+ * Copyright (C) Sekisho authors
+ *
+ * Small pure helpers over bytes that the readers of request text
+ * share: nothing here allocates or calls into nginx's core, so that
+ * unit tests and fuzzers link them alone.
+ */
+
+
+#ifndef _NGX_HTTP_SEKISHO_TEXT_H_INCLUDED_
+#define _NGX_HTTP_SEKISHO_TEXT_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+/* a hexadecimal digit's value, or NGX_ERROR */
+ngx_int_t ngx_http_sekisho_hex_value(u_char c);
+
+/* two strings of "len" bytes equal without regard to ASCII case */
+ngx_uint_t ngx_http_sekisho_caseless_eq(u_char *a, u_char *b, size_t len);
+
+/* a UTF-8 sequence at p (RFC 3629): its length, or 0 if invalid */
+size_t ngx_http_sekisho_utf8_valid(u_char *p, u_char *end);
+
+
+#endif /* _NGX_HTTP_SEKISHO_TEXT_H_INCLUDED_ */
