@@ -533,6 +533,14 @@ ngx_http_sekisho_login_account(ngx_conf_t *cf, ngx_command_t *cmd,
             continue;
         }
 
+        if (ngx_strncmp(s->data, "ids=", 4) == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\" in \"%V\" "
+                               "directive, it must be \"ids=unicode\" or "
+                               "\"ids=ascii\"", s, &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
         if (ngx_strncmp(s->data, "form:", 5) == 0) {
             field = &src->form;
             rv = ngx_http_sekisho_login_field(cf, cmd, s, 5, field, 0);

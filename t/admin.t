@@ -85,6 +85,25 @@ like($out, qr/account alice: not locked/, 'status after unlock');
 like($out, qr/account nobody: was not locked; 0 failure\(s\) cleared/,
     'unlock of an account that is not locked says so');
 
+# the same counter for every spelling of an account, by the gateway's
+# own normaliser (Unicode white space, NFKC, case folding)
+login('%E2%84%AAate', 'bad', '192.0.2.2') for 1 .. 2;     # KELVIN SIGN
+is(login('kate', 'kitten', '192.0.2.2'), 429,
+    'kate locked by logins as "\x{212A}ate"');
+
+($rc, $out) = admin('status', "\xef\xbc\xab\xef\xbc\xa1\xef\xbc\xb4\xef\xbc\xa5");
+like($out, qr/account kate: LOCKED/,
+    'status of the full-width spelling finds the lock');
+
+($rc, $out) = admin('unlock', "kate\xe3\x80\x80");
+like($out, qr/account kate: unlocked/,
+    'unlock of "kate" with a trailing U+3000 lifts it');
+is(login('kate', 'kitten', '192.0.2.2'), 200, 'kate logs in after unlock');
+
+($rc, $out) = admin('status', "ali\xffce");
+isnt($rc, 0, 'an id the gateway refuses (not UTF-8) fails');
+like($out, qr/the gateway would refuse this account id/, 'and says why');
+
 # the address limit
 login("u$_", 'bad', '2001:db8:5::7') for 1 .. 3;
 is(login('bob', 'builder', '2001:db8:5::99'), 429,

@@ -87,9 +87,35 @@ my @bad = (
     [ "$redis $key sekisho_login_account form:user;", '',
         qr/"sekisho_login_account" directive is not allowed here/,
         'login account outside a location' ],
+    [ "$redis $key", 'sekisho_login_account form:user header:X-User;',
+        qr/"header:X-User" in "sekisho_login_account" directive cannot be combined with another source/,
+        'a body source with a header source' ],
+    [ "$redis $key", 'sekisho_login_account arg:user json:user;',
+        qr/"json:user" in "sekisho_login_account" directive cannot be combined/,
+        'an argument source with a body source' ],
+    [ "$redis $key", 'sekisho_login_account form:user form:login;',
+        qr/"form:" given twice in "sekisho_login_account" directive/,
+        'two form fields' ],
+    [ "$redis $key", 'sekisho_login_account form:user.name;',
+        qr/invalid account field "form:user.name" in "sekisho_login_account" directive, a name is 1 to 64 letters, digits, "_" or "-"/,
+        'a field name PHP cannot read' ],
+    [ "$redis $key", 'sekisho_login_account json:;',
+        qr/invalid account field "json:" in "sekisho_login_account"/,
+        'an empty field name' ],
+    [ "$redis $key", 'sekisho_login_account ids=ascii;',
+        qr/"sekisho_login_account" directive names no account source/,
+        'no source at all' ],
+    [ "$redis $key", 'sekisho_login_account form:user ids=latin1;',
+        qr/invalid parameter "ids=latin1" in "sekisho_login_account" directive, it must be "ids=unicode" or "ids=ascii"/,
+        'a bad ids= value' ],
 );
 
 $t->config_errors(\&check, @bad);
+
+($rc, $out) = check("$redis $key",
+    'sekisho_login_account form:user json:loginId multipart:user ids=ascii;');
+is($rc, 0, 'form:, json: and multipart: together, with ids=ascii')
+    or diag($out);
 
 ($rc, $out) = check("$redis $key", 'sekisho_lockout account off;');
 is($rc, 0, '"sekisho_lockout account off" is valid') or diag($out);

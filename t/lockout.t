@@ -44,6 +44,7 @@ http {
         real_ip_header X-Forwarded-For;
 
         client_max_body_size 2k;
+        underscores_in_headers on;
 
         add_header X-Left $sekisho_attempts_left always;
         add_header X-Reason $sekisho_reason always;
@@ -72,6 +73,16 @@ http {
 
         location = /rx/login {
             sekisho_login_account "regex:<user>([^<]*)</user>";
+            proxy_pass http://127.0.0.1:%%PORT_upstream%%;
+        }
+
+        location = /mp/login {
+            sekisho_login_account form:user multipart:user;
+            proxy_pass http://127.0.0.1:%%PORT_upstream%%;
+        }
+
+        location = /ascii/login {
+            sekisho_login_account form:user ids=ascii;
             proxy_pass http://127.0.0.1:%%PORT_upstream%%;
         }
 
@@ -384,6 +395,139 @@ unlike(http_header($r, 'X-Reason'), qr/login|locked/,
 
 $r = http_get('/elsewhere', port => $p);
 is(http_status($r), 200, 'other locations untouched');
+
+# one reading of the request: the media type decides the parser, the
+# field once in every spelling, the query string read with the body
+
+sub raw_login {
+    my ($head, $body) = @_;
+    my $req = "$head\r\nHost: localhost\r\nConnection: close\r\n"
+        . "X-Forwarded-For: 192.0.2.$ip\r\n";
+    $req .= "Content-Length: " . length($body) . "\r\n" if defined $body;
+    return http($req . "\r\n" . ($body // ''), port => $p);
+}
+
+$ip++;
+$before = $t->upstream_requests;
+
+$r = login(undef, undef, body => '{"user":"alice","password":"wonderland",'
+    . '"n":"&user=decoy1&"}', type => 'application/json');
+is(http_status($r), 415, 'a JSON body at a form location: 415');
+is(http_header($r, 'X-Reason'), 'login_bad_content_type',
+    'reason login_bad_content_type');
+like(http_body($r), qr/Reason: login_bad_content_type/,
+    'the page says the reason');
+
+$r = login(undef, undef, uri => '/api/login',
+    body => '{"user":"decoy","x":"&user=alice&password=wonderland&"}');
+is(http_status($r), 415, 'a form body at a JSON location: 415');
+
+$r = login(undef, undef, body => 'user=alice&password=wonderland',
+    type => 'text/plain');
+is(http_status($r), 415, 'text/plain at a form location: 415');
+
+$r = login(undef, undef, body => 'user=alice&password=wonderland',
+    type => 'application/x-www-form-urlencoded; charset=iso-8859-1');
+is(http_status($r), 415, 'a form in another charset: 415');
+
+$r = raw_login("POST /login HTTP/1.1", 'user=alice&password=wonderland');
+is(http_status($r), 415, 'a body without a Content-Type: 415');
+
+$r = raw_login("POST /login HTTP/1.1\r\n"
+    . "Content-Type: application/x-www-form-urlencoded\r\n"
+    . "Content-Encoding: gzip", 'user=alice&password=wonderland');
+is(http_status($r), 415, 'a login body with a Content-Encoding: 415');
+is(http_header($r, 'X-Reason'), 'login_bad_content_type',
+    'reason login_bad_content_type');
+
+$r = raw_login("POST /login HTTP/1.1\r\n"
+    . "Content-Type: application/x-www-form-urlencoded\r\n"
+    . "Content-Type: application/json", 'user=alice&password=wonderland');
+is(http_status($r), 400, 'two Content-Type headers: 400');
+is(http_header($r, 'X-Reason'), 'login_bad_content_type',
+    'reason login_bad_content_type');
+
+$r = login(undef, undef, body => 'user=decoy&us.er=x&password=wonderland');
+is(http_status($r), 401, 'us.er is not "user" to anyone: decoy is checked');
+
+$r = login(undef, undef, body => 'user=decoy&user[]=alice&password=wonderland');
+is(http_status($r), 400, 'the field again as an array: 400');
+is(http_header($r, 'X-Reason'), 'login_bad_body', 'reason login_bad_body');
+
+$r = login(undef, undef, uri => '/login?user=alice',
+    body => 'user=decoy&password=wonderland');
+is(http_status($r), 400, 'the field in the query string and in the body: 400');
+
+$r = login(undef, undef, uri => '/login?user=lena',
+    body => 'password=wrong');
+is(http_header($r, 'X-Left'), 2,
+    'the field in the query string of a POST alone: counted');
+
+is($t->upstream_requests, $before + 2,
+    'none of the refused requests reached the upstream');
+
+# credentials in the query string of a GET: an attempt, but the page's
+# 200 says nothing about a password and clears nothing
+$ip++;
+login('mona', 'wrong') for 1 .. 2;
+$r = raw_login("GET /login?user=Mona&password=wonderland HTTP/1.1");
+is(http_status($r), 200, 'a GET with the id in its query reaches the page');
+is(http_header($r, 'X-Left'), 0, 'and is counted while it runs');
+$r = login('mona', 'wrong');
+is(http_header($r, 'X-Left'), 0,
+    'its 200 cleared nothing: the third failure is the last');
+$r = raw_login("GET /login?user=mona HTTP/1.1");
+is(http_status($r), 429, 'a GET with a locked id in its query: 429');
+
+# headers and arguments given twice, in any spelling
+$ip++;
+$r = raw_login("POST /hdr/login HTTP/1.1\r\nX-Account: decoy\r\n"
+    . "X-Account: alice");
+is(http_status($r), 400, 'the account header twice: 400');
+$r = raw_login("POST /hdr/login HTTP/1.1\r\nX-Account: decoy\r\n"
+    . "X_Account: alice");
+is(http_status($r), 400, 'the account header twice, once as X_Account: 400');
+$r = raw_login("POST /hdr/login HTTP/1.1\r\nX_Account: nina");
+is(http_header($r, 'X-Left'), 2, 'X_Account alone is the account header');
+$r = raw_login("POST /arg/login?user=decoy&user%5B%5D=alice HTTP/1.1");
+is(http_status($r), 400, 'the account argument twice: 400');
+
+# multipart, and ids=ascii
+$ip++;
+my $mp = "--B\r\nContent-Disposition: form-data; name=\"user\"\r\n\r\n"
+    . "Olga\r\n--B\r\nContent-Disposition: form-data; name=\"password\"\r\n"
+    . "\r\nwrong\r\n--B--\r\n";
+$r = login(undef, undef, uri => '/mp/login', body => $mp,
+    type => 'multipart/form-data; boundary=B');
+is(http_header($r, 'X-Left'), 2, 'multipart: the part counted');
+$r = login('olga', 'wrong', uri => '/mp/login');
+is(http_header($r, 'X-Left'), 1, 'as the same account as the form');
+($mp = $mp) =~ s/--B--/--B\r\nContent-Disposition: form-data; name="user"\r\n\r\nx\r\n--B--/;
+$r = login(undef, undef, uri => '/mp/login', body => $mp,
+    type => 'multipart/form-data; boundary=B');
+is(http_status($r), 400, 'multipart: the part twice: 400');
+
+$r = login('al%C3%A9', 'x', uri => '/ascii/login');
+is(http_status($r), 400, 'ids=ascii: a letter outside ASCII: 400');
+is(http_header($r, 'X-Reason'), 'login_bad_account', 'reason login_bad_account');
+$r = login('%EF%BD%90%EF%BD%81%EF%BD%95%EF%BD%8C', 'x', uri => '/ascii/login');
+is(http_header($r, 'X-Left'), 2, 'ids=ascii: a full-width id is ASCII once folded');
+
+$r = login('ali%C3', 'x');
+is(http_status($r), 400, 'an id that is not UTF-8: 400');
+is(http_header($r, 'X-Reason'), 'login_bad_account', 'reason login_bad_account');
+
+# the application is told the account counted; a client cannot say it
+$ip++;
+$r = login('Quinn%E3%80%80', 'x',
+    headers => { 'X-Sekisho-Login-Account' => 'alice' });
+like(http_body($r), qr/^X-Sekisho-Login-Account: quinn\r?$/m,
+    'X-Sekisho-Login-Account: the normalised id reaches the application');
+unlike(http_body($r), qr/X-Sekisho-Login-Account: alice/,
+    'a client\'s own X-Sekisho-Login-Account never does');
+$r = login('%E5%B1%B1%E7%94%B0', 'x');
+like(http_body($r), qr/^X-Sekisho-Login-Account: %E5%B1%B1%E7%94%B0\r?$/m,
+    'a non-ASCII id percent-encoded in the header');
 
 # what Redis holds: keyed hashes only
 
