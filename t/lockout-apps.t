@@ -31,8 +31,19 @@ chmod 0600, $t->dir . '/lockout.key';
 
 my %app_port = map { $_ => start_app($t, $_) } @APPS;
 
+# the login location of the example configuration, as an operator
+# copies it, with the applications' field name
+my ($example) = $t->read_file(
+    Sekisho::Test::top() . '/conf.d/sekisho.conf.example')
+    =~ m{^(    location ~\* \^/login/\?\$ \{.*?^    \})$}ms;
+die "no login location in conf.d/sekisho.conf.example\n" unless $example;
+$example =~ s/:user\b/:login_id/g;
+
 my $servers = '';
 for my $app (@APPS) {
+    (my $login = $example) =~ s{proxy_pass http://intake_app;}
+        {proxy_pass http://127.0.0.1:$app_port{$app};};
+
     $servers .= <<"EOF";
     server {
         listen 127.0.0.1:%%PORT_gw_$app%%;
@@ -45,13 +56,8 @@ for my $app (@APPS) {
 
         sekisho_lockout account attempts=5 window=1h lock=1h;
 
-        # the login route as applications route it: any case, a
-        # trailing slash, credentials in the query string of any method
-        location ~* ^/login/?\$ {
-            sekisho_login_account form:login_id json:login_id
-                                  multipart:login_id;
-            proxy_pass http://127.0.0.1:$app_port{$app};
-        }
+        # conf.d/sekisho.conf.example's
+$login
 
         location ~* ^/hdr/login/?\$ {
             sekisho_login_account header:X-Account;
