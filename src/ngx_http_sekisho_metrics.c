@@ -355,7 +355,8 @@ ngx_http_sekisho_metrics_handler(ngx_http_request_t *r)
         "sekisho_logins_total{outcome=\"failed\"} %uA\n"
         "sekisho_logins_total{outcome=\"error\"} %uA\n"
         "sekisho_logins_total{outcome=\"locked\"} %uA\n"
-        "sekisho_logins_total{outcome=\"unavailable\"} %uA\n",
+        "sekisho_logins_total{outcome=\"unavailable\"} %uA\n"
+        "sekisho_logins_total{outcome=\"refused\"} %uA\n",
         sh->requests[NGX_HTTP_SEKISHO_ALLOW]
                     [NGX_HTTP_SEKISHO_REASON_LOGIN_OK],
         sh->requests[NGX_HTTP_SEKISHO_ALLOW]
@@ -369,7 +370,16 @@ ngx_http_sekisho_metrics_handler(ngx_http_request_t *r)
         sh->requests[NGX_HTTP_SEKISHO_DENY]
                     [NGX_HTTP_SEKISHO_REASON_REDIS_UNAVAILABLE]
         + sh->requests[NGX_HTTP_SEKISHO_ALLOW]
-                      [NGX_HTTP_SEKISHO_REASON_REDIS_UNAVAILABLE]);
+                      [NGX_HTTP_SEKISHO_REASON_REDIS_UNAVAILABLE],
+        /* requests the gateway could not read one way only */
+        sh->requests[NGX_HTTP_SEKISHO_DENY]
+                    [NGX_HTTP_SEKISHO_REASON_LOGIN_NO_ACCOUNT]
+        + sh->requests[NGX_HTTP_SEKISHO_DENY]
+                      [NGX_HTTP_SEKISHO_REASON_LOGIN_BAD_BODY]
+        + sh->requests[NGX_HTTP_SEKISHO_DENY]
+                      [NGX_HTTP_SEKISHO_REASON_LOGIN_BAD_CONTENT_TYPE]
+        + sh->requests[NGX_HTTP_SEKISHO_DENY]
+                      [NGX_HTTP_SEKISHO_REASON_LOGIN_BAD_ACCOUNT]);
 
     b->last = ngx_sprintf(b->last,
         "# HELP sekisho_jpki_verifications_total JPKI verifications, by use "

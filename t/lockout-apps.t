@@ -80,8 +80,13 @@ http {
 
     sekisho_redis 127.0.0.1:%%PORT_redis%% timeout=2s;
     sekisho_redis_key_file %%TESTDIR%%/lockout.key;
+    sekisho_audit_log %%TESTDIR%%/audit.log;
 
 $servers
+    server {
+        listen 127.0.0.1:%%PORT_metrics%%;
+        location = /metrics { sekisho_metrics; }
+    }
 }
 EOF
 
@@ -208,6 +213,25 @@ for my $app (@APPS) {
     is(scalar(grep { defined $_->{header} && unescape($_->{header}) eq 'bob' }
         @new), scalar @new,
         "$app: each check carried X-Sekisho-Login-Account: bob");
+}
+
+# the refusals are counted for the SOC and recorded for the auditor
+
+my $metrics = http_body(http_get('/metrics', port => $t->port('metrics')));
+my ($refused) = $metrics =~ /^sekisho_logins_total\{outcome="refused"\} (\d+)$/m;
+cmp_ok($refused // 0, '>', 100,
+    "sekisho_logins_total{outcome=\"refused\"} counts the refused tricks "
+    . "($refused)");
+for my $reason (qw(login_bad_body login_bad_content_type login_bad_account)) {
+    like($metrics,
+        qr/^sekisho_requests_total\{decision="deny",reason="$reason"\} [1-9]/m,
+        "the metrics count $reason");
+}
+
+$t->stop;
+my $audit = $t->read_file('audit.log');
+for my $reason (qw(login_bad_body login_bad_content_type login_bad_account)) {
+    like($audit, qr/"event\.action":"$reason"/, "the audit log records $reason");
 }
 
 $t->done;
