@@ -16,21 +16,11 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 #include "ngx_http_sekisho_login_source.h"
+#include "ngx_http_sekisho_attempt.h"
 
 
 #define NGX_HTTP_SEKISHO_REDIS_CLOSED  0
 #define NGX_HTTP_SEKISHO_REDIS_OPEN    1
-
-
-typedef struct {
-    ngx_uint_t                  attempts;      /* 0: no limit */
-    ngx_msec_t                  window;
-    ngx_msec_t                  lock;
-} ngx_http_sekisho_limit_t;
-
-
-/* one login attempt's keys and state in Redis, see the .c file */
-typedef struct ngx_http_sekisho_attempt_s  ngx_http_sekisho_attempt_t;
 
 
 typedef struct {
