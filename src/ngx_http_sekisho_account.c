@@ -48,6 +48,7 @@ static ngx_uint_t ngx_http_sekisho_field_rack(u_char *p, size_t len,
     ngx_str_t *field);
 static ngx_uint_t ngx_http_sekisho_field_eq(u_char *p, size_t len,
     ngx_str_t *field);
+static ngx_uint_t ngx_http_sekisho_has_bracket_eq(u_char *p, size_t len);
 static ngx_int_t ngx_http_sekisho_form_scan(ngx_str_t *field, u_char *data,
     size_t len, u_char *buf, ngx_uint_t split,
     ngx_http_sekisho_form_scan_t *s);
@@ -56,6 +57,7 @@ static ngx_int_t ngx_http_sekisho_unescape_form(u_char *src, size_t len,
 static ngx_int_t ngx_http_sekisho_account_add(
     ngx_http_sekisho_account_find_t *f, u_char *value, size_t len);
 static ngx_uint_t ngx_http_sekisho_part_plain(ngx_http_sekisho_part_t *part);
+static ngx_uint_t ngx_http_sekisho_printable_ascii(u_char *p, size_t len);
 static ngx_int_t ngx_http_sekisho_nfkc_cf(u_char *in, size_t len,
     utf8proc_int32_t *cps, utf8proc_custom_func fold, size_t *outlen);
 static utf8proc_int32_t ngx_http_sekisho_fold_case(utf8proc_int32_t cp,
@@ -477,6 +479,22 @@ ngx_http_sekisho_account_form(ngx_http_sekisho_account_find_t *f,
     ngx_http_sekisho_form_scan_t  s[3];
 
     for (i = 0; i < 3; i++) {
+
+        /* a cut that finds nothing to cut at is the first one again */
+        if (i == NGX_HTTP_SEKISHO_SPLIT_QS
+            && !ngx_http_sekisho_has_bracket_eq(data, len))
+        {
+            s[i] = s[0];
+            continue;
+        }
+
+        if (i == NGX_HTTP_SEKISHO_SPLIT_SEMI
+            && ngx_strlchr(data, data + len, ';') == NULL)
+        {
+            s[i] = s[0];
+            continue;
+        }
+
         if (ngx_http_sekisho_form_scan(&f->field, data, len, buf, i, &s[i])
             != NGX_OK)
         {
@@ -517,6 +535,21 @@ ngx_http_sekisho_account_form(ngx_http_sekisho_account_find_t *f,
     }
 
     return ngx_http_sekisho_account_add(f, buf, vlen);
+}
+
+
+static ngx_uint_t
+ngx_http_sekisho_has_bracket_eq(u_char *p, size_t len)
+{
+    u_char  *end;
+
+    for (end = p + len; p + 1 < end; p++) {
+        if (p[0] == ']' && p[1] == '=') {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -844,6 +877,31 @@ ngx_http_sekisho_account_normalize(u_char *in, size_t len, u_char *out,
     end = in + len;
     ngx_http_sekisho_trim(&start, &end);
 
+    if (ngx_http_sekisho_printable_ascii(start, end - start)) {
+        /*
+         * NFKC leaves printable ASCII as it is, and case folding and
+         * Java's fold both only lower its capitals: the same answer
+         * without the tables, which most ids need
+         */
+        n = end - start;
+
+        if (n == 0) {
+            return NGX_DECLINED;
+        }
+
+        if (n > NGX_HTTP_SEKISHO_ACCOUNT_MAX) {
+            return NGX_ERROR;
+        }
+
+        for (p = start; p < end; p++) {
+            *out++ = ngx_tolower(*p);
+        }
+
+        *outlen = n;
+
+        return NGX_OK;
+    }
+
     if (ngx_http_sekisho_nfkc_cf(start, end - start, cps, NULL, &n)
         != NGX_OK
         || n > sizeof(tmp))
@@ -889,6 +947,21 @@ ngx_http_sekisho_account_normalize(u_char *in, size_t len, u_char *out,
     *outlen = n;
 
     return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_sekisho_printable_ascii(u_char *p, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if (p[i] < 0x20 || p[i] > 0x7e) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

@@ -460,6 +460,13 @@ test_normalize(void)
     is_str(nfc("\xef\xbd\xb6"), "\xe3\x82\xab", "half-width katakana widened");
     is_str(nfc("e\xcc\x81"), "\xc3\xa9", "composed (NFC)");
     is_str(nfc("A b"), "a b", "an inner space kept");
+    is_str(nfc(" !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+               "[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~ "),
+           "!\"#$%&'()*+,-./0123456789:;<=>?@abcdefghijklmnopqrstuvwxyz"
+           "[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~",
+           "printable ASCII: capitals lowered, the rest kept");
+    is_str(nfc("Alice\xe2\x84\xaa"), "alicek",
+           "an ASCII id with one other letter takes the Unicode path");
     is_str(nfc("   "), "(empty)", "only spaces is empty");
     is_str(nfc("\xe3\x80\x80"), "(empty)", "only U+3000 is empty");
     is_str(nfc(""), "(empty)", "empty");
