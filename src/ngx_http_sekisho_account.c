@@ -675,6 +675,83 @@ ngx_http_sekisho_account_add(ngx_http_sekisho_account_find_t *f,
 
 
 /*
+ * A Cookie header's value (RFC 6265: pairs cut at ";").  PHP's
+ * $_REQUEST (when request_order holds "C", or php.ini sets none) and
+ * ASP.NET's Request[] read cookies with the form, a cookie overriding
+ * the body; so a cookie named as the account field is one more place
+ * for the id.  Its value must read the same decoded or not, and every
+ * such cookie must say the same: "f" keeps the value once, not a count.
+ */
+
+ngx_int_t
+ngx_http_sekisho_account_cookie(ngx_http_sekisho_account_find_t *f,
+    u_char *data, size_t len, u_char *buf)
+{
+    u_char  *p, *end, *last, *eq, *v, *vend;
+    size_t   klen;
+
+    p = data;
+    end = data + len;
+
+    while (p < end) {
+        last = ngx_strlchr(p, end, ';');
+        if (last == NULL) {
+            last = end;
+        }
+
+        while (p < last && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        eq = ngx_strlchr(p, last, '=');
+
+        if (eq == NULL
+            || ngx_http_sekisho_unescape_form(p, eq - p, buf, &klen) != NGX_OK
+            || !ngx_http_sekisho_account_field_is(buf, klen, &f->field))
+        {
+            p = last + 1;
+            continue;
+        }
+
+        v = eq + 1;
+        vend = last;
+
+        while (v < vend && (*v == ' ' || *v == '\t')) {
+            v++;
+        }
+
+        while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t')) {
+            vend--;
+        }
+
+        /* PHP decodes "%" and "+" in a cookie, others do not */
+        if (ngx_strlchr(v, vend, '%') || ngx_strlchr(v, vend, '+')
+            || ngx_strlchr(v, vend, '"') || ngx_strlchr(v, vend, '\\'))
+        {
+            f->why = "a cookie of the account field that reads two ways";
+            return NGX_ERROR;
+        }
+
+        if (f->found
+            && ((size_t) (vend - v) != f->value.len
+                || ngx_memcmp(v, f->value.data, f->value.len) != 0))
+        {
+            f->why = "cookies of the account field that disagree";
+            return NGX_ERROR;
+        }
+
+        f->found = 1;
+        f->value.data = v;
+        f->value.len = vend - v;
+
+        p = last + 1;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
  * A JSON object: keys are compared after unescaping ("login\u005fid"
  * is login_id) and without regard to case (ASP.NET's binder).  A
  * number is taken only as a plain integer that every language prints

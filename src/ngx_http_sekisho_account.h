@@ -80,6 +80,9 @@ ngx_int_t ngx_http_sekisho_account_form(ngx_http_sekisho_account_find_t *f,
     u_char *data, size_t len, u_char *buf);
 ngx_int_t ngx_http_sekisho_account_json(ngx_http_sekisho_account_find_t *f,
     u_char *body, size_t len, u_char *buf);
+ngx_int_t ngx_http_sekisho_account_cookie(
+    ngx_http_sekisho_account_find_t *f, u_char *data, size_t len,
+    u_char *buf);
 ngx_int_t ngx_http_sekisho_account_multipart(
     ngx_http_sekisho_account_find_t *f, u_char *body, size_t len,
     ngx_str_t *boundary, u_char *buf);

@@ -18,6 +18,10 @@
 static ngx_int_t ngx_http_sekisho_login_body(ngx_http_request_t *r,
     ngx_http_sekisho_account_source_t *src, ngx_http_sekisho_login_read_t *rd,
     ngx_str_t *raw);
+static ngx_int_t ngx_http_sekisho_login_cookies(ngx_http_request_t *r,
+    ngx_str_t **names, ngx_http_sekisho_login_read_t *rd);
+static ngx_int_t ngx_http_sekisho_login_same(ngx_http_sekisho_login_read_t *rd,
+    ngx_http_sekisho_account_source_t *src);
 static ngx_int_t ngx_http_sekisho_login_media(ngx_http_request_t *r,
     ngx_http_sekisho_account_source_t *src, ngx_http_sekisho_login_read_t *rd,
     ngx_http_sekisho_media_t *m, ngx_str_t *field);
@@ -37,6 +41,7 @@ static char *ngx_http_sekisho_login_field(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_str_t  ngx_http_sekisho_content_type = ngx_string("Content-Type");
 static ngx_str_t  ngx_http_sekisho_content_encoding =
     ngx_string("Content-Encoding");
+static ngx_str_t  ngx_http_sekisho_cookie = ngx_string("Cookie");
 
 
 ngx_uint_t
@@ -171,6 +176,10 @@ ngx_http_sekisho_login_source_find(ngx_http_request_t *r,
     }
 
     rd->account.len = len;
+
+    if (rd->cookie.data) {
+        return ngx_http_sekisho_login_same(rd, src);
+    }
 
     return NGX_OK;
 
@@ -310,7 +319,106 @@ ngx_http_sekisho_login_body(ngx_http_request_t *r,
                              "in the body, or under two names");
     }
 
+    rc = ngx_http_sekisho_login_cookies(r, names, rd);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (found == 0 && rd->cookie.data) {
+        /* the id only in a cookie: it is the one an application reads */
+        *raw = rd->cookie;
+        ngx_str_null(&rd->cookie);
+        rd->from_query = ngx_http_sekisho_safe_method(r);
+        return NGX_OK;
+    }
+
     return found ? NGX_OK : NGX_DECLINED;
+}
+
+
+/* a cookie named as any of the location's fields, in any Cookie header */
+
+static ngx_int_t
+ngx_http_sekisho_login_cookies(ngx_http_request_t *r, ngx_str_t **names,
+    ngx_http_sekisho_login_read_t *rd)
+{
+    u_char                           *buf;
+    ngx_uint_t                        i, n;
+    ngx_list_part_t                  *part;
+    ngx_table_elt_t                  *h;
+    ngx_http_sekisho_account_find_t   f;
+
+    ngx_memzero(&f, sizeof(ngx_http_sekisho_account_find_t));
+
+    for (n = 0; n < 3; n++) {
+        if (names[n]->len == 0) {
+            continue;
+        }
+
+        f.field = *names[n];
+
+        for (part = &r->headers_in.headers.part; part; part = part->next) {
+            h = part->elts;
+
+            for (i = 0; i < part->nelts; i++) {
+                if (h[i].hash == 0
+                    || h[i].key.len != ngx_http_sekisho_cookie.len
+                    || ngx_strncasecmp(h[i].key.data,
+                                       ngx_http_sekisho_cookie.data,
+                                       h[i].key.len) != 0)
+                {
+                    continue;
+                }
+
+                buf = ngx_pnalloc(r->pool, h[i].value.len + 1);
+                if (buf == NULL) {
+                    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                }
+
+                if (ngx_http_sekisho_account_cookie(&f, h[i].value.data,
+                                                    h[i].value.len, buf)
+                    != NGX_OK)
+                {
+                    return ngx_http_sekisho_login_refuse(rd,
+                                     NGX_HTTP_BAD_REQUEST,
+                                     NGX_HTTP_SEKISHO_REASON_LOGIN_BAD_BODY,
+                                     f.why);
+                }
+            }
+        }
+    }
+
+    if (f.found) {
+        rd->cookie = f.value;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the cookie names the account counted, or the request is refused */
+
+static ngx_int_t
+ngx_http_sekisho_login_same(ngx_http_sekisho_login_read_t *rd,
+    ngx_http_sekisho_account_source_t *src)
+{
+    u_char     id[NGX_HTTP_SEKISHO_ACCOUNT_MAX];
+    size_t     len;
+    ngx_int_t  rc;
+
+    rc = ngx_http_sekisho_account_normalize(rd->cookie.data, rd->cookie.len,
+                                            id, &len, src->ascii);
+
+    if (rc != NGX_OK || len != rd->account.len
+        || ngx_memcmp(id, rd->account.data, len) != 0)
+    {
+        return ngx_http_sekisho_login_refuse(rd, NGX_HTTP_BAD_REQUEST,
+                             NGX_HTTP_SEKISHO_REASON_LOGIN_BAD_BODY,
+                             "a cookie of the account field names another "
+                             "account");
+    }
+
+    return NGX_OK;
 }
 
 

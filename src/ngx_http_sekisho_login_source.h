@@ -42,6 +42,7 @@ typedef struct {
 
 typedef struct {
     ngx_str_t                   account;       /* normalised */
+    ngx_str_t                   cookie;        /* a cookie's id, as sent */
     ngx_http_sekisho_reason_e   reason;        /* of a refusal */
     const char                 *why;           /* for the error log */
     unsigned                    from_query:1;  /* a safe method's query */

@@ -466,6 +466,14 @@ is(http_header($r, 'X-Left'), 2,
 is($t->upstream_requests, $before + 2,
     'none of the refused requests reached the upstream');
 
+# a cookie of the field's name (PHP's $_REQUEST may read it): the same
+# account as the body is an applicant's remembered id, another is refused
+$r = login('lena', 'wrong', headers => { Cookie => 'sid=1; user=Lena' });
+is(http_header($r, 'X-Left'), 1, 'a cookie naming the same account: counted');
+$r = login('lena', 'wrong', headers => { Cookie => 'user=zed' });
+is(http_status($r), 400, 'a cookie naming another account: 400');
+is(http_header($r, 'X-Reason'), 'login_bad_body', 'reason login_bad_body');
+
 # credentials in the query string of a GET: an attempt, but the page's
 # 200 says nothing about a password and clears nothing
 $ip++;

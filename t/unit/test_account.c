@@ -115,6 +115,7 @@ scan(scan_pt scanner, const char *data, size_t len, const char *field)
 
 
 #define form(d, f)  scan(ngx_http_sekisho_account_form, d, strlen(d), f)
+#define cookie(d, f)  scan(ngx_http_sekisho_account_cookie, d, strlen(d), f)
 #define json(d, f)  scan(ngx_http_sekisho_account_json, d, strlen(d), f)
 
 
@@ -343,6 +344,35 @@ test_form_fields(void)
 
 
 static void
+test_cookie(void)
+{
+    is_str(cookie("sid=abc; login_id=alice; lang=ja", "login_id"), "alice",
+           "a cookie of the field");
+    is_str(cookie("sid=abc;login_id= alice ", "login_id"), "alice",
+           "white space around the value");
+    is_str(cookie("login.id=alice", "login_id"), "alice",
+           "a name as PHP renames it");
+    is_str(cookie("sid=abc", "login_id"), "(absent)", "no such cookie");
+    is_str(cookie("login_id=alice; login_id=alice", "login_id"), "alice",
+           "twice with one value");
+    is_str(cookie("login_id=alice; LOGIN_ID=bob", "login_id"),
+           "(error: cookies of the account field that disagree)",
+           "two that disagree");
+    is_str(cookie("login_id=al%69ce", "login_id"),
+           "(error: a cookie of the account field that reads two ways)",
+           "a percent sign (PHP decodes it)");
+    is_str(cookie("login_id=a+b", "login_id"),
+           "(error: a cookie of the account field that reads two ways)",
+           "a plus sign");
+    is_str(cookie("login_id=\"alice\"", "login_id"),
+           "(error: a cookie of the account field that reads two ways)",
+           "a quoted value");
+    is_str(cookie("other=%zz; login_id=alice", "login_id"), "alice",
+           "another cookie's encoding is not the gateway's business");
+}
+
+
+static void
 test_json_account(void)
 {
     is_str(json("{\"login_id\":\"alice\"}", "login_id"), "alice", "a string");
@@ -530,6 +560,7 @@ main(void)
     test_field_is();
     test_form();
     test_form_fields();
+    test_cookie();
     test_json_account();
     test_multipart_account();
     test_normalize();

@@ -31,8 +31,9 @@ my @NAMES = qw(php flask express5 express4);
 my %COMMAND = (
     php => sub {
         my ($port, $log) = @_;
-        return ('php', '-d', "sekisho.log=$log", '-S', "127.0.0.1:$port",
-            "$TOP/t/apps/php/router.php");
+        # cookies in $_REQUEST too, as PHP without a php.ini has it
+        return ('php', '-d', "sekisho.log=$log", '-d', 'request_order=GPC',
+            '-S', "127.0.0.1:$port", "$TOP/t/apps/php/router.php");
     },
     flask => sub {
         my ($port, $log) = @_;

@@ -493,6 +493,42 @@ _add(name => 'full-width id in JSON escapes', source => 'json',
     reaches => _all('alice'));
 
 ###############################################################################
+# cookies: PHP's $_REQUEST holds them when request_order says "C" (or no
+# php.ini sets it, as in many container images); the PHP app runs so,
+# a cookie overriding the body
+
+_add(name => 'a cookie of the field overrides a decoy in the body',
+    headers => ['Cookie' => 'login_id=alice'],
+    body => 'login_id=decoy&password=%PASSWORD%',
+    reaches => { php => 'alice', flask => 'decoy', express5 => 'decoy',
+        express4 => 'decoy' },
+    note => 'request_order GPC: C last');
+
+_add(name => 'the id in a cookie only',
+    headers => ['Cookie' => 'sid=1; login_id=alice'],
+    body => 'password=%PASSWORD%',
+    reaches => { php => 'alice', flask => undef, express5 => undef,
+        express4 => undef });
+
+_add(name => 'a cookie named as PHP renames the field',
+    headers => ['Cookie' => 'login.id=alice'],
+    body => 'login_id=decoy&password=%PASSWORD%',
+    reaches => { php => 'alice', flask => 'decoy', express5 => 'decoy',
+        express4 => 'decoy' });
+
+_add(name => 'a cookie with the id percent-encoded (PHP decodes it)',
+    headers => ['Cookie' => 'login_id=%61lice'],
+    body => 'password=%PASSWORD%',
+    reaches => { php => 'alice', flask => undef, express5 => undef,
+        express4 => undef });
+
+_add(name => 'a GET of the login page with a cookie and the password',
+    method => 'GET', query => 'password=%PASSWORD%',
+    headers => ['Cookie' => 'login_id=alice'],
+    reaches => { php => 'alice', flask => undef, express5 => undef,
+        express4 => undef });
+
+###############################################################################
 # query string and body together
 
 _add(name => 'id in the query string, decoy in the body',
