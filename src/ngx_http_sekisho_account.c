@@ -37,7 +37,6 @@ typedef struct {
 
 static ngx_int_t ngx_http_sekisho_media_param(u_char **pp, u_char *end,
     ngx_str_t *name, ngx_str_t *value, u_char **buf);
-static ngx_uint_t ngx_http_sekisho_token_char(u_char c);
 static ngx_uint_t ngx_http_sekisho_is(u_char *p, size_t len, const char *s);
 static ngx_uint_t ngx_http_sekisho_utf8_charset(ngx_str_t *value);
 static ngx_uint_t ngx_http_sekisho_field_php(u_char *p, size_t len,
@@ -265,28 +264,6 @@ ngx_http_sekisho_media_param(u_char **pp, u_char *end, ngx_str_t *name,
     *pp = p;
 
     return NGX_OK;
-}
-
-
-/* RFC 9110 tchar */
-
-static ngx_uint_t
-ngx_http_sekisho_token_char(u_char c)
-{
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')
-        || (c >= 'A' && c <= 'Z'))
-    {
-        return 1;
-    }
-
-    switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'':
-    case '*': case '+': case '-': case '.': case '^': case '_':
-    case '`': case '|': case '~':
-        return 1;
-    default:
-        return 0;
-    }
 }
 
 
@@ -943,11 +920,8 @@ ngx_http_sekisho_account_normalize(u_char *in, size_t len, u_char *out,
         return NGX_ERROR;
     }
 
-    for (p = in; p < in + len; p += n) {
-        n = ngx_http_sekisho_utf8_valid(p, in + len);
-        if (n == 0) {
-            return NGX_ERROR;
-        }
+    if (ngx_http_sekisho_utf8_string(in, in + len) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     start = in;

@@ -23,10 +23,13 @@ static void ngx_http_sekisho_json_ws(ngx_http_sekisho_json_t *j);
 static ngx_int_t ngx_http_sekisho_json_string(ngx_http_sekisho_json_t *j,
     u_char *out, size_t *outlen);
 static ngx_int_t ngx_http_sekisho_json_number(ngx_http_sekisho_json_t *j);
+static ngx_int_t ngx_http_sekisho_json_digits(ngx_http_sekisho_json_t *j);
 static ngx_int_t ngx_http_sekisho_json_skip(ngx_http_sekisho_json_t *j,
     ngx_uint_t depth);
 static ngx_uint_t ngx_http_sekisho_json_named(u_char *key, size_t len,
     ngx_str_t *name, ngx_uint_t caseless);
+static ngx_int_t ngx_http_sekisho_json_literal(ngx_http_sekisho_json_t *j,
+    const char *literal, size_t len);
 static u_char *ngx_http_sekisho_utf8_put(u_char *p, uint32_t cp);
 
 
@@ -355,8 +358,6 @@ ngx_http_sekisho_json_string(ngx_http_sekisho_json_t *j, u_char *out,
 static ngx_int_t
 ngx_http_sekisho_json_number(ngx_http_sekisho_json_t *j)
 {
-    u_char  *start;
-
     if (j->p < j->end && *j->p == '-') {
         j->p++;
     }
@@ -379,13 +380,8 @@ ngx_http_sekisho_json_number(ngx_http_sekisho_json_t *j)
 
     if (j->p < j->end && *j->p == '.') {
         j->p++;
-        start = j->p;
 
-        while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
-            j->p++;
-        }
-
-        if (j->p == start) {
+        if (ngx_http_sekisho_json_digits(j) != NGX_OK) {
             return NGX_ERROR;
         }
     }
@@ -397,18 +393,29 @@ ngx_http_sekisho_json_number(ngx_http_sekisho_json_t *j)
             j->p++;
         }
 
-        start = j->p;
-
-        while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
-            j->p++;
-        }
-
-        if (j->p == start) {
+        if (ngx_http_sekisho_json_digits(j) != NGX_OK) {
             return NGX_ERROR;
         }
     }
 
     return NGX_OK;
+}
+
+
+/* one digit or more */
+
+static ngx_int_t
+ngx_http_sekisho_json_digits(ngx_http_sekisho_json_t *j)
+{
+    u_char  *start;
+
+    start = j->p;
+
+    while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
+        j->p++;
+    }
+
+    return (j->p > start) ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -478,32 +485,33 @@ ngx_http_sekisho_json_skip(ngx_http_sekisho_json_t *j, ngx_uint_t depth)
         }
 
     case 't':
-        if (j->end - j->p >= 4 && ngx_strncmp(j->p, "true", 4) == 0) {
-            j->p += 4;
-            return NGX_OK;
-        }
-
-        return NGX_ERROR;
+        return ngx_http_sekisho_json_literal(j, "true", 4);
 
     case 'f':
-        if (j->end - j->p >= 5 && ngx_strncmp(j->p, "false", 5) == 0) {
-            j->p += 5;
-            return NGX_OK;
-        }
-
-        return NGX_ERROR;
+        return ngx_http_sekisho_json_literal(j, "false", 5);
 
     case 'n':
-        if (j->end - j->p >= 4 && ngx_strncmp(j->p, "null", 4) == 0) {
-            j->p += 4;
-            return NGX_OK;
-        }
-
-        return NGX_ERROR;
+        return ngx_http_sekisho_json_literal(j, "null", 4);
 
     default:
         return ngx_http_sekisho_json_number(j);
     }
+}
+
+
+static ngx_int_t
+ngx_http_sekisho_json_literal(ngx_http_sekisho_json_t *j, const char *literal,
+    size_t len)
+{
+    if ((size_t) (j->end - j->p) < len
+        || ngx_strncmp(j->p, literal, len) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    j->p += len;
+
+    return NGX_OK;
 }
 
 

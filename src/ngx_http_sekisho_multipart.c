@@ -7,6 +7,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include "ngx_http_sekisho_multipart.h"
+#include "ngx_http_sekisho_text.h"
 
 
 /* RFC 2046's longest boundary */
@@ -50,9 +51,6 @@ static ngx_int_t ngx_http_sekisho_multipart_param(u_char *name, size_t n,
     ngx_uint_t *bit);
 static ngx_int_t ngx_http_sekisho_multipart_ext_value(u_char *p,
     u_char *end, u_char *dst, size_t *len);
-static ngx_int_t ngx_http_sekisho_multipart_utf8(u_char *p, u_char *end);
-static ngx_int_t ngx_http_sekisho_multipart_hex(u_char c);
-static ngx_uint_t ngx_http_sekisho_multipart_tchar(u_char c);
 static ngx_uint_t ngx_http_sekisho_multipart_bchar(u_char c);
 static ngx_uint_t ngx_http_sekisho_multipart_attr_char(u_char c);
 static ngx_uint_t ngx_http_sekisho_multipart_alnum(u_char c);
@@ -319,7 +317,7 @@ ngx_http_sekisho_multipart_headers(u_char *p, u_char *last,
         }
 
         for (h = p; h < colon; h++) {
-            if (!ngx_http_sekisho_multipart_tchar(*h)) {
+            if (!ngx_http_sekisho_token_char(*h)) {
                 return NGX_ERROR;
             }
         }
@@ -447,7 +445,7 @@ ngx_http_sekisho_multipart_disposition(u_char *p, u_char *end,
     size_t       len;
     ngx_uint_t   seen, params, bit, quoted;
 
-    for (v = p; p < end && ngx_http_sekisho_multipart_tchar(*p); p++) {
+    for (v = p; p < end && ngx_http_sekisho_token_char(*p); p++) {
         /* void */
     }
 
@@ -481,7 +479,7 @@ ngx_http_sekisho_multipart_disposition(u_char *p, u_char *end,
         }
 
         for (name = p;
-             p < end && ngx_http_sekisho_multipart_tchar(*p) && *p != '\'';
+             p < end && ngx_http_sekisho_token_char(*p) && *p != '\'';
              p++)
         {
             /* void */
@@ -528,7 +526,7 @@ ngx_http_sekisho_multipart_disposition(u_char *p, u_char *end,
         } else {
             quoted = 0;
 
-            for (v = p; p < end && ngx_http_sekisho_multipart_tchar(*p); p++)
+            for (v = p; p < end && ngx_http_sekisho_token_char(*p); p++)
             {
                 /* void */
             }
@@ -697,8 +695,8 @@ ngx_http_sekisho_multipart_ext_value(u_char *p, u_char *end, u_char *dst,
                 return NGX_ERROR;
             }
 
-            hi = ngx_http_sekisho_multipart_hex(p[1]);
-            lo = ngx_http_sekisho_multipart_hex(p[2]);
+            hi = ngx_http_sekisho_hex_value(p[1]);
+            lo = ngx_http_sekisho_hex_value(p[2]);
 
             if (hi == NGX_ERROR || lo == NGX_ERROR) {
                 return NGX_ERROR;
@@ -727,95 +725,13 @@ ngx_http_sekisho_multipart_ext_value(u_char *p, u_char *end, u_char *dst,
         }
     }
 
-    if (!latin1 && ngx_http_sekisho_multipart_utf8(dst, d) != NGX_OK) {
+    if (!latin1 && ngx_http_sekisho_utf8_string(dst, d) != NGX_OK) {
         return NGX_ERROR;
     }
 
     *len = d - dst;
 
     return NGX_OK;
-}
-
-
-/* well-formed UTF-8: no overlong forms, surrogates, nor beyond U+10FFFF */
-
-static ngx_int_t
-ngx_http_sekisho_multipart_utf8(u_char *p, u_char *end)
-{
-    uint32_t    cp, min;
-    ngx_uint_t  n;
-
-    while (p < end) {
-        cp = *p++;
-
-        if (cp < 0x80) {
-            continue;
-        }
-
-        if (cp >= 0xc2 && cp <= 0xdf) {
-            n = 1;
-            cp &= 0x1f;
-            min = 0x80;
-
-        } else if ((cp & 0xf0) == 0xe0) {
-            n = 2;
-            cp &= 0x0f;
-            min = 0x800;
-
-        } else if (cp >= 0xf0 && cp <= 0xf4) {
-            n = 3;
-            cp &= 0x07;
-            min = 0x10000;
-
-        } else {
-            return NGX_ERROR;
-        }
-
-        if ((size_t) (end - p) < n) {
-            return NGX_ERROR;
-        }
-
-        while (n--) {
-            if ((*p & 0xc0) != 0x80) {
-                return NGX_ERROR;
-            }
-
-            cp = (cp << 6) | (*p++ & 0x3f);
-        }
-
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-            return NGX_ERROR;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_sekisho_multipart_hex(u_char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    c |= 0x20;
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    return NGX_ERROR;
-}
-
-
-/* RFC 9110's tchar */
-
-static ngx_uint_t
-ngx_http_sekisho_multipart_tchar(u_char c)
-{
-    return ngx_http_sekisho_multipart_alnum(c)
-           || (c != '\0' && ngx_strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 

@@ -26,6 +26,28 @@ ngx_http_sekisho_hex_value(u_char c)
 }
 
 
+/* RFC 9110 tchar */
+
+ngx_uint_t
+ngx_http_sekisho_token_char(u_char c)
+{
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z'))
+    {
+        return 1;
+    }
+
+    switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'':
+    case '*': case '+': case '-': case '.': case '^': case '_':
+    case '`': case '|': case '~':
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+
 ngx_uint_t
 ngx_http_sekisho_caseless_eq(u_char *a, u_char *b, size_t len)
 {
@@ -93,4 +115,20 @@ ngx_http_sekisho_utf8_valid(u_char *p, u_char *end)
     }
 
     return n;
+}
+
+
+ngx_int_t
+ngx_http_sekisho_utf8_string(u_char *p, u_char *end)
+{
+    size_t  n;
+
+    for ( /* void */ ; p < end; p += n) {
+        n = ngx_http_sekisho_utf8_valid(p, end);
+        if (n == 0) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
 }

@@ -19,11 +19,17 @@
 /* a hexadecimal digit's value, or NGX_ERROR */
 ngx_int_t ngx_http_sekisho_hex_value(u_char c);
 
+/* an RFC 9110 token character */
+ngx_uint_t ngx_http_sekisho_token_char(u_char c);
+
 /* two strings of "len" bytes equal without regard to ASCII case */
 ngx_uint_t ngx_http_sekisho_caseless_eq(u_char *a, u_char *b, size_t len);
 
 /* a UTF-8 sequence at p (RFC 3629): its length, or 0 if invalid */
 size_t ngx_http_sekisho_utf8_valid(u_char *p, u_char *end);
+
+/* NGX_OK when all of [p, end) is valid UTF-8 */
+ngx_int_t ngx_http_sekisho_utf8_string(u_char *p, u_char *end);
 
 
 #endif /* _NGX_HTTP_SEKISHO_TEXT_H_INCLUDED_ */

@@ -8,7 +8,7 @@
  * Every part's strings must lie inside the body or "buf", and a reader
  * that said NGX_DONE or NGX_ERROR must keep saying it.
  *
- * uses: ngx_http_sekisho_multipart.c
+ * uses: ngx_http_sekisho_multipart.c ngx_http_sekisho_text.c
  */
 
 

@@ -6,7 +6,7 @@
  * browsers and curl send them, and every body that two parsers could
  * read two ways, refused.
  *
- * uses: ngx_http_sekisho_multipart.c
+ * uses: ngx_http_sekisho_multipart.c ngx_http_sekisho_text.c
  */
 
 
