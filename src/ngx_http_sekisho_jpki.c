@@ -29,8 +29,6 @@
 #define NGX_HTTP_SEKISHO_CHALLENGE_LEN   32
 #define NGX_HTTP_SEKISHO_CHALLENGE_TTL   120000
 
-/* how often, at most, the CRL files are looked at for changes */
-#define NGX_HTTP_SEKISHO_CRL_CHECK_S     1
 
 /* the largest body a signature is checked over */
 #define NGX_HTTP_SEKISHO_SIGNED_BODY_MAX  (1024 * 1024 * 1024)
@@ -76,12 +74,6 @@ static ngx_int_t ngx_http_sekisho_decode_base64(ngx_pool_t *pool,
     ngx_str_t *src, ngx_str_t *dst);
 static void ngx_http_sekisho_jpki_prepare(ngx_http_request_t *r,
     ngx_http_sekisho_jpki_check_t *chk, ngx_uint_t kind);
-static void ngx_http_sekisho_crl_refresh(ngx_http_sekisho_jpki_main_t *jm,
-    ngx_log_t *log);
-static X509_CRL *ngx_http_sekisho_crl_read(ngx_http_sekisho_jpki_main_t *jm,
-    ngx_http_sekisho_crl_file_t *f, X509 **issuer, char *err, size_t len);
-static ngx_int_t ngx_http_sekisho_crl_list(ngx_http_sekisho_jpki_main_t *jm,
-    ngx_pool_t *pool);
 static ngx_int_t ngx_http_sekisho_signed_body(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx);
 static void ngx_http_sekisho_signed_body_read(ngx_http_request_t *r);
@@ -230,78 +222,6 @@ ngx_http_sekisho_jpki_free(void *data)
 }
 
 
-static void
-ngx_http_sekisho_crl_free(void *data)
-{
-    ngx_array_t *files = data;
-
-    ngx_uint_t                    i;
-    ngx_http_sekisho_crl_file_t  *f;
-
-    f = files->elts;
-
-    for (i = 0; i < files->nelts; i++) {
-        if (f[i].crl) {
-            X509_CRL_free(f[i].crl);
-            f[i].crl = NULL;
-        }
-    }
-}
-
-
-/* sekisho_jpki_crl <file> ...: read at startup, re-read when changed */
-
-char *
-ngx_http_sekisho_jpki_crl_conf(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    ngx_http_sekisho_main_conf_t *mcf = conf;
-
-    ngx_str_t                    *value;
-    ngx_uint_t                    i;
-    ngx_pool_cleanup_t           *cln;
-    ngx_http_sekisho_crl_file_t  *f;
-
-    if (mcf->jpki.crl_files) {
-        return "is duplicate";
-    }
-
-    mcf->jpki.crl_files = ngx_array_create(cf->pool, cf->args->nelts,
-                                           sizeof(ngx_http_sekisho_crl_file_t));
-    if (mcf->jpki.crl_files == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    cln->handler = ngx_http_sekisho_crl_free;
-    cln->data = mcf->jpki.crl_files;
-
-    value = cf->args->elts;
-
-    for (i = 1; i < cf->args->nelts; i++) {
-        f = ngx_array_push(mcf->jpki.crl_files);
-        if (f == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_memzero(f, sizeof(ngx_http_sekisho_crl_file_t));
-        f->path = value[i];
-
-        if (ngx_conf_full_name(cf->cycle, &f->path, 1) != NGX_OK) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    mcf->jpki.used = 1;
-
-    return NGX_CONF_OK;
-}
-
-
 /* sekisho_session_key <file> [<previous file>] */
 
 char *
@@ -404,7 +324,8 @@ ngx_http_sekisho_jpki_main_create(ngx_http_sekisho_jpki_main_t *jm)
 
 
 /*
- * After the http block: the defaults, the CRLs read and matched to the
+ * After the http block: the defaults, the CRLs indexed (or the index
+ * found current) by ngx_http_sekisho_jpki_crl.c, the roots named for
  * CA that signed them, and what the directives need of each other.
  */
 
@@ -412,18 +333,16 @@ char *
 ngx_http_sekisho_jpki_main_init(ngx_conf_t *cf,
     ngx_http_sekisho_jpki_main_t *jm)
 {
-    char                           err[NGX_MAX_CONF_ERRSTR];
-    int                            i;
-    X509                          *x;
-    ngx_uint_t                     k;
-    ngx_file_info_t                fi;
-    ngx_http_sekisho_jpki_ca_t    *cas[2];
-    ngx_http_sekisho_crl_file_t   *f;
+    int                             i;
+    BIO                            *bio;
+    X509                           *x, **xp;
+    long                            len;
+    char                           *name;
+    ngx_uint_t                      k;
+    ngx_array_t                    *roots;
+    ngx_http_sekisho_jpki_ca_t     *cas[2];
     ngx_http_sekisho_jpki_issuer_t *is;
-    ngx_http_sekisho_main_conf_t  *mcf;
-    BIO                           *bio;
-    char                          *name;
-    long                           len;
+    ngx_http_sekisho_main_conf_t   *mcf;
 
     ngx_conf_init_value(jm->idle, 30 * 60);
     ngx_conf_init_value(jm->lifetime, 8 * 60 * 60);
@@ -432,16 +351,21 @@ ngx_http_sekisho_jpki_main_init(ngx_conf_t *cf,
         ngx_str_set(&jm->cookie, "sekisho_session");
     }
 
+    if (jm->crl) {
+        jm->used = 1;
+    }
+
     if (jm->revocation == NGX_CONF_UNSET_UINT) {
-        jm->revocation = jm->crl_files ? NGX_HTTP_SEKISHO_REVOKE_REQUIRE
-                                       : NGX_HTTP_SEKISHO_REVOKE_OFF;
+        jm->revocation = jm->crl ? NGX_HTTP_SEKISHO_REVOKE_REQUIRE
+                                 : NGX_HTTP_SEKISHO_REVOKE_OFF;
 
     } else if (jm->revocation != NGX_HTTP_SEKISHO_REVOKE_OFF
-               && jm->crl_files == NULL)
+               && jm->crl == NULL)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"sekisho_jpki_revocation\" other than \"off\" "
-                           "requires \"sekisho_jpki_crl\"");
+                           "requires \"sekisho_jpki_crl\" or "
+                           "\"sekisho_jpki_crl_dir\"");
         return NGX_CONF_ERROR;
     }
 
@@ -508,45 +432,29 @@ ngx_http_sekisho_jpki_main_init(ngx_conf_t *cf,
         }
     }
 
-    if (jm->crl_files == NULL) {
+    if (jm->crl == NULL) {
         return NGX_CONF_OK;
     }
 
-    f = jm->crl_files->elts;
-
-    for (k = 0; k < jm->crl_files->nelts; k++) {
-        if (ngx_file_info(f[k].path.data, &fi) == NGX_FILE_ERROR) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                               "\"sekisho_jpki_crl\": cannot read \"%V\"",
-                               &f[k].path);
-            return NGX_CONF_ERROR;
-        }
-
-        f[k].crl = ngx_http_sekisho_crl_read(jm, &f[k], &f[k].issuer, err,
-                                             sizeof(err));
-        if (f[k].crl == NULL) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"sekisho_jpki_crl\": %s", err);
-            return NGX_CONF_ERROR;
-        }
-
-        f[k].mtime = ngx_file_mtime(&fi);
-        f[k].size = ngx_file_size(&fi);
-
-        if (X509_CRL_get0_nextUpdate(f[k].crl) == NULL
-            || X509_cmp_time(X509_CRL_get0_nextUpdate(f[k].crl), NULL) <= 0)
-        {
-            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                               "\"sekisho_jpki_crl\": \"%V\" is past its "
-                               "next update; revocation cannot be checked "
-                               "until a current CRL replaces it",
-                               &f[k].path);
-        }
-    }
-
-    if (ngx_http_sekisho_crl_list(jm, cf->pool) != NGX_OK) {
+    /* every root of both kinds may sign CRLs (and ARLs) */
+    roots = ngx_array_create(cf->pool, 8, sizeof(X509 *));
+    if (roots == NULL) {
         return NGX_CONF_ERROR;
     }
+
+    for (k = 0; k < 2; k++) {
+        for (i = 0; cas[k]->roots && i < sk_X509_num(cas[k]->roots); i++) {
+            xp = ngx_array_push(roots);
+            if (xp == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            *xp = sk_X509_value(cas[k]->roots, i);
+        }
+    }
+
+    return ngx_http_sekisho_jpki_crl_init(cf, jm->crl, roots->elts,
+                                          roots->nelts);
 
     return NGX_CONF_OK;
 }
@@ -660,6 +568,10 @@ ngx_http_sekisho_jpki_init_worker(ngx_cycle_t *cycle,
         if (jm->cache == NULL) {
             return NGX_ERROR;
         }
+    }
+
+    if (ngx_http_sekisho_jpki_crl_init_worker(cycle, jm->crl) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     if (mcf->redis == NULL || jm->nkeys == 0) {
@@ -1557,8 +1469,6 @@ ngx_http_sekisho_jpki_prepare(ngx_http_request_t *r,
     mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
     jm = &mcf->jpki;
 
-    ngx_http_sekisho_crl_refresh(jm, r->connection->log);
-
     chk->kind = kind;
 
     if (kind == NGX_HTTP_SEKISHO_JPKI_AUTH) {
@@ -1570,8 +1480,7 @@ ngx_http_sekisho_jpki_prepare(ngx_http_request_t *r,
         chk->other = jm->auth.store ? &jm->auth : NULL;
     }
 
-    chk->crls = jm->crls;
-    chk->ncrls = jm->ncrls;
+    chk->crlix = ngx_http_sekisho_jpki_crl_index(jm->crl);
     chk->revocation = jm->revocation;
     chk->now = ngx_time();
 }
@@ -1599,159 +1508,6 @@ ngx_http_sekisho_cert_info(ngx_http_request_t *r, ngx_http_sekisho_ctx_t *ctx,
     }
 
     ctx->jpki_revocation = info->revocation + 1;
-}
-
-
-/*
- * CRL files are looked at, at most once a second, when a certificate
- * is checked: a changed file is read and replaces the old CRL; one
- * that cannot be read keeps the old one, and says so.
- */
-
-static void
-ngx_http_sekisho_crl_refresh(ngx_http_sekisho_jpki_main_t *jm, ngx_log_t *log)
-{
-    char                          err[NGX_MAX_CONF_ERRSTR];
-    X509                         *issuer;
-    X509_CRL                     *crl;
-    ngx_uint_t                    i, changed;
-    ngx_file_info_t               fi;
-    ngx_http_sekisho_crl_file_t  *f;
-
-    if (jm->crl_files == NULL
-        || ngx_time() - jm->crl_checked < NGX_HTTP_SEKISHO_CRL_CHECK_S)
-    {
-        return;
-    }
-
-    jm->crl_checked = ngx_time();
-
-    f = jm->crl_files->elts;
-    changed = 0;
-
-    for (i = 0; i < jm->crl_files->nelts; i++) {
-        if (ngx_file_info(f[i].path.data, &fi) == NGX_FILE_ERROR) {
-            continue;
-        }
-
-        if (ngx_file_mtime(&fi) == f[i].mtime
-            && ngx_file_size(&fi) == f[i].size)
-        {
-            continue;
-        }
-
-        f[i].mtime = ngx_file_mtime(&fi);
-        f[i].size = ngx_file_size(&fi);
-
-        crl = ngx_http_sekisho_crl_read(jm, &f[i], &issuer, err, sizeof(err));
-
-        if (crl == NULL) {
-            ngx_log_error(NGX_LOG_ERR, log, 0,
-                          "sekisho: sekisho_jpki_crl: %s; the previous CRL "
-                          "stays in use", err);
-            continue;
-        }
-
-        ngx_log_error(NGX_LOG_NOTICE, log, 0,
-                      "sekisho: sekisho_jpki_crl: \"%V\" re-read, %d "
-                      "revoked certificate(s)", &f[i].path,
-                      sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)));
-
-        if (f[i].crl) {
-            X509_CRL_free(f[i].crl);
-        }
-
-        f[i].crl = crl;
-        f[i].issuer = issuer;
-        changed = 1;
-    }
-
-    if (changed) {
-        for (i = 0; i < jm->ncrls && i < jm->crl_files->nelts; i++) {
-            jm->crls[i].crl = f[i].crl;
-            jm->crls[i].issuer = f[i].issuer;
-        }
-    }
-}
-
-
-static X509_CRL *
-ngx_http_sekisho_crl_read(ngx_http_sekisho_jpki_main_t *jm,
-    ngx_http_sekisho_crl_file_t *f, X509 **issuer, char *err, size_t len)
-{
-    BIO                         *bio;
-    X509_CRL                    *crl;
-    ngx_http_sekisho_jpki_ca_t  *cas[2];
-
-    bio = BIO_new_file((char *) f->path.data, "r");
-    if (bio == NULL) {
-        ngx_snprintf((u_char *) err, len, "cannot open \"%V\"%Z", &f->path);
-        ERR_clear_error();
-        return NULL;
-    }
-
-    crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
-
-    if (crl == NULL) {
-        (void) BIO_reset(bio);
-        crl = d2i_X509_CRL_bio(bio, NULL);
-    }
-
-    BIO_free(bio);
-    ERR_clear_error();
-
-    if (crl == NULL) {
-        ngx_snprintf((u_char *) err, len, "\"%V\" is not a CRL (PEM or "
-                     "DER)%Z", &f->path);
-        return NULL;
-    }
-
-    if (ngx_http_sekisho_jpki_crl_complete(crl) != NGX_OK) {
-        ngx_snprintf((u_char *) err, len, "\"%V\" is a delta or partial "
-                     "CRL (it does not list every revoked card); a full "
-                     "CRL is needed%Z", &f->path);
-        X509_CRL_free(crl);
-        return NULL;
-    }
-
-    cas[0] = &jm->auth;
-    cas[1] = &jm->sign;
-
-    *issuer = ngx_http_sekisho_jpki_crl_issuer(cas, 2, crl);
-
-    if (*issuer == NULL) {
-        ngx_snprintf((u_char *) err, len, "\"%V\" is not signed by any "
-                     "\"sekisho_jpki_auth_ca\" or \"sekisho_jpki_sign_ca\" "
-                     "certificate%Z", &f->path);
-        X509_CRL_free(crl);
-        return NULL;
-    }
-
-    return crl;
-}
-
-
-static ngx_int_t
-ngx_http_sekisho_crl_list(ngx_http_sekisho_jpki_main_t *jm, ngx_pool_t *pool)
-{
-    ngx_uint_t                    i;
-    ngx_http_sekisho_crl_file_t  *f;
-
-    jm->ncrls = jm->crl_files->nelts;
-    jm->crls = ngx_pcalloc(pool, jm->ncrls
-                                 * sizeof(ngx_http_sekisho_jpki_crl_t));
-    if (jm->crls == NULL) {
-        return NGX_ERROR;
-    }
-
-    f = jm->crl_files->elts;
-
-    for (i = 0; i < jm->ncrls; i++) {
-        jm->crls[i].crl = f[i].crl;
-        jm->crls[i].issuer = f[i].issuer;
-    }
-
-    return NGX_OK;
 }
 
 

@@ -16,6 +16,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 #include "ngx_http_sekisho_jpki_verify.h"
+#include "ngx_http_sekisho_jpki_crl.h"
 #include "ngx_http_sekisho_session_token.h"
 
 
@@ -23,16 +24,6 @@
 #define NGX_HTTP_SEKISHO_JPKI_CHALLENGE  1
 #define NGX_HTTP_SEKISHO_JPKI_LOGIN      2
 #define NGX_HTTP_SEKISHO_JPKI_LOGOUT     3
-
-
-/* a CRL file named by "sekisho_jpki_crl", re-read when it changes */
-typedef struct {
-    ngx_str_t                       path;
-    time_t                          mtime;
-    off_t                           size;
-    X509_CRL                       *crl;
-    X509                           *issuer;
-} ngx_http_sekisho_crl_file_t;
 
 
 /* a trusted root by its key identifier, for X-Sekisho-JPKI-Issuer */
@@ -47,11 +38,8 @@ typedef struct {
     ngx_http_sekisho_jpki_ca_t      auth;          /* store NULL: none */
     ngx_http_sekisho_jpki_ca_t      sign;
     ngx_array_t                    *issuers;       /* of jpki_issuer_t */
-    ngx_array_t                    *crl_files;     /* of crl_file_t */
-    ngx_http_sekisho_jpki_crl_t    *crls;
-    ngx_uint_t                      ncrls;
+    ngx_http_sekisho_jpki_crl_t    *crl;           /* NULL: no CRLs */
     ngx_uint_t                      revocation;
-    time_t                          crl_checked;
 
     /* sessions */
     ngx_str_t                       keys[2];       /* current, previous */

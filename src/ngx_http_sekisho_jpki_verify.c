@@ -19,6 +19,8 @@
 #include <openssl/x509v3.h>
 #include "ngx_http_sekisho_jpki_der.h"
 #include "ngx_http_sekisho_jpki_verify.h"
+#include "ngx_http_sekisho_crl_der.h"
+#include "ngx_http_sekisho_crl_set.h"
 #include "ngx_http_sekisho_session_token.h"
 
 
@@ -54,7 +56,11 @@ static ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_leaf(
     ngx_http_sekisho_jpki_cert_t *out);
 static ngx_http_sekisho_jpki_result_e ngx_http_sekisho_jpki_revocation(
     ngx_http_sekisho_jpki_check_t *chk, ngx_http_sekisho_jpki_cert_t *out);
-static ngx_int_t ngx_http_sekisho_jpki_same_issuer(X509 *a, X509 *b);
+static ngx_uint_t ngx_http_sekisho_jpki_listed(
+    ngx_http_sekisho_jpki_check_t *chk, X509 *issuer,
+    const ASN1_INTEGER *serial, ngx_str_t *crldp, ngx_uint_t ca,
+    ngx_str_t *first, ngx_http_sekisho_crlix_row_t **row);
+static void ngx_http_sekisho_jpki_x509_crldp(X509 *x, ngx_str_t *crldp);
 
 
 #define NGX_HTTP_SEKISHO_OID_JPKI  "1.2.392.200149.8.5.5."
@@ -70,6 +76,9 @@ static ngx_int_t ngx_http_sekisho_jpki_same_issuer(X509 *a, X509 *b);
 
 /* a chain result is trusted this long, then built again */
 #define NGX_HTTP_SEKISHO_CHAIN_TTL  60
+
+/* the distribution point names of a certificate looked up */
+#define NGX_HTTP_SEKISHO_JPKI_DPS   8
 
 
 struct ngx_http_sekisho_jpki_slot_s {
@@ -437,82 +446,6 @@ ngx_http_sekisho_jpki_ca_free(ngx_http_sekisho_jpki_ca_t *ca)
 }
 
 
-/*
- * A CRL must list every revoked end-user certificate of its issuer: a
- * delta CRL, or one whose issuing distribution point limits it to CA
- * certificates, attribute certificates, some reasons or another
- * issuer, would make a revoked card look good.  NGX_OK, or NGX_DECLINED.
- */
-
-ngx_int_t
-ngx_http_sekisho_jpki_crl_complete(X509_CRL *crl)
-{
-    int                      crit;
-    ISSUING_DIST_POINT      *idp;
-    ngx_int_t                rc;
-
-    if (X509_CRL_get_ext_by_NID(crl, NID_delta_crl, -1) >= 0) {
-        return NGX_DECLINED;
-    }
-
-    idp = X509_CRL_get_ext_d2i(crl, NID_issuing_distribution_point, &crit,
-                               NULL);
-
-    if (idp == NULL) {
-        ERR_clear_error();
-        return (crit == -1) ? NGX_OK : NGX_DECLINED;
-    }
-
-    rc = (idp->onlyCA || idp->onlyattr || idp->onlysomereasons
-          || idp->indirectCRL)
-         ? NGX_DECLINED : NGX_OK;
-
-    ISSUING_DIST_POINT_free(idp);
-
-    return rc;
-}
-
-
-/* the trusted root whose key signed the CRL, or NULL */
-
-X509 *
-ngx_http_sekisho_jpki_crl_issuer(ngx_http_sekisho_jpki_ca_t **cas,
-    ngx_uint_t n, X509_CRL *crl)
-{
-    int          i;
-    X509        *x;
-    EVP_PKEY    *key;
-    ngx_uint_t   k;
-
-    for (k = 0; k < n; k++) {
-        if (cas[k] == NULL || cas[k]->roots == NULL) {
-            continue;
-        }
-
-        for (i = 0; i < sk_X509_num(cas[k]->roots); i++) {
-            x = sk_X509_value(cas[k]->roots, i);
-
-            if (X509_NAME_cmp(X509_get_subject_name(x),
-                              X509_CRL_get_issuer(crl))
-                != 0)
-            {
-                continue;
-            }
-
-            key = X509_get0_pubkey(x);
-
-            if (key && X509_CRL_verify(crl, key) == 1) {
-                return x;
-            }
-
-            ERR_clear_error();
-        }
-    }
-
-    return NULL;
-}
-
-
 ngx_http_sekisho_jpki_cache_t *
 ngx_http_sekisho_jpki_cache_create(ngx_uint_t size)
 {
@@ -830,7 +763,8 @@ ngx_http_sekisho_jpki_result_e
 ngx_http_sekisho_jpki_check_slot(ngx_http_sekisho_jpki_check_t *chk,
     ngx_http_sekisho_jpki_slot_t *s, ngx_http_sekisho_jpki_cert_t *out)
 {
-    ngx_uint_t  k;
+    ngx_uint_t                    k;
+    ngx_http_sekisho_jpki_der_t   d;
 
     k = chk->kind;
 
@@ -851,9 +785,22 @@ ngx_http_sekisho_jpki_check_slot(ngx_http_sekisho_jpki_check_t *chk,
     out->revocation = NGX_HTTP_SEKISHO_REVOCATION_UNCHECKED;
     out->fast = s->fast[k];
     out->error = s->error[k];
+    out->crl = NULL;
+    ngx_str_null(&out->dp);
 
     if (s->rc[k] != NGX_HTTP_SEKISHO_JPKI_OK) {
         return s->rc[k];
+    }
+
+    /* the distribution points, from the DER the fast path reads */
+    if (s->cert) {
+        ngx_http_sekisho_jpki_x509_crldp(s->cert, &out->crldp);
+
+    } else if (ngx_http_sekisho_jpki_der_read(s->der, s->len, &d) == NGX_OK) {
+        out->crldp = d.ext[NGX_HTTP_SEKISHO_EXT_CRLDP];
+
+    } else {
+        ngx_str_null(&out->crldp);
     }
 
     if (ngx_http_sekisho_jpki_times(chk->now, s->not_before, s->not_after,
@@ -1003,6 +950,9 @@ ngx_http_sekisho_jpki_check_cert(ngx_http_sekisho_jpki_check_t *chk,
     out->revocation = NGX_HTTP_SEKISHO_REVOCATION_UNCHECKED;
     out->fast = 0;
     out->error = 0;
+    out->crl = NULL;
+    ngx_str_null(&out->dp);
+    ngx_http_sekisho_jpki_x509_crldp(cert, &out->crldp);
 
     rc = ngx_http_sekisho_jpki_chain_kind(chk, cert, &out->issuer,
                                           &out->error);
@@ -1181,60 +1131,53 @@ ngx_http_sekisho_jpki_leaf(ngx_http_sekisho_jpki_check_t *chk, uint32_t ku,
 
 
 /*
- * By serial number in the CRL of the certificate's root: the root's
- * name is the certificate's issuer name, so this is the lookup
- * X509_CRL_get0_by_cert() makes.
+ * In the revocation index, as RFC 5280 6.3.3 has it: the CRLs of the
+ * certificate's root (the generation: the key that signed them) whose
+ * issuing distribution point is one of the certificate's distribution
+ * points, and the root's complete CRLs; then the root itself in the
+ * ARLs, when there are any.  No current CRL that covers it is
+ * jpki_crl_stale under "require", unchecked under "best_effort".
  */
 
 static ngx_http_sekisho_jpki_result_e
 ngx_http_sekisho_jpki_revocation(ngx_http_sekisho_jpki_check_t *chk,
     ngx_http_sekisho_jpki_cert_t *out)
 {
-    X509_CRL           *crl;
-    ngx_uint_t          i;
-    X509_REVOKED       *rev;
-    const ASN1_TIME    *next;
+    ngx_uint_t                     rc, arl;
+    ngx_str_t                      crldp;
+    ngx_http_sekisho_crlix_row_t  *row;
 
     if (chk->revocation == NGX_HTTP_SEKISHO_REVOKE_OFF) {
         return NGX_HTTP_SEKISHO_JPKI_OK;
     }
 
-    crl = NULL;
+    rc = ngx_http_sekisho_jpki_listed(chk, out->issuer, out->serial,
+                                      &out->crldp, 0, &out->dp, &row);
+    out->crl = row;
 
-    /*
-     * Several CRLs of one issuer: the newest speaks.  A CRL was tied at
-     * load to the first root whose key signed it; a renewed root with
-     * the same name and key is the same issuer.
-     */
-    for (i = 0; i < chk->ncrls; i++) {
-        if (ngx_http_sekisho_jpki_same_issuer(chk->crls[i].issuer,
-                                              out->issuer)
-            == NGX_OK
-            && (crl == NULL
-                || ASN1_TIME_compare(X509_CRL_get0_lastUpdate(
-                                                       chk->crls[i].crl),
-                                     X509_CRL_get0_lastUpdate(crl))
-                   > 0))
-        {
-            crl = chk->crls[i].crl;
-        }
+    if (rc == NGX_HTTP_SEKISHO_CRLIX_REVOKED) {
+        out->revocation = NGX_HTTP_SEKISHO_REVOCATION_REVOKED;
+        return NGX_HTTP_SEKISHO_JPKI_REVOKED;
     }
 
-    next = crl ? X509_CRL_get0_nextUpdate(crl) : NULL;
+    /* the root in the ARLs of its own key, if any are given */
+    ngx_http_sekisho_jpki_x509_crldp(out->issuer, &crldp);
 
-    /* a CRL without a next update is never known to be current */
-    if (crl == NULL || next == NULL
-        || X509_cmp_time(next, &chk->now) <= 0)
+    arl = ngx_http_sekisho_jpki_listed(chk, out->issuer,
+                                       X509_get0_serialNumber(out->issuer),
+                                       &crldp, 1, NULL, &row);
+
+    if (arl == NGX_HTTP_SEKISHO_CRLIX_REVOKED) {
+        out->crl = row;
+        out->revocation = NGX_HTTP_SEKISHO_REVOCATION_REVOKED;
+        return NGX_HTTP_SEKISHO_JPKI_REVOKED;
+    }
+
+    if (rc != NGX_HTTP_SEKISHO_CRLIX_GOOD
+        || arl == NGX_HTTP_SEKISHO_CRLIX_STALE)
     {
         return (chk->revocation == NGX_HTTP_SEKISHO_REVOKE_REQUIRE)
                ? NGX_HTTP_SEKISHO_JPKI_CRL_STALE : NGX_HTTP_SEKISHO_JPKI_OK;
-    }
-
-    if (X509_CRL_get0_by_serial(crl, &rev, (ASN1_INTEGER *) out->serial)
-        == 1)
-    {
-        out->revocation = NGX_HTTP_SEKISHO_REVOCATION_REVOKED;
-        return NGX_HTTP_SEKISHO_JPKI_REVOKED;
     }
 
     out->revocation = NGX_HTTP_SEKISHO_REVOCATION_GOOD;
@@ -1243,23 +1186,90 @@ ngx_http_sekisho_jpki_revocation(ngx_http_sekisho_jpki_check_t *chk,
 }
 
 
-static ngx_int_t
-ngx_http_sekisho_jpki_same_issuer(X509 *a, X509 *b)
-{
-    if (a == b) {
-        return NGX_OK;
-    }
+/*
+ * One certificate (a card's, or a root as a CA) in the index: its
+ * distribution points' names as keys, its serial as a key.  A point of
+ * a form the index does not hold (reasons, a CRL issuer) leaves only
+ * the root's complete CRLs; a negative serial is never found.
+ */
 
-    if (a == NULL || b == NULL
-        || X509_NAME_cmp(X509_get_subject_name(a), X509_get_subject_name(b))
-           != 0
-        || EVP_PKEY_eq(X509_get0_pubkey(a), X509_get0_pubkey(b)) != 1)
+static ngx_uint_t
+ngx_http_sekisho_jpki_listed(ngx_http_sekisho_jpki_check_t *chk,
+    X509 *issuer, const ASN1_INTEGER *serial, ngx_str_t *crldp,
+    ngx_uint_t ca, ngx_str_t *first, ngx_http_sekisho_crlix_row_t **row)
+{
+    u_char      id[NGX_HTTP_SEKISHO_CRLIX_ISSUER];
+    u_char      key[NGX_HTTP_SEKISHO_CRLIX_KEY];
+    u_char      scopes[NGX_HTTP_SEKISHO_JPKI_DPS * NGX_HTTP_SEKISHO_CRLIX_KEY];
+    ngx_str_t   names[NGX_HTTP_SEKISHO_JPKI_DPS];
+    ngx_uint_t  i, n;
+
+    *row = NULL;
+
+    if (chk->crlix == NULL || issuer == NULL || serial == NULL
+        || ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER
+        || ngx_http_sekisho_crl_root_id(issuer, id) != NGX_OK)
     {
         ERR_clear_error();
-        return NGX_DECLINED;
+        return NGX_HTTP_SEKISHO_CRLIX_NONE;
     }
 
-    return NGX_OK;
+    n = 0;
+
+    if (crldp->len
+        && ngx_http_sekisho_crl_dp_names(crldp->data, crldp->len, names,
+                                         NGX_HTTP_SEKISHO_JPKI_DPS, &n)
+           != NGX_OK)
+    {
+        n = 0;
+    }
+
+    for (i = 0; i < n; i++) {
+        ngx_http_sekisho_crlix_scope_key(names[i].data, names[i].len,
+                                         scopes
+                                         + i * NGX_HTTP_SEKISHO_CRLIX_KEY);
+    }
+
+    if (first) {
+        if (n) {
+            *first = names[0];
+
+        } else {
+            ngx_str_null(first);
+        }
+    }
+
+    ngx_http_sekisho_crlix_serial_key((u_char *) ASN1_STRING_get0_data(serial),
+                                      ASN1_STRING_length(serial), key);
+
+    return ngx_http_sekisho_crlix_check(chk->crlix, id, scopes, n, key, ca,
+                                        chk->now, row);
+}
+
+
+/* the DER value of a certificate's cRLDistributionPoints, or empty */
+
+static void
+ngx_http_sekisho_jpki_x509_crldp(X509 *x, ngx_str_t *crldp)
+{
+    int                   i;
+    X509_EXTENSION       *ext;
+    ASN1_OCTET_STRING    *data;
+
+    ngx_str_null(crldp);
+
+    i = X509_get_ext_by_NID(x, NID_crl_distribution_points, -1);
+    if (i < 0) {
+        return;
+    }
+
+    ext = X509_get_ext(x, i);
+    data = ext ? X509_EXTENSION_get_data(ext) : NULL;
+
+    if (data) {
+        crldp->data = (u_char *) ASN1_STRING_get0_data(data);
+        crldp->len = ASN1_STRING_length(data);
+    }
 }
 
 

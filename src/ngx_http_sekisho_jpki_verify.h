@@ -17,6 +17,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <openssl/x509.h>
+#include "ngx_http_sekisho_crl_index.h"
 
 
 typedef enum {
@@ -40,13 +41,6 @@ typedef enum {
 #define NGX_HTTP_SEKISHO_REVOKE_OFF          0
 #define NGX_HTTP_SEKISHO_REVOKE_BEST_EFFORT  1
 #define NGX_HTTP_SEKISHO_REVOKE_REQUIRE      2
-
-
-/* a CRL and the trusted CA certificate whose key signed it */
-typedef struct {
-    X509_CRL                   *crl;
-    X509                       *issuer;
-} ngx_http_sekisho_jpki_crl_t;
 
 
 /* a root ready for the fast path: ngx_http_sekisho_jpki_der.h */
@@ -82,8 +76,7 @@ typedef struct {
     ngx_http_sekisho_jpki_ca_t  *ca;         /* the kind wanted */
     ngx_http_sekisho_jpki_ca_t  *other;      /* the other kind, or NULL */
     ngx_uint_t                   kind;
-    ngx_http_sekisho_jpki_crl_t *crls;
-    ngx_uint_t                   ncrls;
+    ngx_http_sekisho_crlix_t    *crlix;      /* the CRLs, or NULL */
     ngx_uint_t                   revocation; /* NGX_HTTP_SEKISHO_REVOKE_* */
     time_t                       now;
 } ngx_http_sekisho_jpki_check_t;
@@ -97,6 +90,9 @@ typedef struct {
     ngx_uint_t                  revocation;  /* token.h REVOCATION_* */
     ngx_uint_t                  fast;        /* chained without d2i_X509 */
     int                         error;       /* OpenSSL's, for the log */
+    ngx_str_t                   crldp;       /* its cRLDistributionPoints */
+    ngx_str_t                   dp;          /* the first point's name */
+    ngx_http_sekisho_crlix_row_t *crl;       /* the CRL that decided */
 } ngx_http_sekisho_jpki_cert_t;
 
 
@@ -114,9 +110,6 @@ ngx_int_t ngx_http_sekisho_jpki_ca_load(ngx_http_sekisho_jpki_ca_t *ca,
 ngx_int_t ngx_http_sekisho_jpki_ca_add(ngx_http_sekisho_jpki_ca_t *ca,
     X509 *x, char *err, size_t errlen);
 void ngx_http_sekisho_jpki_ca_free(ngx_http_sekisho_jpki_ca_t *ca);
-ngx_int_t ngx_http_sekisho_jpki_crl_complete(X509_CRL *crl);
-X509 *ngx_http_sekisho_jpki_crl_issuer(ngx_http_sekisho_jpki_ca_t **cas,
-    ngx_uint_t n, X509_CRL *crl);
 
 ngx_http_sekisho_jpki_cache_t *ngx_http_sekisho_jpki_cache_create(
     ngx_uint_t size);

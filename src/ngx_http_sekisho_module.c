@@ -279,9 +279,16 @@ static ngx_command_t  ngx_http_sekisho_commands[] = {
 
     { ngx_string("sekisho_jpki_crl"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
-      ngx_http_sekisho_jpki_crl_conf,
+      ngx_http_sekisho_jpki_crl_files,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      0,
+      offsetof(ngx_http_sekisho_main_conf_t, jpki.crl),
+      NULL },
+
+    { ngx_string("sekisho_jpki_crl_dir"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_sekisho_jpki_crl_dir,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sekisho_main_conf_t, jpki.crl),
       NULL },
 
     { ngx_string("sekisho_jpki_revocation"),
@@ -1335,6 +1342,10 @@ ngx_http_sekisho_exit_process(ngx_cycle_t *cycle)
     ngx_http_sekisho_main_conf_t  *mcf;
 
     mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_sekisho_module);
+
+    if (mcf) {
+        ngx_http_sekisho_jpki_crl_exit_worker(mcf->jpki.crl);
+    }
 
     if (mcf && mcf->redis) {
         /* commands still out report their loss before the queue goes */

@@ -12,6 +12,8 @@
  * and the two must agree.
  *
  * uses: ngx_http_sekisho_jpki_verify.c ngx_http_sekisho_jpki_der.c
+ * uses: ngx_http_sekisho_crl_index.c ngx_http_sekisho_crl_der.c
+ * uses: ngx_http_sekisho_crl_set.c ngx_http_sekisho_text.c
  * libs: -lcrypto
  */
 
@@ -23,6 +25,7 @@
 #include <openssl/x509v3.h>
 #include "ngx_http_sekisho_jpki_verify.h"
 #include "ngx_http_sekisho_session_token.h"
+#include "ngx_http_sekisho_crl_set.h"
 #include "tap.h"
 
 
@@ -303,6 +306,86 @@ make_crl(X509 *ca, EVP_PKEY *key, X509 *revoked)
 }
 
 
+static ngx_http_sekisho_crlix_t *index_of_many(X509_CRL **crls, int n,
+    X509 *issuer);
+
+
+/* a revocation index of CRLs, as the gateway builds it, or NULL */
+
+static ngx_http_sekisho_crlix_t *
+index_of(X509_CRL *crl, X509 *issuer)
+{
+    return index_of_many(&crl, 1, issuer);
+}
+
+
+static ngx_http_sekisho_crlix_t *
+index_of_many(X509_CRL **crls, int n, X509 *issuer)
+{
+    int                             i, len;
+    u_char                         *der, *p;
+    ngx_int_t                       rc;
+    const char                     *why;
+    ngx_http_sekisho_crlix_t       *ix;
+    ngx_http_sekisho_crl_root_t     root;
+    ngx_http_sekisho_crl_set_t      set;
+    ngx_http_sekisho_crl_source_t   src;
+
+    memset(&set, 0, sizeof(set));
+    memset(&src, 0, sizeof(src));
+    src.path = "test.crl";
+
+    root.cert = issuer;
+    ngx_http_sekisho_crl_root_id(issuer, root.id);
+    set.roots = &root;
+    set.nroots = 1;
+    set.now = time(NULL);
+
+    rc = NGX_OK;
+
+    for (i = 0; i < n && rc == NGX_OK; i++) {
+        len = i2d_X509_CRL(crls[i], NULL);
+        der = malloc(len);
+        p = der;
+        i2d_X509_CRL(crls[i], &p);
+        rc = ngx_http_sekisho_crl_set_add_der(&set, der, len, &src, &why);
+        free(der);
+
+        if (rc != NGX_OK) {
+            printf("# CRL %d refused: %s\n", i, why ? why : "?");
+        }
+    }
+
+    ix = calloc(1, sizeof(ngx_http_sekisho_crlix_t));
+
+    if (rc != NGX_OK
+        || ngx_http_sekisho_crl_set_finish(&set) != NGX_OK
+        || ngx_http_sekisho_crlix_open(ix, set.index, set.index_len)
+           != NGX_OK)
+    {
+        free(ix);
+        ix = NULL;
+
+    } else {
+        set.index = NULL;       /* kept by the index */
+    }
+
+    ngx_http_sekisho_crl_set_free(&set);
+
+    return ix;
+}
+
+
+static void
+index_free(ngx_http_sekisho_crlix_t *ix)
+{
+    if (ix) {
+        free(ix->base);
+        free(ix);
+    }
+}
+
+
 static void
 test_certificates(X509 *ca, X509 *auth)
 {
@@ -311,7 +394,6 @@ test_certificates(X509 *ca, X509 *auth)
     EVP_PKEY                       *other, *big_key;
     X509_CRL                       *crl;
     ngx_http_sekisho_jpki_ca_t      cas, others;
-    ngx_http_sekisho_jpki_crl_t     crls[1];
     ngx_http_sekisho_jpki_check_t   chk;
 
     make_ca(&cas, ca);
@@ -394,10 +476,8 @@ test_certificates(X509 *ca, X509 *auth)
            NGX_HTTP_SEKISHO_JPKI_CRL_STALE, "require without a CRL: refused");
 
     crl = make_crl(ca, ca_key, auth);
-    crls[0].crl = crl;
-    crls[0].issuer = ca;
-    chk.crls = crls;
-    chk.ncrls = 1;
+    chk.crlix = index_of(crl, ca);
+    ok(chk.crlix != NULL, "the CRL indexed");
 
     is_int(check_both(&chk, auth, 1, "revoked"),
            NGX_HTTP_SEKISHO_JPKI_REVOKED, "listed in the CRL: revoked");
@@ -406,16 +486,17 @@ test_certificates(X509 *ca, X509 *auth)
            "key usage is judged before revocation");
 
     X509_CRL_free(crl);
+    index_free(chk.crlix);
     crl = make_crl(ca, ca_key, NULL);
-    crls[0].crl = crl;
+    chk.crlix = index_of(crl, ca);
 
     is_int(check_both(&chk, auth, 1, "good"),
            NGX_HTTP_SEKISHO_JPKI_OK, "not in a current CRL: good");
     is_int(check_both(&chk, odd, 0, "good, odd"),
            NGX_HTTP_SEKISHO_JPKI_OK, "and by OpenSSL's path too");
 
-    chk.crls = NULL;
-    chk.ncrls = 0;
+    index_free(chk.crlix);
+    chk.crlix = NULL;
 
     chk.revocation = NGX_HTTP_SEKISHO_REVOKE_BEST_EFFORT;
     is_int(check_both(&chk, auth, 1, "best effort"),
@@ -495,7 +576,6 @@ test_strict_edges(X509 *ca, X509 *auth)
     EVP_PKEY                       *key2, *big;
     X509_CRL                       *crl;
     ngx_http_sekisho_jpki_ca_t      cas;
-    ngx_http_sekisho_jpki_crl_t     crls[1];
     ngx_http_sekisho_jpki_slot_t   *slot;
     ngx_http_sekisho_jpki_check_t   chk;
     ngx_http_sekisho_jpki_cache_t  *cache;
@@ -640,17 +720,14 @@ test_strict_edges(X509 *ca, X509 *auth)
     X509_up_ref(renewed);
     ngx_http_sekisho_jpki_ca_add(&cas, renewed, err, sizeof(err));
     crl = make_crl(old, ca_key, leaf);
-    crls[0].crl = crl;
-    crls[0].issuer = old;
     chk.ca = &cas;
-    chk.crls = crls;
-    chk.ncrls = 1;
+    chk.crlix = index_of(crl, old);
     chk.revocation = NGX_HTTP_SEKISHO_REVOKE_BEST_EFFORT;
     is_int(check_both(&chk, leaf, 1, "renewed root"),
            NGX_HTTP_SEKISHO_JPKI_REVOKED,
            "revoked by the CRL of the same name and key, best effort");
-    chk.crls = NULL;
-    chk.ncrls = 0;
+    index_free(chk.crlix);
+    chk.crlix = NULL;
     X509_CRL_free(crl);
     X509_free(leaf);
     ngx_http_sekisho_jpki_ca_free(&cas);
@@ -818,41 +895,211 @@ done:
 }
 
 
-static void
-test_crl_scope(void)
+/* a distribution point: a directoryName "C=JP, O=JPKI, CN=<cn>" */
+
+static GENERAL_NAMES *
+dp_names(const char *cn)
+{
+    X509_NAME      *name;
+    GENERAL_NAME   *gn;
+    GENERAL_NAMES  *gns;
+
+    name = X509_NAME_new();
+    X509_NAME_add_entry_by_txt(name, "C", MBSTRING_ASC, (u_char *) "JP", -1,
+                               -1, 0);
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (u_char *) "JPKI",
+                               -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (u_char *) cn, -1,
+                               -1, 0);
+
+    gn = GENERAL_NAME_new();
+    GENERAL_NAME_set0_value(gn, GEN_DIRNAME, name);
+
+    gns = GENERAL_NAMES_new();
+    sk_GENERAL_NAME_push(gns, gn);
+
+    return gns;
+}
+
+
+/* a card's certificate naming its city's CRL distribution point */
+
+static X509 *
+make_city_cert(const char *cn, X509 *ca, EVP_PKEY *ca_key, const char *city)
+{
+    X509                *x;
+    DIST_POINT          *dp;
+    CRL_DIST_POINTS     *dps;
+
+    x = make_cert(cn, user_key, ca, ca_key, -86400, 365,
+                  "critical,digitalSignature", NULL);
+
+    if (city) {
+        dp = DIST_POINT_new();
+        dp->distpoint = DIST_POINT_NAME_new();
+        dp->distpoint->type = 0;
+        dp->distpoint->name.fullname = dp_names(city);
+
+        dps = sk_DIST_POINT_new_null();
+        sk_DIST_POINT_push(dps, dp);
+
+        X509_add1_ext_i2d(x, NID_crl_distribution_points, dps, 0, 0);
+        CRL_DIST_POINTS_free(dps);
+        X509_sign(x, ca_key, EVP_sha256());
+    }
+
+    return x;
+}
+
+
+/*
+ * A CRL of a city's distribution point (or of the whole issuer, city
+ * NULL), or an ARL (only_ca), issued "age" hours ago, current for
+ * "life" hours from then, listing "revoked" if given.
+ */
+
+static X509_CRL *
+make_city_crl(X509 *ca, EVP_PKEY *key, const char *city, int only_ca,
+    X509 *revoked, long age, long life)
 {
     X509_CRL            *crl;
-    ASN1_INTEGER        *n;
+    ASN1_TIME           *t;
+    X509_REVOKED        *rev;
     ISSUING_DIST_POINT  *idp;
 
     crl = X509_CRL_new();
-    is_int(ngx_http_sekisho_jpki_crl_complete(crl), NGX_OK,
-           "a plain CRL is complete");
+    X509_CRL_set_version(crl, 1);
+    X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca));
 
-    idp = ISSUING_DIST_POINT_new();
-    idp->onlyuser = 1;
-    X509_CRL_add1_ext_i2d(crl, NID_issuing_distribution_point, idp, 1, 0);
-    is_int(ngx_http_sekisho_jpki_crl_complete(crl), NGX_OK,
-           "one of end-user certificates only is complete for cards");
-    X509_CRL_free(crl);
+    t = X509_gmtime_adj(NULL, -age * 3600);
+    X509_CRL_set1_lastUpdate(crl, t);
+    X509_gmtime_adj(t, (life - age) * 3600);
+    X509_CRL_set1_nextUpdate(crl, t);
 
-    crl = X509_CRL_new();
-    idp->onlyuser = 0;
-    idp->onlyCA = 1;
-    X509_CRL_add1_ext_i2d(crl, NID_issuing_distribution_point, idp, 1, 0);
-    is_int(ngx_http_sekisho_jpki_crl_complete(crl), NGX_DECLINED,
-           "a CRL of CA certificates only is refused");
-    X509_CRL_free(crl);
-    ISSUING_DIST_POINT_free(idp);
+    if (revoked) {
+        rev = X509_REVOKED_new();
+        X509_REVOKED_set_serialNumber(rev, X509_get_serialNumber(revoked));
+        X509_gmtime_adj(t, -age * 3600 - 60);
+        X509_REVOKED_set_revocationDate(rev, t);
+        X509_CRL_add0_revoked(crl, rev);
+    }
 
-    crl = X509_CRL_new();
-    n = ASN1_INTEGER_new();
-    ASN1_INTEGER_set(n, 7);
-    X509_CRL_add1_ext_i2d(crl, NID_delta_crl, n, 1, 0);
-    is_int(ngx_http_sekisho_jpki_crl_complete(crl), NGX_DECLINED,
-           "a delta CRL is refused");
-    ASN1_INTEGER_free(n);
-    X509_CRL_free(crl);
+    if (city || only_ca) {
+        idp = ISSUING_DIST_POINT_new();
+
+        if (city) {
+            idp->distpoint = DIST_POINT_NAME_new();
+            idp->distpoint->type = 0;
+            idp->distpoint->name.fullname = dp_names(city);
+        }
+
+        /* DER's TRUE is 0xff; OpenSSL writes the int it is given */
+        idp->onlyCA = only_ca ? 0xff : 0;
+        idp->onlyuser = (!only_ca && city != NULL) ? 0xff : 0;
+
+        X509_CRL_add1_ext_i2d(crl, NID_issuing_distribution_point, idp, 1, 0);
+        ISSUING_DIST_POINT_free(idp);
+    }
+
+    ASN1_TIME_free(t);
+    X509_CRL_sort(crl);
+    X509_CRL_sign(crl, key, EVP_sha256());
+
+    return crl;
+}
+
+
+/*
+ * J-LIS publishes a CRL per municipality (distribution point): a card is
+ * checked against its own city's, whichever is newer elsewhere.
+ */
+
+static void
+test_crl_partitions(X509 *ca)
+{
+    X509                           *a, *b, *plain;
+    X509_CRL                       *crls[4];
+    ngx_http_sekisho_jpki_ca_t      cas;
+    ngx_http_sekisho_jpki_check_t   chk;
+    ngx_http_sekisho_jpki_cert_t    out;
+
+    make_ca(&cas, ca);
+    check_init(&chk, &cas);
+    chk.revocation = NGX_HTTP_SEKISHO_REVOKE_REQUIRE;
+
+    a = make_city_cert("CITIZEN A", ca, ca_key, "City A CRLDP");
+    b = make_city_cert("CITIZEN B", ca, ca_key, "City B CRLDP");
+    plain = make_city_cert("CITIZEN C", ca, ca_key, NULL);
+
+    /* city B's CRL lists b; city A's is newer and lists nobody */
+    crls[0] = make_city_crl(ca, ca_key, "City A CRLDP", 0, NULL, 1, 48);
+    crls[1] = make_city_crl(ca, ca_key, "City B CRLDP", 0, b, 20, 48);
+    chk.crlix = index_of_many(crls, 2, ca);
+    ok(chk.crlix != NULL, "two cities' CRLs indexed");
+
+    is_int(check_both(&chk, b, 1, "city B, revoked"),
+           NGX_HTTP_SEKISHO_JPKI_REVOKED,
+           "revoked in its city's CRL, though another city's is newer");
+    is_int(check_both(&chk, a, 1, "city A, good"),
+           NGX_HTTP_SEKISHO_JPKI_OK, "the other city's card is good");
+    is_int(ngx_http_sekisho_jpki_check_cert(&chk, a, &out),
+           NGX_HTTP_SEKISHO_JPKI_OK, "by OpenSSL's path too");
+    is_int(out.revocation, NGX_HTTP_SEKISHO_REVOCATION_GOOD,
+           "and said good");
+    ok(out.crl && out.crl->this_update > time(NULL) - 2 * 3600,
+       "decided by its own city's CRL");
+    is_int(check_both(&chk, plain, 1, "no distribution point"),
+           NGX_HTTP_SEKISHO_JPKI_CRL_STALE,
+           "a card naming no point: no city's CRL covers it");
+
+    /* the issuer's complete CRL covers every card */
+    index_free(chk.crlix);
+    crls[2] = make_city_crl(ca, ca_key, NULL, 0, NULL, 2, 48);
+    crls[3] = crls[2];
+    chk.crlix = index_of_many(crls, 3, ca);
+    is_int(check_both(&chk, plain, 1, "complete CRL"),
+           NGX_HTTP_SEKISHO_JPKI_OK, "the complete CRL covers it");
+    is_int(check_both(&chk, b, 1, "complete CRL, b"),
+           NGX_HTTP_SEKISHO_JPKI_REVOKED,
+           "and b is revoked still: any covering CRL that lists it");
+
+    /* city A's CRL past its next update, no complete CRL */
+    index_free(chk.crlix);
+    X509_CRL_free(crls[0]);
+    crls[0] = make_city_crl(ca, ca_key, "City A CRLDP", 0, NULL, 50, 48);
+    chk.crlix = index_of_many(crls, 2, ca);
+    ngx_http_sekisho_jpki_check_cert(&chk, a, &out);
+    is_int(ngx_http_sekisho_jpki_check_cert(&chk, a, &out),
+           NGX_HTTP_SEKISHO_JPKI_CRL_STALE,
+           "its city's CRL stale: jpki_crl_stale under require");
+    ok(out.dp.len > 0, "the point is named for the log");
+    chk.revocation = NGX_HTTP_SEKISHO_REVOKE_BEST_EFFORT;
+    is_int(ngx_http_sekisho_jpki_check_cert(&chk, a, &out),
+           NGX_HTTP_SEKISHO_JPKI_OK, "unchecked under best_effort");
+    is_int(out.revocation, NGX_HTTP_SEKISHO_REVOCATION_UNCHECKED,
+           "and said unchecked");
+    chk.revocation = NGX_HTTP_SEKISHO_REVOKE_REQUIRE;
+
+    /* an ARL of the root listing the root itself */
+    index_free(chk.crlix);
+    X509_CRL_free(crls[0]);
+    crls[0] = make_city_crl(ca, ca_key, "City A CRLDP", 0, NULL, 1, 48);
+    X509_CRL_free(crls[3]);
+    crls[3] = make_city_crl(ca, ca_key, NULL, 1, ca, 1, 48);
+    crls[2] = crls[3];
+    chk.crlix = index_of_many(crls, 3, ca);
+    is_int(check_both(&chk, a, 1, "ARL"),
+           NGX_HTTP_SEKISHO_JPKI_REVOKED,
+           "the root revoked in an ARL: its cards are refused");
+
+    index_free(chk.crlix);
+    X509_CRL_free(crls[0]);
+    X509_CRL_free(crls[1]);
+    X509_CRL_free(crls[3]);
+    X509_free(a);
+    X509_free(b);
+    X509_free(plain);
+    ngx_http_sekisho_jpki_ca_free(&cas);
 }
 
 
@@ -897,7 +1144,7 @@ main(void)
     test_strict_edges(ca, auth);
     test_identity(ca);
     test_cache(ca, auth);
-    test_crl_scope();
+    test_crl_partitions(ca);
     test_encoding();
 
     X509_free(auth);
