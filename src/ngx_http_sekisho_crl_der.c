@@ -446,8 +446,9 @@ ngx_http_sekisho_crl_dp_names(u_char *ext, size_t len, ngx_str_t *names,
 
 
 /*
- * RFC 7468 text: white space, one BEGIN line, base64 in lines, the END
- * line, white space.  In place is safe: three octets are written for
+ * RFC 7468 text, strictly: white space, the BEGIN line, base64 in
+ * lines (LF or CRLF, no other white space, no headers), the END line,
+ * white space.  In place is safe: three octets are written for
  * every four characters read, and the BEGIN line is read first.
  */
 
@@ -506,7 +507,12 @@ ngx_http_sekisho_crl_pem(u_char *pem, size_t len, u_char *der, size_t *dlen)
 
         c = *p++;
 
+        /* no empty line: OpenSSL would take what is above for headers */
         if (c == '\n') {
+            if (bol) {
+                return NGX_ERROR;
+            }
+
             bol = 1;
             continue;
         }

@@ -59,6 +59,8 @@ static void ngx_http_sekisho_challenge_spent(void *data, redisReply *reply);
 static ngx_int_t ngx_http_sekisho_card_login_done(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx, ngx_http_sekisho_login_t *login);
 static ngx_int_t ngx_http_sekisho_logout_handler(ngx_http_request_t *r);
+static void ngx_http_sekisho_jpki_stale(ngx_http_request_t *r,
+    ngx_http_sekisho_ctx_t *ctx, ngx_http_sekisho_jpki_cert_t *info);
 static ngx_int_t ngx_http_sekisho_jpki_fail(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx, ngx_uint_t status,
     ngx_http_sekisho_reason_e reason);
@@ -930,6 +932,10 @@ ngx_http_sekisho_card_login_check(ngx_http_request_t *r,
 
     ngx_http_sekisho_cert_info(r, ctx, &info);
 
+    if (res == NGX_HTTP_SEKISHO_JPKI_CRL_STALE) {
+        ngx_http_sekisho_jpki_stale(r, ctx, &info);
+    }
+
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "sekisho: card login certificate: result %d, fast %ui",
                    (int) res, info.fast);
@@ -1486,6 +1492,39 @@ ngx_http_sekisho_jpki_prepare(ngx_http_request_t *r,
 }
 
 
+/*
+ * Under "require", a card no current CRL covers is refused: the log
+ * names its distribution point, so that the operator knows which
+ * municipality's CRL is missing or late.
+ */
+
+static void
+ngx_http_sekisho_jpki_stale(ngx_http_request_t *r,
+    ngx_http_sekisho_ctx_t *ctx, ngx_http_sekisho_jpki_cert_t *info)
+{
+    u_char  text[512];
+    size_t  n;
+
+    n = info->dp.len ? ngx_http_sekisho_jpki_dp_text(&info->dp, text,
+                                                     sizeof(text))
+                     : 0;
+
+    if (n) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "sekisho: no current CRL covers the distribution "
+                      "point \"%*s\" of certificate serial %V",
+                      n, text, &ctx->jpki_serial);
+
+    } else {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "sekisho: no current CRL covers certificate serial "
+                      "%V, which names no distribution point of a form "
+                      "read here; only its issuer's complete CRLs could",
+                      &ctx->jpki_serial);
+    }
+}
+
+
 /* the facts of a certificate seen, for variables, audit and log */
 
 static void
@@ -1645,6 +1684,11 @@ ngx_http_sekisho_signed_body_check(ngx_http_request_t *r,
                                           body.len, &signer, &info);
 
     ctx->jpki_revocation = info.revocation + 1;
+
+    if (res == NGX_HTTP_SEKISHO_JPKI_CRL_STALE) {
+        ngx_http_sekisho_cert_info(r, ctx, &info);
+        ngx_http_sekisho_jpki_stale(r, ctx, &info);
+    }
 
     if (res != NGX_HTTP_SEKISHO_JPKI_OK) {
         reason = ngx_http_sekisho_jpki_reason(res);

@@ -1247,6 +1247,52 @@ ngx_http_sekisho_jpki_listed(ngx_http_sekisho_jpki_check_t *chk,
 }
 
 
+/*
+ * A distribution point's name for the log: a directoryName as RFC 2253
+ * text (UTF-8 kept), a URI as it is.  The length written.
+ */
+
+size_t
+ngx_http_sekisho_jpki_dp_text(ngx_str_t *dp, u_char *buf, size_t size)
+{
+    int             len;
+    BIO            *bio;
+    char           *text;
+    GENERAL_NAME   *gn;
+    const u_char   *p;
+
+    p = dp->data;
+    gn = d2i_GENERAL_NAME(NULL, &p, (long) dp->len);
+    bio = BIO_new(BIO_s_mem());
+
+    if (gn == NULL || bio == NULL || size == 0) {
+        GENERAL_NAME_free(gn);
+        BIO_free(bio);
+        ERR_clear_error();
+        return 0;
+    }
+
+    if (gn->type == GEN_DIRNAME) {
+        X509_NAME_print_ex(bio, gn->d.directoryName, 0,
+                           XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+
+    } else if (gn->type == GEN_URI) {
+        BIO_write(bio, ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier),
+                  ASN1_STRING_length(gn->d.uniformResourceIdentifier));
+    }
+
+    len = (int) BIO_get_mem_data(bio, &text);
+    len = ngx_min((size_t) len, size);
+    ngx_memcpy(buf, text, len);
+
+    GENERAL_NAME_free(gn);
+    BIO_free(bio);
+    ERR_clear_error();
+
+    return len;
+}
+
+
 /* the DER value of a certificate's cRLDistributionPoints, or empty */
 
 static void

@@ -141,6 +141,7 @@ size_t ngx_http_sekisho_pct_encode(u_char *dst, u_char *src, size_t len);
 size_t ngx_http_sekisho_jpki_key_id(X509 *cert, u_char *id, size_t max);
 size_t ngx_http_sekisho_jpki_serial(const ASN1_INTEGER *ai, u_char *serial,
     size_t max);
+size_t ngx_http_sekisho_jpki_dp_text(ngx_str_t *dp, u_char *buf, size_t size);
 
 
 #endif /* _NGX_HTTP_SEKISHO_JPKI_VERIFY_H_INCLUDED_ */

@@ -2988,6 +2988,13 @@ test_pem(void)
            NGX_ERROR, "END not at a line's start is an error");
     pem_is("-----BEGIN X509 CRL-----MAAA\n-----END X509 CRL-----\n",
            NGX_ERROR, "data on the BEGIN line is an error");
+    pem_is("-----BEGIN X509 CRL-----\nMAAA\n\nMAAA\n-----END X509 CRL-----\n",
+           NGX_ERROR, "an empty line is an error (OpenSSL's reader would"
+           " take the lines above it for headers)");
+    pem_is("-----BEGIN X509 CRL-----\n\nMAAA\n-----END X509 CRL-----\n",
+           NGX_ERROR, "an empty line after BEGIN is an error");
+    pem_is("-----BEGIN X509 CRL-----\r\nMAAA\r\n-----END X509 CRL-----\r\n",
+           NGX_OK, "control: CRLF");
     pem_is("-----BEGIN X509 CRL-----\nMA\rAA\n-----END X509 CRL-----\n",
            NGX_ERROR, "a lone CR is an error");
     pem_is("-----BEGIN X509 CRL-----\nProc-Type: 4,ENCRYPTED\n\nMAAA\n"
