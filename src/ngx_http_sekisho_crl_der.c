@@ -446,9 +446,9 @@ ngx_http_sekisho_crl_dp_names(u_char *ext, size_t len, ngx_str_t *names,
 
 
 /*
- * RFC 7468 text, strictly: white space, the BEGIN line, base64 in
- * lines (LF or CRLF, no other white space, no headers), the END line,
- * white space.  In place is safe: three octets are written for
+ * RFC 7468 text, strictly: white space, the BEGIN line (at a line's
+ * start), base64 in lines (LF or CRLF, no other white space, no empty
+ * line, no headers), the END line, white space.  In place is safe: three octets are written for
  * every four characters read, and the BEGIN line is read first.
  */
 
@@ -480,6 +480,11 @@ ngx_http_sekisho_crl_pem(u_char *pem, size_t len, u_char *der, size_t *dlen)
     {
         return ngx_http_sekisho_crl_pem_begins(pem, end) ? NGX_ERROR
                                                           : NGX_DECLINED;
+    }
+
+    /* BEGIN starts a line, as OpenSSL's reader looks for it */
+    if (p > pem && p[-1] != '\n') {
+        return NGX_ERROR;
     }
 
     p += n;

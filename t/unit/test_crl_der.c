@@ -2926,6 +2926,10 @@ test_pem(void)
     snprintf(alt, plen + 64, " \t\n\r\n%s\n \n", pem);
     pem_is(alt, NGX_OK, "white space before and after is read");
 
+    snprintf(alt, plen + 64, "\r\n \t%s", pem);
+    pem_is(alt, NGX_ERROR, "BEGIN after white space on its line is an error"
+           " (OpenSSL's reader would not find it)");
+
     snprintf(alt, plen + 64, "CRL:\n%s", pem);
     pem_is(alt, NGX_ERROR, "text before BEGIN is an error");
 

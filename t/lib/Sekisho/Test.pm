@@ -333,14 +333,21 @@ sub write_config {
     return $self->{config};
 }
 
+# nginx's environment: the sanitizers' libraries with the ASan build,
+# and a test's own (e.g. libfaketime's) from $t->{env}, preloaded after
+# them
 sub env_asan {
     my ($self) = @_;
-    return () unless $self->{asan};
+    my %env = %{ $self->{env} || {} };
+
+    return %env unless $self->{asan};
+
     my $asan = `gcc -print-file-name=libasan.so`;
     my $ubsan = `gcc -print-file-name=libubsan.so`;
     chomp($asan, $ubsan);
     return (
-        LD_PRELOAD    => "$asan:$ubsan",
+        %env,
+        LD_PRELOAD    => join(':', "$asan:$ubsan", $env{LD_PRELOAD} || ()),
         ASAN_OPTIONS  => "detect_leaks=0:fast_unwind_on_malloc=0:log_path=$self->{dir}/asan",
         UBSAN_OPTIONS => "print_stacktrace=1:log_path=$self->{dir}/ubsan",
     );
