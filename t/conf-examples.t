@@ -24,6 +24,7 @@ $ex =~ s{listen 443 ssl http2;}{listen 127.0.0.1:%%PORT_0%%;};
 $ex =~ s{^\s*ssl_certificate.*$}{}mg;
 $ex =~ s{/var/log/nginx/}{%%TESTDIR%%/}g;
 $ex =~ s{/etc/nginx/sekisho/}{%%TESTDIR%%/}g;
+$ex =~ s{/var/lib/sekisho/crl}{%%TESTDIR%%/pki/crl}g;
 $t->write_file($_, "secret-for-the-example-test-32-bytes-long")
     for qw(redis.pass lockout.key audit.key session.key);
 chmod 0600, map { $t->dir . "/$_" } qw(redis.pass lockout.key audit.key session.key);
@@ -32,9 +33,7 @@ chmod 0600, map { $t->dir . "/$_" } qw(redis.pass lockout.key audit.key session.
 my $pki = test_pki($t);
 $t->write_file($_->[0], $t->read_file("pki/$_->[1]")) for
     [ 'jpki-auth-ca.pem', 'bundle-auth-ca.pem' ],
-    [ 'jpki-sign-ca.pem', 'sign-ca.pem' ],
-    [ 'jpki-auth.crl', 'auth-ca.crl.pem' ],
-    [ 'jpki-sign.crl', 'sign-ca.crl.pem' ];
+    [ 'jpki-sign-ca.pem', 'sign-ca.pem' ];
 
 $t->write_config(<<"EOF");
 %%TEST_GLOBALS%%
