@@ -111,10 +111,10 @@ ngx_int_t
 ngx_http_sekisho_crl_der_read(u_char *der, size_t len,
     ngx_http_sekisho_crl_der_t *crl, const char **why)
 {
-    ngx_int_t                       rc;
-    ngx_str_t                       v, alg;
-    const char                     *reason;
-    ngx_http_sekisho_crl_cursor_t   top, list, tbs, exts;
+    ngx_int_t                      rc;
+    ngx_str_t                      v, alg;
+    const char                    *reason;
+    ngx_http_sekisho_crl_cursor_t  top, list, tbs, exts;
 
     if (why == NULL) {
         why = &reason;
@@ -283,10 +283,10 @@ ngx_int_t
 ngx_http_sekisho_crl_entries_next(ngx_http_sekisho_crl_entries_t *it,
     ngx_str_t *serial, const char **why)
 {
-    time_t                          t;
-    ngx_str_t                       v, exts;
-    const char                     *reason;
-    ngx_http_sekisho_crl_cursor_t   d, e;
+    time_t                         t;
+    ngx_str_t                      v, exts;
+    const char                    *reason;
+    ngx_http_sekisho_crl_cursor_t  d, e;
 
     if (why == NULL) {
         why = &reason;
@@ -358,10 +358,10 @@ ngx_int_t
 ngx_http_sekisho_crl_dp_names(u_char *ext, size_t len, ngx_str_t *names,
     ngx_uint_t max, ngx_uint_t *n)
 {
-    ngx_int_t                       rc;
-    ngx_str_t                       v, dpn, full, bits, issuer;
-    ngx_uint_t                      declined, skip, k;
-    ngx_http_sekisho_crl_cursor_t   top, dps, dp;
+    ngx_int_t                      rc;
+    ngx_str_t                      v, dpn, full, bits, issuer;
+    ngx_uint_t                     declined, skip, k;
+    ngx_http_sekisho_crl_cursor_t  top, dps, dp;
 
     *n = 0;
 
@@ -441,25 +441,31 @@ ngx_http_sekisho_crl_dp_names(u_char *ext, size_t len, ngx_str_t *names,
         }
     }
 
-    return declined ? NGX_DECLINED : NGX_OK;
+    if (declined) {
+        *n = 0;
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
 }
 
 
 /*
  * RFC 7468 text, strictly: white space, the BEGIN line (at a line's
  * start), base64 in lines (LF or CRLF, no other white space, no empty
- * line, no headers), the END line, white space.  In place is safe: three octets are written for
- * every four characters read, and the BEGIN line is read first.
+ * line, no headers), the END line, white space.  In place is safe:
+ * three octets are written for every four characters read, and the
+ * BEGIN line is read first.
  */
 
 ngx_int_t
 ngx_http_sekisho_crl_pem(u_char *pem, size_t len, u_char *der, size_t *dlen)
 {
-    u_char      *p, *end, *w, c;
-    size_t       n;
-    uint32_t     acc;
-    ngx_int_t    v;
-    ngx_uint_t   chars, pad, done, bol;
+    u_char     *p, *end, *w, c;
+    size_t      n;
+    uint32_t    acc;
+    ngx_int_t   v;
+    ngx_uint_t  chars, pad, done, bol;
 
     p = pem;
     end = pem + len;
@@ -787,8 +793,8 @@ ngx_http_sekisho_crl_oid(ngx_str_t *oid)
 static ngx_int_t
 ngx_http_sekisho_crl_algorithm(ngx_str_t *v)
 {
-    ngx_str_t                       oid, params;
-    ngx_http_sekisho_crl_cursor_t   d;
+    ngx_str_t                      oid, params;
+    ngx_http_sekisho_crl_cursor_t  d;
 
     ngx_http_sekisho_crl_cursor(&d, v);
 
@@ -822,8 +828,8 @@ ngx_http_sekisho_crl_algorithm(ngx_str_t *v)
 static ngx_int_t
 ngx_http_sekisho_crl_name(ngx_str_t *v)
 {
-    ngx_str_t                       set;
-    ngx_http_sekisho_crl_cursor_t   d;
+    ngx_str_t                      set;
+    ngx_http_sekisho_crl_cursor_t  d;
 
     if (v->len == 0 || v->len > NGX_HTTP_SEKISHO_CRL_NAME_MAX) {
         return NGX_ERROR;
@@ -848,9 +854,9 @@ ngx_http_sekisho_crl_name(ngx_str_t *v)
 static ngx_int_t
 ngx_http_sekisho_crl_rdn(ngx_str_t *set)
 {
-    u_char                          tag;
-    ngx_str_t                       v, atv, prev, oid, value;
-    ngx_http_sekisho_crl_cursor_t   d, a;
+    u_char                         tag;
+    ngx_str_t                      v, atv, prev, oid, value;
+    ngx_http_sekisho_crl_cursor_t  d, a;
 
     if (set->len == 0) {
         return NGX_ERROR;
@@ -1034,9 +1040,9 @@ static ngx_int_t
 ngx_http_sekisho_crl_general_name(ngx_http_sekisho_crl_cursor_t *d,
     ngx_str_t *tlv)
 {
-    u_char                         *p, tag;
-    ngx_str_t                       v, oid, value, name;
-    ngx_http_sekisho_crl_cursor_t   g, w;
+    u_char                        *p, tag;
+    ngx_str_t                      v, oid, value, name;
+    ngx_http_sekisho_crl_cursor_t  g, w;
 
     tag = (d->pos < d->end) ? d->pos[0] : 0;
 
@@ -1121,8 +1127,8 @@ static ngx_int_t
 ngx_http_sekisho_crl_names(u_char *p, size_t len, ngx_str_t *names,
     ngx_uint_t max, ngx_uint_t *n)
 {
-    ngx_str_t                       tlv;
-    ngx_http_sekisho_crl_cursor_t   d;
+    ngx_str_t                      tlv;
+    ngx_http_sekisho_crl_cursor_t  d;
 
     if (len == 0) {
         return NGX_ERROR;
@@ -1160,9 +1166,9 @@ ngx_http_sekisho_crl_names(u_char *p, size_t len, ngx_str_t *names,
 static ngx_int_t
 ngx_http_sekisho_crl_dp_name(ngx_str_t *v, ngx_str_t *full)
 {
-    ngx_str_t                       rdn;
-    ngx_uint_t                      n;
-    ngx_http_sekisho_crl_cursor_t   d;
+    ngx_str_t                      rdn;
+    ngx_uint_t                     n;
+    ngx_http_sekisho_crl_cursor_t  d;
 
     ngx_http_sekisho_crl_cursor(&d, v);
 
@@ -1195,8 +1201,8 @@ static ngx_int_t
 ngx_http_sekisho_crl_ext(ngx_http_sekisho_crl_cursor_t *d, ngx_str_t *oid,
     ngx_uint_t *critical, ngx_str_t *value)
 {
-    ngx_str_t                       ext, b;
-    ngx_http_sekisho_crl_cursor_t   e;
+    ngx_str_t                      ext, b;
+    ngx_http_sekisho_crl_cursor_t  e;
 
     if (ngx_http_sekisho_crl_next(d, 0x30, &ext, NULL) != NGX_OK) {
         return NGX_ERROR;
@@ -1260,11 +1266,11 @@ static ngx_int_t
 ngx_http_sekisho_crl_extensions(ngx_str_t *list,
     ngx_http_sekisho_crl_der_t *crl, const char **why)
 {
-    ngx_int_t                       rc;
-    ngx_str_t                       oids[NGX_HTTP_SEKISHO_CRL_EXTS], value;
-    ngx_uint_t                      n, i, critical;
-    const char                     *declined;
-    ngx_http_sekisho_crl_cursor_t   d;
+    ngx_int_t                      rc;
+    ngx_str_t                      oids[NGX_HTTP_SEKISHO_CRL_EXTS], value;
+    ngx_uint_t                     n, i, critical;
+    const char                    *declined;
+    ngx_http_sekisho_crl_cursor_t  d;
 
     ngx_http_sekisho_crl_cursor(&d, list);
     declined = NULL;
@@ -1400,9 +1406,9 @@ unknown:
 static ngx_int_t
 ngx_http_sekisho_crl_aki(ngx_str_t *value, ngx_http_sekisho_crl_der_t *crl)
 {
-    ngx_str_t                       v, names, serial;
-    ngx_uint_t                      n, parts;
-    ngx_http_sekisho_crl_cursor_t   aki;
+    ngx_str_t                      v, names, serial;
+    ngx_uint_t                     n, parts;
+    ngx_http_sekisho_crl_cursor_t  aki;
 
     if (ngx_http_sekisho_crl_single(value, 0x30, &v) != NGX_OK
         || v.len == 0)
@@ -1460,11 +1466,11 @@ static ngx_int_t
 ngx_http_sekisho_crl_idp(ngx_str_t *value, ngx_http_sekisho_crl_der_t *crl,
     const char **why)
 {
-    u_char                          tag, last;
-    ngx_int_t                       rc;
-    ngx_str_t                       v;
-    const char                     *declined;
-    ngx_http_sekisho_crl_cursor_t   idp;
+    u_char                         tag, last;
+    ngx_int_t                      rc;
+    ngx_str_t                      v;
+    const char                    *declined;
+    ngx_http_sekisho_crl_cursor_t  idp;
 
     *why = "a malformed issuingDistributionPoint";
 
@@ -1557,11 +1563,11 @@ ngx_http_sekisho_crl_idp(ngx_str_t *value, ngx_http_sekisho_crl_der_t *crl,
 static ngx_int_t
 ngx_http_sekisho_crl_entry_extensions(ngx_str_t *list, const char **why)
 {
-    time_t                          t;
-    ngx_str_t                       oids[NGX_HTTP_SEKISHO_CRL_ENTRY_EXTS];
-    ngx_str_t                       value, v;
-    ngx_uint_t                      n, i, critical, known;
-    ngx_http_sekisho_crl_cursor_t   d;
+    time_t                         t;
+    ngx_str_t                      oids[NGX_HTTP_SEKISHO_CRL_ENTRY_EXTS];
+    ngx_str_t                      value, v;
+    ngx_uint_t                     n, i, critical, known;
+    ngx_http_sekisho_crl_cursor_t  d;
 
     ngx_http_sekisho_crl_cursor(&d, list);
 

@@ -50,11 +50,12 @@ typedef struct {
  * not be used to decide a card's revocation: a delta CRL
  * (deltaCRLIndicator), an IDP with onlySomeReasons, indirectCRL,
  * onlyContainsAttributeCerts or nameRelativeToCRLIssuer, both
- * onlyContainsUserCerts and onlyContainsCACerts, any unknown critical
- * CRL extension; freshestCRL is fine.  "why" (may be NULL) receives a
- * short static English reason for the error log.  The entries are not
- * read here: the CRL is usable only when the walk below ends in
- * NGX_DONE.
+ * onlyContainsUserCerts and onlyContainsCACerts, any critical CRL
+ * extension but the IDP and the AKI (an unknown one, or a cRLNumber or
+ * freshestCRL marked critical, as OpenSSL's verification has it);
+ * freshestCRL is fine.  "why" (may be NULL) receives a short static
+ * English reason for the error log.  The entries are not read here:
+ * the CRL is usable only when the walk below ends in NGX_DONE.
  */
 ngx_int_t ngx_http_sekisho_crl_der_read(u_char *der, size_t len,
     ngx_http_sekisho_crl_der_t *crl, const char **why);
@@ -96,7 +97,7 @@ ngx_int_t ngx_http_sekisho_general_names(u_char *p, size_t len,
  * of all its DistributionPoints together.  NGX_DECLINED when a
  * DistributionPoint has reasons, a cRLIssuer, or a
  * nameRelativeToCRLIssuer (not supported: the caller treats the
- * certificate as having no matching CRL), NGX_ERROR malformed.
+ * certificate as having no matching CRL; n is 0), NGX_ERROR malformed.
  */
 ngx_int_t ngx_http_sekisho_crl_dp_names(u_char *ext, size_t len,
     ngx_str_t *names, ngx_uint_t max, ngx_uint_t *n);

@@ -70,9 +70,9 @@ static X509_CRL *fuzz_make(EVP_PKEY *key, ngx_uint_t delta);
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    int           i;
-    char         *arg;
-    struct stat   st;
+    int          i;
+    char        *arg;
+    struct stat  st;
 
     for (i = 1; i < *argc; i++) {
         arg = (*argv)[i];
@@ -178,12 +178,12 @@ fuzz_time(const ASN1_TIME *t)
 static void
 fuzz_crl(u_char *der, size_t len)
 {
-    X509_CRL                        *x;
-    ngx_int_t                        rc, erc;
-    ngx_str_t                        serial;
-    const u_char                    *p;
-    ngx_http_sekisho_crl_der_t       c;
-    ngx_http_sekisho_crl_entries_t   it;
+    X509_CRL                       *x;
+    ngx_int_t                       rc, erc;
+    ngx_str_t                       serial;
+    const u_char                   *p;
+    ngx_http_sekisho_crl_der_t      c;
+    ngx_http_sekisho_crl_entries_t  it;
 
     rc = ngx_http_sekisho_crl_der_read(der, len, &c, NULL);
 
@@ -230,14 +230,14 @@ fuzz_compare(const u_char *der, size_t len, ngx_http_sekisho_crl_der_t *c)
     const u_char                    *p;
     ASN1_INTEGER                    *number;
     X509_REVOKED                    *rev;
+    X509_EXTENSION                  *ext;
     AUTHORITY_KEYID                 *aki;
     ASN1_ENUMERATED                 *reason;
-    X509_EXTENSION                  *ext;
     const ASN1_TIME                 *next;
-    ISSUING_DIST_POINT              *idp;
     const X509_ALGOR                *alg;
-    STACK_OF(X509_REVOKED)          *revoked;
+    ISSUING_DIST_POINT              *idp;
     const ASN1_BIT_STRING           *sig;
+    STACK_OF(X509_REVOKED)          *revoked;
     const STACK_OF(X509_EXTENSION)  *exts;
     ngx_http_sekisho_crl_entries_t   it;
 
@@ -580,12 +580,12 @@ fuzz_names(u_char *der, size_t len)
 static void
 fuzz_pem(u_char *der, size_t len)
 {
-    BIO         *bio;
-    char        *name, *header;
-    long         dlen;
-    u_char      *out, *data;
-    size_t       olen;
-    ngx_str_t    s;
+    BIO       *bio;
+    char      *name, *header;
+    long       dlen;
+    u_char    *out, *data;
+    size_t     olen;
+    ngx_str_t  s;
 
     out = malloc(len * 3 / 4 ? len * 3 / 4 : 1);
     if (out == NULL) {
@@ -657,16 +657,16 @@ fuzz_dir_empty(const char *path)
 static void
 fuzz_seed(const char *dir)
 {
-    int                  n;
-    BIO                 *bio;
-    char                *text;
-    long                 tlen;
-    u_char              *der;
-    X509_CRL            *crl;
-    EVP_PKEY            *key;
-    DIST_POINT          *dp;
-    GENERAL_NAMES       *gens;
-    CRL_DIST_POINTS     *dps;
+    int               n;
+    BIO              *bio;
+    char             *text;
+    long              tlen;
+    u_char           *der;
+    X509_CRL         *crl;
+    EVP_PKEY         *key;
+    DIST_POINT       *dp;
+    GENERAL_NAMES    *gens;
+    CRL_DIST_POINTS  *dps;
 
     key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
 
@@ -707,12 +707,17 @@ fuzz_seed(const char *dir)
     dp->distpoint->type = 0;
     dp->distpoint->name.fullname = fuzz_gens("Sapporo-shi");
     sk_DIST_POINT_push(dps, dp);
+    der = NULL;
+    n = i2d_CRL_DIST_POINTS(dps, &der);
+    fuzz_seed_write(dir, "seed-crldp.der", der, (size_t) n);
+    OPENSSL_free(der);
+
     dp = DIST_POINT_new();
     dp->CRLissuer = fuzz_gens("Naha-shi");
     sk_DIST_POINT_push(dps, dp);
     der = NULL;
     n = i2d_CRL_DIST_POINTS(dps, &der);
-    fuzz_seed_write(dir, "seed-crldp.der", der, (size_t) n);
+    fuzz_seed_write(dir, "seed-crldp-issuer.der", der, (size_t) n);
     OPENSSL_free(der);
     CRL_DIST_POINTS_free(dps);
 
@@ -757,12 +762,12 @@ fuzz_seed_write(const char *dir, const char *name, const u_char *p,
 static GENERAL_NAMES *
 fuzz_gens(const char *city)
 {
-    char             uri[128];
-    X509_NAME       *name;
-    ASN1_TYPE       *value;
-    GENERAL_NAME    *gen;
-    GENERAL_NAMES   *gens;
-    ASN1_STRING     *s;
+    char            uri[128];
+    X509_NAME      *name;
+    ASN1_TYPE      *value;
+    ASN1_STRING    *s;
+    GENERAL_NAME   *gen;
+    GENERAL_NAMES  *gens;
 
     gens = sk_GENERAL_NAME_new_null();
 
@@ -813,8 +818,8 @@ fuzz_make(EVP_PKEY *key, ngx_uint_t kind)
 {
     X509_CRL            *crl;
     X509_NAME           *name;
-    ngx_uint_t           i;
     ASN1_TIME           *t;
+    ngx_uint_t           i;
     ASN1_INTEGER        *ai;
     X509_REVOKED        *rev;
     AUTHORITY_KEYID     *aki;
