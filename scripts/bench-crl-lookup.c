@@ -162,7 +162,21 @@ city_scope(int i, u_char *key)
                                (u_char *) "JP", -1, -1, 0);
     X509_NAME_add_entry_by_txt(name, "O", V_ASN1_UTF8STRING,
                                (u_char *) "JPKI TEST", -1, -1, 0);
-    snprintf(cn, sizeof(cn), "City %04d CRLDP", i);
+    X509_NAME_add_entry_by_txt(name, "OU", V_ASN1_UTF8STRING,
+                               (u_char *) "JPKI for user authentication",
+                               -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "OU", V_ASN1_UTF8STRING,
+                               (u_char *) "CRL Distribution Points",
+                               -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "OU", V_ASN1_UTF8STRING,
+                               (u_char *) "Ibaraki-ken", -1, -1, 0);
+
+    if (i == 0) {
+        snprintf(cn, sizeof(cn), "Tsukuba-shi CRLDP");
+    } else {
+        snprintf(cn, sizeof(cn), "City %04d CRLDP", i);
+    }
+
     X509_NAME_add_entry_by_txt(name, "CN", V_ASN1_UTF8STRING, (u_char *) cn,
                                -1, -1, 0);
 
