@@ -73,6 +73,10 @@ main(int argc, char **argv)
     static const unsigned char  v2[] = { 0x02, 0x01, 0x01 };
     static const unsigned char  critical[] = { 0x01, 0x01, 0xff };
     static const unsigned char  only_user[] = { 0x81, 0x01, 0xff };
+    static const unsigned char  reason[] = {
+        0x30, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d, 0x15, 0x04, 0x03,
+        0x0a, 0x01, 0x03
+    };
 
     if (argc < 7) {
         fprintf(stderr, "usage: bench-crl-gen <ca.pem> <ca.key> <outdir> "
@@ -138,7 +142,9 @@ main(int argc, char **argv)
 
         left -= count;
 
-        /* the entries: SEQUENCE { INTEGER serial, UTCTime } */
+        /* the entries: SEQUENCE { INTEGER serial, UTCTime, extensions
+         * { reasonCode affiliationChanged } }: J-LIS revokes a signing
+         * certificate at each change of address */
         entries.len = 0;
 
         for (k = 0; k < count; k++) {
@@ -149,9 +155,10 @@ main(int argc, char **argv)
             memcpy(serial + 1, &s, 8);
             serial[1] |= 0x80;
 
-            der_hdr(&entries, 0x30, 2 + 9 + 2 + 13);
+            der_hdr(&entries, 0x30, 2 + 9 + 2 + 13 + sizeof(reason));
             tlv(&entries, 0x02, serial, 9);
             tlv(&entries, 0x17, t1, 13);
+            put(&entries, reason, sizeof(reason));
 
             if (k == 0) {
                 fprintf(serials, "%d ", i);
