@@ -10,7 +10,7 @@
 #include "ngx_http_sekisho_crl_index.h"
 
 
-#define NGX_HTTP_SEKISHO_CRLIX_VERSION  1
+#define NGX_HTTP_SEKISHO_CRLIX_VERSION  2
 
 
 static int ngx_libc_cdecl ngx_http_sekisho_crlix_row_cmp(const void *one,
@@ -23,6 +23,17 @@ static ngx_int_t ngx_http_sekisho_crlix_listed(ngx_http_sekisho_crlix_t *ix,
     ngx_http_sekisho_crlix_row_t *row, u_char *serial);
 static ngx_uint_t ngx_http_sekisho_crlix_speaks(
     ngx_http_sekisho_crlix_row_t *row, ngx_uint_t ca);
+static ngx_http_sekisho_crlix_row_t *ngx_http_sekisho_crlix_find_scope(
+    ngx_http_sekisho_crlix_t *ix, u_char *issuer, u_char *scope,
+    ngx_uint_t *n);
+static uint32_t ngx_http_sekisho_crlix_hash(u_char *issuer, u_char *scope);
+static ngx_uint_t ngx_http_sekisho_crlix_same(
+    ngx_http_sekisho_crlix_row_t *row, u_char *issuer, u_char *scope);
+static void ngx_http_sekisho_crlix_fill_dir(ngx_http_sekisho_crlix_row_t *rows,
+    ngx_uint_t nrows, uint32_t *dir, uint64_t ndir);
+static uint64_t ngx_http_sekisho_crlix_guess(u_char *keys, uint64_t n,
+    u_char *serial);
+static uint64_t ngx_http_sekisho_crlix_value(u_char *key, ngx_uint_t from);
 
 
 static const u_char  ngx_http_sekisho_crlix_magic[8] = "SKCRLIX1";
@@ -87,8 +98,9 @@ ngx_http_sekisho_crlix_build(ngx_http_sekisho_crlix_row_t *rows,
     size_t *len)
 {
     u_char                           *p;
-    size_t                            size, rows_off, keys_off, names_off;
-    uint64_t                          sorted;
+    size_t                            size, rows_off, dir_off, keys_off,
+                                      names_off;
+    uint64_t                          sorted, ndir;
     ngx_uint_t                        i;
     ngx_http_sekisho_crlix_header_t  *h;
 
@@ -101,8 +113,12 @@ ngx_http_sekisho_crlix_build(ngx_http_sekisho_crlix_row_t *rows,
         }
     }
 
+    /* at most half full: a miss ends at an empty slot soon */
+    for (ndir = 4; ndir < 2 * (uint64_t) nrows; ndir *= 2) { /* void */ }
+
     rows_off = ngx_align(sizeof(ngx_http_sekisho_crlix_header_t), 8);
-    keys_off = rows_off + nrows * sizeof(ngx_http_sekisho_crlix_row_t);
+    dir_off = rows_off + nrows * sizeof(ngx_http_sekisho_crlix_row_t);
+    keys_off = dir_off + ndir * sizeof(uint32_t);
     names_off = keys_off + nkeys * NGX_HTTP_SEKISHO_CRLIX_KEY;
     size = names_off + names_len;
 
@@ -121,6 +137,8 @@ ngx_http_sekisho_crlix_build(ngx_http_sekisho_crlix_row_t *rows,
     h->built = (int64_t) built;
     ngx_memcpy(h->sources, sources, 32);
     h->rows = rows_off;
+    h->dir = dir_off;
+    h->ndir = ndir;
     h->keys = keys_off;
     h->names = names_off;
     h->names_len = names_len;
@@ -164,6 +182,9 @@ ngx_http_sekisho_crlix_build(ngx_http_sekisho_crlix_row_t *rows,
 
     ngx_qsort(rows, nrows, sizeof(ngx_http_sekisho_crlix_row_t),
               ngx_http_sekisho_crlix_row_cmp);
+
+    ngx_http_sekisho_crlix_fill_dir(rows, nrows, (uint32_t *) (p + dir_off),
+                                    ndir);
 
     *out = p;
     *len = size;
@@ -228,13 +249,66 @@ ngx_http_sekisho_crlix_key_cmp(const void *one, const void *two)
 }
 
 
+/* the first row of each issuer and scope, by open addressing */
+
+static void
+ngx_http_sekisho_crlix_fill_dir(ngx_http_sekisho_crlix_row_t *rows,
+    ngx_uint_t nrows, uint32_t *dir, uint64_t ndir)
+{
+    uint64_t    slot;
+    ngx_uint_t  i;
+
+    ngx_memzero(dir, ndir * sizeof(uint32_t));
+
+    for (i = 0; i < nrows; i++) {
+        if (i && ngx_http_sekisho_crlix_same(&rows[i - 1], rows[i].issuer,
+                                             rows[i].scope))
+        {
+            continue;
+        }
+
+        slot = ngx_http_sekisho_crlix_hash(rows[i].issuer, rows[i].scope)
+               & (ndir - 1);
+
+        while (dir[slot]) {
+            slot = (slot + 1) & (ndir - 1);
+        }
+
+        dir[slot] = (uint32_t) (i + 1);
+    }
+}
+
+
+/* the issuer and the scope are digests already: some of their bytes */
+
+static uint32_t
+ngx_http_sekisho_crlix_hash(u_char *issuer, u_char *scope)
+{
+    return ((uint32_t) (issuer[0] ^ scope[4]) << 24)
+           | ((uint32_t) (issuer[1] ^ scope[5]) << 16)
+           | ((uint32_t) (issuer[2] ^ scope[6]) << 8)
+           | (uint32_t) (issuer[3] ^ scope[7]);
+}
+
+
+static ngx_uint_t
+ngx_http_sekisho_crlix_same(ngx_http_sekisho_crlix_row_t *row,
+    u_char *issuer, u_char *scope)
+{
+    return ngx_memcmp(row->issuer, issuer, NGX_HTTP_SEKISHO_CRLIX_ISSUER)
+               == 0
+           && ngx_memcmp(row->scope, scope, NGX_HTTP_SEKISHO_CRLIX_KEY) == 0;
+}
+
+
 /* every offset and count within the buffer, every row's range too */
 
 ngx_int_t
 ngx_http_sekisho_crlix_open(ngx_http_sekisho_crlix_t *ix, u_char *base,
     size_t size)
 {
-    uint64_t                          i;
+    uint32_t                         *dir;
+    uint64_t                          i, groups;
     ngx_http_sekisho_crlix_row_t     *rows;
     ngx_http_sekisho_crlix_header_t  *h;
 
@@ -253,8 +327,13 @@ ngx_http_sekisho_crlix_open(ngx_http_sekisho_crlix_t *ix, u_char *base,
         || h->rows % 8
         || h->rows > size
         || h->nrows > (size - h->rows) / sizeof(ngx_http_sekisho_crlix_row_t)
-        || h->keys != h->rows
-                      + h->nrows * sizeof(ngx_http_sekisho_crlix_row_t)
+        || h->dir != h->rows
+                     + h->nrows * sizeof(ngx_http_sekisho_crlix_row_t)
+        || h->ndir < 4
+        || (h->ndir & (h->ndir - 1))
+        || h->ndir < 2 * (uint64_t) h->nrows
+        || h->ndir > (size - h->dir) / sizeof(uint32_t)
+        || h->keys != h->dir + h->ndir * sizeof(uint32_t)
         || h->nkeys > (size - h->keys) / NGX_HTTP_SEKISHO_CRLIX_KEY
         || h->names != h->keys + h->nkeys * NGX_HTTP_SEKISHO_CRLIX_KEY
         || h->names_len != size - h->names)
@@ -279,10 +358,45 @@ ngx_http_sekisho_crlix_open(ngx_http_sekisho_crlix_t *ix, u_char *base,
         }
     }
 
+    /* every slot names the first row of its issuer and scope, or none */
+    dir = (uint32_t *) (base + h->dir);
+    groups = 0;
+
+    for (i = 0; i < h->ndir; i++) {
+        if (dir[i] == 0) {
+            continue;
+        }
+
+        if (dir[i] > h->nrows
+            || (dir[i] > 1
+                && ngx_http_sekisho_crlix_same(&rows[dir[i] - 2],
+                                               rows[dir[i] - 1].issuer,
+                                               rows[dir[i] - 1].scope)))
+        {
+            return NGX_ERROR;
+        }
+
+        groups++;
+    }
+
+    for (i = 0; i < h->nrows; i++) {
+        if (i == 0
+            || !ngx_http_sekisho_crlix_same(&rows[i - 1], rows[i].issuer,
+                                            rows[i].scope))
+        {
+            groups--;
+        }
+    }
+
+    if (groups != 0) {
+        return NGX_ERROR;
+    }
+
     ix->base = base;
     ix->size = size;
     ix->header = h;
     ix->rows = rows;
+    ix->dir = dir;
     ix->keys = base + h->keys;
     ix->names = base + h->names;
 
@@ -296,8 +410,8 @@ ngx_http_sekisho_crlix_check(ngx_http_sekisho_crlix_t *ix, u_char *issuer,
     time_t now, ngx_http_sekisho_crlix_row_t **used)
 {
     u_char                        *scope;
-    ngx_uint_t                     i, n, k, covered, stale;
-    ngx_http_sekisho_crlix_row_t  *rows, *current;
+    ngx_uint_t                     i, n, k, covered, stale, seen;
+    ngx_http_sekisho_crlix_row_t  *rows;
 
     *used = NULL;
     covered = 0;
@@ -313,40 +427,41 @@ ngx_http_sekisho_crlix_check(ngx_http_sekisho_crlix_t *ix, u_char *issuer,
                          : scopes + (k - 1) * NGX_HTTP_SEKISHO_CRLIX_KEY;
 
         rows = ngx_http_sekisho_crlix_find(ix, issuer, scope, &n);
-        current = NULL;
+        seen = 0;
 
-        /* the newest that speaks for such certificates and has begun */
+        /*
+         * Of each kind (complete, users', CAs') the newest that speaks
+         * for such certificates and has begun: its successive issues
+         * replace each other, the kinds do not.
+         */
         for (i = 0; i < n; i++) {
             if (!ngx_http_sekisho_crlix_speaks(&rows[i], ca)
-                || rows[i].this_update > (int64_t) now)
+                || rows[i].this_update > (int64_t) now
+                || (seen & (1u << rows[i].kind)))
             {
                 continue;
             }
 
-            if (rows[i].next_update > (int64_t) now) {
-                current = &rows[i];
+            seen |= 1u << rows[i].kind;
 
-            } else {
+            if (rows[i].next_update <= (int64_t) now) {
                 stale = 1;
+                continue;
             }
 
-            break;
-        }
+            if (ngx_http_sekisho_crlix_listed(ix, &rows[i], serial)
+                == NGX_OK)
+            {
+                *used = &rows[i];
+                return NGX_HTTP_SEKISHO_CRLIX_REVOKED;
+            }
 
-        if (current == NULL) {
-            continue;
-        }
+            if (!covered) {
+                *used = &rows[i];
+            }
 
-        if (ngx_http_sekisho_crlix_listed(ix, current, serial) == NGX_OK) {
-            *used = current;
-            return NGX_HTTP_SEKISHO_CRLIX_REVOKED;
+            covered = 1;
         }
-
-        if (!covered) {
-            *used = current;
-        }
-
-        covered = 1;
     }
 
     if (covered) {
@@ -375,17 +490,82 @@ ngx_http_sekisho_crlix_speaks(ngx_http_sekisho_crlix_row_t *row,
 }
 
 
+/*
+ * A serial among a CRL's sorted keys.  Serials are numbered in order or
+ * drawn at random: either way spread evenly, so the place is first
+ * guessed from the first and last keys, bracketed by doubling steps
+ * from the guess, then bisected.  A few reads where a bisection of
+ * millions of keys would wander over twenty pages; keys spread
+ * otherwise cost at most twice a bisection.
+ */
+
 static ngx_int_t
 ngx_http_sekisho_crlix_listed(ngx_http_sekisho_crlix_t *ix,
     ngx_http_sekisho_crlix_row_t *row, u_char *serial)
 {
     int        rc;
     u_char    *keys;
-    uint64_t   lo, hi, mid;
+    uint64_t   n, lo, hi, mid, at, step;
 
     keys = ix->keys + row->first * NGX_HTTP_SEKISHO_CRLIX_KEY;
-    lo = 0;
-    hi = row->count;
+    n = row->count;
+
+    if (n == 0) {
+        return NGX_DECLINED;
+    }
+
+    at = ngx_http_sekisho_crlix_guess(keys, n, serial);
+
+    rc = ngx_memcmp(keys + at * NGX_HTTP_SEKISHO_CRLIX_KEY, serial,
+                    NGX_HTTP_SEKISHO_CRLIX_KEY);
+
+    if (rc == 0) {
+        return NGX_OK;
+    }
+
+    /* [lo, hi): where it would be */
+    if (rc < 0) {
+        lo = at + 1;
+        hi = n;
+
+        for (step = 1; step < n - at; step *= 2) {
+            mid = at + step;
+            rc = ngx_memcmp(keys + mid * NGX_HTTP_SEKISHO_CRLIX_KEY, serial,
+                            NGX_HTTP_SEKISHO_CRLIX_KEY);
+
+            if (rc == 0) {
+                return NGX_OK;
+            }
+
+            if (rc > 0) {
+                hi = mid;
+                break;
+            }
+
+            lo = mid + 1;
+        }
+
+    } else {
+        lo = 0;
+        hi = at;
+
+        for (step = 1; step <= at; step *= 2) {
+            mid = at - step;
+            rc = ngx_memcmp(keys + mid * NGX_HTTP_SEKISHO_CRLIX_KEY, serial,
+                            NGX_HTTP_SEKISHO_CRLIX_KEY);
+
+            if (rc == 0) {
+                return NGX_OK;
+            }
+
+            if (rc < 0) {
+                lo = mid + 1;
+                break;
+            }
+
+            hi = mid;
+        }
+    }
 
     while (lo < hi) {
         mid = lo + (hi - lo) / 2;
@@ -408,6 +588,65 @@ ngx_http_sekisho_crlix_listed(ngx_http_sekisho_crlix_t *ix,
 }
 
 
+/* where the key would be if the keys were spread evenly: 0 to n - 1 */
+
+static uint64_t
+ngx_http_sekisho_crlix_guess(u_char *keys, uint64_t n, u_char *serial)
+{
+    u_char      *first, *last;
+    uint64_t     f, l, t;
+    ngx_uint_t   c;
+
+    first = keys;
+    last = keys + (n - 1) * NGX_HTTP_SEKISHO_CRLIX_KEY;
+
+    /* the bytes all keys share, then the next eight as a number */
+    for (c = 0; c < NGX_HTTP_SEKISHO_CRLIX_KEY && first[c] == last[c]; c++) {
+        /* void */
+    }
+
+    if (c == NGX_HTTP_SEKISHO_CRLIX_KEY) {
+        return 0;
+    }
+
+    f = ngx_http_sekisho_crlix_value(first, c);
+    l = ngx_http_sekisho_crlix_value(last, c);
+
+    if (ngx_memcmp(serial, first, c) != 0) {
+        return (ngx_memcmp(serial, first, c) < 0) ? 0 : n - 1;
+    }
+
+    t = ngx_http_sekisho_crlix_value(serial, c);
+
+    if (t <= f) {
+        return 0;
+    }
+
+    if (t >= l) {
+        return n - 1;
+    }
+
+    return (uint64_t) ((long double) (t - f) / (long double) (l - f)
+                       * (long double) (n - 1));
+}
+
+
+static uint64_t
+ngx_http_sekisho_crlix_value(u_char *key, ngx_uint_t from)
+{
+    uint64_t    v;
+    ngx_uint_t  i;
+
+    v = 0;
+
+    for (i = from; i < from + 8; i++) {
+        v = (v << 8) | ((i < NGX_HTTP_SEKISHO_CRLIX_KEY) ? key[i] : 0);
+    }
+
+    return v;
+}
+
+
 /* the rows of an issuer and scope, newest first (scope NULL: all its) */
 
 ngx_http_sekisho_crlix_row_t *
@@ -419,20 +658,20 @@ ngx_http_sekisho_crlix_find(ngx_http_sekisho_crlix_t *ix, u_char *issuer,
     ngx_http_sekisho_crlix_row_t  *rows;
 
     rows = ix->rows;
+
+    if (scope) {
+        return ngx_http_sekisho_crlix_find_scope(ix, issuer, scope, n);
+    }
+
     lo = 0;
     hi = ix->header->nrows;
 
-    /* the first row not before (issuer, scope) */
+    /* the first row not before the issuer */
     while (lo < hi) {
         mid = lo + (hi - lo) / 2;
 
         rc = ngx_memcmp(rows[mid].issuer, issuer,
                         NGX_HTTP_SEKISHO_CRLIX_ISSUER);
-
-        if (rc == 0 && scope) {
-            rc = ngx_memcmp(rows[mid].scope, scope,
-                            NGX_HTTP_SEKISHO_CRLIX_KEY);
-        }
 
         if (rc < 0) {
             lo = mid + 1;
@@ -444,9 +683,7 @@ ngx_http_sekisho_crlix_find(ngx_http_sekisho_crlix_t *ix, u_char *issuer,
 
     for (end = lo; end < ix->header->nrows; end++) {
         if (ngx_memcmp(rows[end].issuer, issuer,
-                       NGX_HTTP_SEKISHO_CRLIX_ISSUER) != 0
-            || (scope && ngx_memcmp(rows[end].scope, scope,
-                                    NGX_HTTP_SEKISHO_CRLIX_KEY) != 0))
+                       NGX_HTTP_SEKISHO_CRLIX_ISSUER) != 0)
         {
             break;
         }
@@ -455,4 +692,46 @@ ngx_http_sekisho_crlix_find(ngx_http_sekisho_crlix_t *ix, u_char *issuer,
     *n = end - lo;
 
     return &rows[lo];
+}
+
+
+/* an issuer and scope's rows through the hash table */
+
+static ngx_http_sekisho_crlix_row_t *
+ngx_http_sekisho_crlix_find_scope(ngx_http_sekisho_crlix_t *ix,
+    u_char *issuer, u_char *scope, ngx_uint_t *n)
+{
+    uint32_t                       first;
+    uint64_t                       slot, probes, mask;
+    ngx_uint_t                     end;
+    ngx_http_sekisho_crlix_row_t  *rows;
+
+    rows = ix->rows;
+    mask = ix->header->ndir - 1;
+    slot = ngx_http_sekisho_crlix_hash(issuer, scope) & mask;
+    *n = 0;
+
+    for (probes = 0; probes <= mask; probes++) {
+        first = ix->dir[slot];
+
+        if (first == 0) {
+            break;
+        }
+
+        if (ngx_http_sekisho_crlix_same(&rows[first - 1], issuer, scope)) {
+            for (end = first; end < ix->header->nrows; end++) {
+                if (!ngx_http_sekisho_crlix_same(&rows[end], issuer, scope)) {
+                    break;
+                }
+            }
+
+            *n = end - (first - 1);
+
+            return &rows[first - 1];
+        }
+
+        slot = (slot + 1) & mask;
+    }
+
+    return rows;
 }

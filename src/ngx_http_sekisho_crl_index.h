@@ -38,7 +38,10 @@
 
 /*
  * A CRL's row, once for each scope it has: the whole issuer (a scope of
- * zeros), or each name of its issuing distribution point.
+ * zeros), or each name of its issuing distribution point.  The rows are
+ * sorted by issuer and scope, newest first; "dir" is a hash table of
+ * the first row (+1; 0 empty) of each issuer and scope, so that a check
+ * finds its rows in one or two reads.
  */
 typedef struct {
     u_char                      issuer[NGX_HTTP_SEKISHO_CRLIX_ISSUER];
@@ -67,6 +70,8 @@ typedef struct {
     int64_t                     built;
     u_char                      sources[32];  /* what it was built from */
     uint64_t                    rows;         /* offsets in the file */
+    uint64_t                    dir;          /* of uint32_t, see below */
+    uint64_t                    ndir;         /* a power of two */
     uint64_t                    keys;
     uint64_t                    names;
     uint64_t                    names_len;
@@ -80,6 +85,7 @@ typedef struct {
     size_t                          size;
     ngx_http_sekisho_crlix_header_t *header;
     ngx_http_sekisho_crlix_row_t   *rows;
+    uint32_t                       *dir;
     u_char                         *keys;
     u_char                         *names;
 } ngx_http_sekisho_crlix_t;
@@ -109,9 +115,10 @@ ngx_int_t ngx_http_sekisho_crlix_open(ngx_http_sekisho_crlix_t *ix,
  * A certificate of the root "issuer", under the distribution point
  * names whose keys are "scopes" (none: only the issuer's whole CRLs
  * apply), as an end user's certificate or a CA's: for every scope the
- * newest CRL that speaks for such certificates decides; revoked if one
- * lists it, good if at least one current one covers it.  "used" gets
- * the row that decided (the one that revoked, or a current one).
+ * newest CRL of each kind (complete, users', CAs') that speaks for such
+ * certificates decides; revoked if one lists it, good if at least one
+ * current one covers it.  "used" gets the row that decided (the one
+ * that revoked, or a current one).
  */
 ngx_uint_t ngx_http_sekisho_crlix_check(ngx_http_sekisho_crlix_t *ix,
     u_char *issuer, u_char *scopes, ngx_uint_t nscopes, u_char *serial,

@@ -903,6 +903,20 @@ dp_names(const char *cn)
     X509_NAME      *name;
     GENERAL_NAME   *gn;
     GENERAL_NAMES  *gns;
+    ASN1_IA5STRING *uri;
+
+    gns = GENERAL_NAMES_new();
+
+    /* "uri:<uri>": a URI point, as other PKIs name theirs */
+    if (strncmp(cn, "uri:", 4) == 0) {
+        gn = GENERAL_NAME_new();
+        uri = ASN1_IA5STRING_new();
+        ASN1_STRING_set(uri, cn + 4, -1);
+        GENERAL_NAME_set0_value(gn, GEN_URI, uri);
+        sk_GENERAL_NAME_push(gns, gn);
+
+        return gns;
+    }
 
     name = X509_NAME_new();
     X509_NAME_add_entry_by_txt(name, "C", MBSTRING_ASC, (u_char *) "JP", -1,
@@ -914,8 +928,6 @@ dp_names(const char *cn)
 
     gn = GENERAL_NAME_new();
     GENERAL_NAME_set0_value(gn, GEN_DIRNAME, name);
-
-    gns = GENERAL_NAMES_new();
     sk_GENERAL_NAME_push(gns, gn);
 
     return gns;
@@ -1079,6 +1091,37 @@ test_crl_partitions(X509 *ca)
     is_int(out.revocation, NGX_HTTP_SEKISHO_REVOCATION_UNCHECKED,
            "and said unchecked");
     chk.revocation = NGX_HTTP_SEKISHO_REVOKE_REQUIRE;
+
+    /* URI points (RFC 5280 6.3.3 takes any GeneralName): as exact */
+    {
+        X509      *u, *u2;
+        X509_CRL  *ucrls[2];
+
+        index_free(chk.crlix);
+        u = make_city_cert("CITIZEN U", ca, ca_key,
+                           "uri:http://crl.example.jp/u.crl");
+        u2 = make_city_cert("CITIZEN V", ca, ca_key,
+                            "uri:http://CRL.example.jp/u.crl");
+        ucrls[0] = make_city_crl(ca, ca_key, "uri:http://crl.example.jp/u.crl",
+                                 0, u, 1, 48);
+        ucrls[1] = make_city_crl(ca, ca_key, "City A CRLDP", 0, NULL, 1, 48);
+        chk.crlix = index_of_many(ucrls, 2, ca);
+        is_int(check_both(&chk, u, 1, "URI point, revoked"),
+               NGX_HTTP_SEKISHO_JPKI_REVOKED,
+               "a URI point: revoked in the CRL of that URI");
+        is_int(check_both(&chk, u2, 1, "URI point, other spelling"),
+               NGX_HTTP_SEKISHO_JPKI_CRL_STALE,
+               "a URI spelt otherwise is another point (as OpenSSL's"
+               " comparison): no CRL covers it");
+        is_int(check_both(&chk, a, 1, "dirName beside a URI CRL"),
+               NGX_HTTP_SEKISHO_JPKI_OK,
+               "a directoryName card beside URI CRLs is decided by its own");
+
+        X509_CRL_free(ucrls[0]);
+        X509_CRL_free(ucrls[1]);
+        X509_free(u);
+        X509_free(u2);
+    }
 
     /* an ARL of the root listing the root itself */
     index_free(chk.crlix);
