@@ -31,8 +31,9 @@ static ngx_uint_t ngx_http_sekisho_crlix_same(
     ngx_http_sekisho_crlix_row_t *row, u_char *issuer, u_char *scope);
 static void ngx_http_sekisho_crlix_fill_dir(ngx_http_sekisho_crlix_row_t *rows,
     ngx_uint_t nrows, uint32_t *dir, uint64_t ndir);
-static uint64_t ngx_http_sekisho_crlix_guess(u_char *keys, uint64_t n,
-    u_char *serial);
+static uint32_t ngx_http_sekisho_crlix_nbuckets(uint64_t count);
+static void ngx_http_sekisho_crlix_fill_buckets(
+    ngx_http_sekisho_crlix_row_t *row, u_char *keys, uint32_t *buckets);
 static uint64_t ngx_http_sekisho_crlix_value(u_char *key, ngx_uint_t from);
 
 
@@ -99,8 +100,9 @@ ngx_http_sekisho_crlix_build(ngx_http_sekisho_crlix_row_t *rows,
 {
     u_char                           *p;
     size_t                            size, rows_off, dir_off, keys_off,
-                                      names_off;
-    uint64_t                          sorted, ndir;
+                                      buckets_off, names_off;
+    uint32_t                         *buckets;
+    uint64_t                          sorted, ndir, nbuckets, n;
     ngx_uint_t                        i;
     ngx_http_sekisho_crlix_header_t  *h;
 
@@ -116,10 +118,18 @@ ngx_http_sekisho_crlix_build(ngx_http_sekisho_crlix_row_t *rows,
     /* at most half full: a miss ends at an empty slot soon */
     for (ndir = 4; ndir < 2 * (uint64_t) nrows; ndir *= 2) { /* void */ }
 
+    nbuckets = 0;
+
+    for (i = 0; i < nrows; i++) {
+        n = ngx_http_sekisho_crlix_nbuckets(rows[i].count);
+        nbuckets += n ? n + 1 : 0;
+    }
+
     rows_off = ngx_align(sizeof(ngx_http_sekisho_crlix_header_t), 8);
     dir_off = rows_off + nrows * sizeof(ngx_http_sekisho_crlix_row_t);
     keys_off = dir_off + ndir * sizeof(uint32_t);
-    names_off = keys_off + nkeys * NGX_HTTP_SEKISHO_CRLIX_KEY;
+    buckets_off = keys_off + nkeys * NGX_HTTP_SEKISHO_CRLIX_KEY;
+    names_off = buckets_off + nbuckets * sizeof(uint32_t);
     size = names_off + names_len;
 
     p = malloc(size);
@@ -140,6 +150,8 @@ ngx_http_sekisho_crlix_build(ngx_http_sekisho_crlix_row_t *rows,
     h->dir = dir_off;
     h->ndir = ndir;
     h->keys = keys_off;
+    h->buckets = buckets_off;
+    h->nbuckets = nbuckets;
     h->names = names_off;
     h->names_len = names_len;
     h->size = size;
@@ -185,6 +197,22 @@ ngx_http_sekisho_crlix_build(ngx_http_sekisho_crlix_row_t *rows,
 
     ngx_http_sekisho_crlix_fill_dir(rows, nrows, (uint32_t *) (p + dir_off),
                                     ndir);
+
+    buckets = (uint32_t *) (p + buckets_off);
+    n = 0;
+
+    for (i = 0; i < nrows; i++) {
+        rows[i].nbuckets = ngx_http_sekisho_crlix_nbuckets(rows[i].count);
+        rows[i].bucket = n;
+        rows[i].base = 0;
+        rows[i].shift = 0;
+        rows[i].prefix = 0;
+
+        if (rows[i].nbuckets) {
+            ngx_http_sekisho_crlix_fill_buckets(&rows[i], keys, buckets + n);
+            n += rows[i].nbuckets + 1;
+        }
+    }
 
     *out = p;
     *len = size;
@@ -279,6 +307,78 @@ ngx_http_sekisho_crlix_fill_dir(ngx_http_sekisho_crlix_row_t *rows,
 }
 
 
+/*
+ * A CRL's buckets: its keys share their first "prefix" bytes; the next
+ * eight, as a number less "base" and shifted right by "shift", name a
+ * bucket, and bucket b's keys start at buckets[b] (buckets[nbuckets] is
+ * the count).  About eight keys a bucket when serials are spread evenly
+ * (in order, or at random); more where they bunch.  None for fewer than
+ * 64 keys: a bisection reads no more.
+ */
+
+static uint32_t
+ngx_http_sekisho_crlix_nbuckets(uint64_t count)
+{
+    uint32_t  n;
+
+    if (count < 64 || count > 0xffffffff) {
+        return 0;
+    }
+
+    for (n = 8; n < count / 8; n *= 2) { /* void */ }
+
+    return n;
+}
+
+
+static void
+ngx_http_sekisho_crlix_fill_buckets(ngx_http_sekisho_crlix_row_t *row,
+    u_char *keys, uint32_t *buckets)
+{
+    u_char      *k, *first, *last;
+    uint64_t     i, b, v, range;
+    ngx_uint_t   c, shift;
+
+    k = keys + row->first * NGX_HTTP_SEKISHO_CRLIX_KEY;
+    first = k;
+    last = k + (row->count - 1) * NGX_HTTP_SEKISHO_CRLIX_KEY;
+
+    for (c = 0; c < NGX_HTTP_SEKISHO_CRLIX_KEY - 1 && first[c] == last[c];
+         c++)
+    {
+        /* void */
+    }
+
+    row->prefix = (uint16_t) c;
+    row->base = ngx_http_sekisho_crlix_value(first, c);
+    range = ngx_http_sekisho_crlix_value(last, c) - row->base;
+
+    for (shift = 0; shift < 63 && (range >> shift) >= row->nbuckets;
+         shift++)
+    {
+        /* void */
+    }
+
+    row->shift = (uint16_t) shift;
+
+    b = 0;
+
+    for (i = 0; i < row->count; i++) {
+        v = (ngx_http_sekisho_crlix_value(k + i * NGX_HTTP_SEKISHO_CRLIX_KEY,
+                                          c)
+             - row->base) >> shift;
+
+        while (b <= v) {
+            buckets[b++] = (uint32_t) i;
+        }
+    }
+
+    while (b <= row->nbuckets) {
+        buckets[b++] = (uint32_t) row->count;
+    }
+}
+
+
 /* the issuer and the scope are digests already: some of their bytes */
 
 static uint32_t
@@ -307,8 +407,8 @@ ngx_int_t
 ngx_http_sekisho_crlix_open(ngx_http_sekisho_crlix_t *ix, u_char *base,
     size_t size)
 {
-    uint32_t                         *dir;
-    uint64_t                          i, groups;
+    uint32_t                         *dir, *buckets, *b;
+    uint64_t                          i, j, groups;
     ngx_http_sekisho_crlix_row_t     *rows;
     ngx_http_sekisho_crlix_header_t  *h;
 
@@ -335,7 +435,9 @@ ngx_http_sekisho_crlix_open(ngx_http_sekisho_crlix_t *ix, u_char *base,
         || h->ndir > (size - h->dir) / sizeof(uint32_t)
         || h->keys != h->dir + h->ndir * sizeof(uint32_t)
         || h->nkeys > (size - h->keys) / NGX_HTTP_SEKISHO_CRLIX_KEY
-        || h->names != h->keys + h->nkeys * NGX_HTTP_SEKISHO_CRLIX_KEY
+        || h->buckets != h->keys + h->nkeys * NGX_HTTP_SEKISHO_CRLIX_KEY
+        || h->nbuckets > (size - h->buckets) / sizeof(uint32_t)
+        || h->names != h->buckets + h->nbuckets * sizeof(uint32_t)
         || h->names_len != size - h->names)
     {
         return NGX_ERROR;
@@ -348,13 +450,39 @@ ngx_http_sekisho_crlix_open(ngx_http_sekisho_crlix_t *ix, u_char *base,
             || rows[i].count > h->nkeys - rows[i].first
             || rows[i].name > h->names_len
             || rows[i].name_len > h->names_len - rows[i].name
-            || rows[i].kind > NGX_HTTP_SEKISHO_CRLIX_CAS)
+            || rows[i].kind > NGX_HTTP_SEKISHO_CRLIX_CAS
+            || (rows[i].nbuckets
+                && (rows[i].bucket > h->nbuckets
+                    || rows[i].nbuckets >= h->nbuckets - rows[i].bucket
+                    || rows[i].shift > 63
+                    || rows[i].prefix >= NGX_HTTP_SEKISHO_CRLIX_KEY)))
         {
             return NGX_ERROR;
         }
 
         if (i && ngx_http_sekisho_crlix_row_cmp(&rows[i - 1], &rows[i]) > 0) {
             return NGX_ERROR;
+        }
+    }
+
+    /* each CRL's buckets in order, from its first key to its count */
+    buckets = (uint32_t *) (base + h->buckets);
+
+    for (i = 0; i < h->nrows; i++) {
+        if (rows[i].nbuckets == 0) {
+            continue;
+        }
+
+        b = buckets + rows[i].bucket;
+
+        if (b[0] != 0 || b[rows[i].nbuckets] != rows[i].count) {
+            return NGX_ERROR;
+        }
+
+        for (j = 1; j <= rows[i].nbuckets; j++) {
+            if (b[j] < b[j - 1]) {
+                return NGX_ERROR;
+            }
         }
     }
 
@@ -398,6 +526,7 @@ ngx_http_sekisho_crlix_open(ngx_http_sekisho_crlix_t *ix, u_char *base,
     ix->rows = rows;
     ix->dir = dir;
     ix->keys = base + h->keys;
+    ix->buckets = buckets;
     ix->names = base + h->names;
 
     return NGX_OK;
@@ -491,12 +620,9 @@ ngx_http_sekisho_crlix_speaks(ngx_http_sekisho_crlix_row_t *row,
 
 
 /*
- * A serial among a CRL's sorted keys.  Serials are numbered in order or
- * drawn at random: either way spread evenly, so the place is first
- * guessed from the first and last keys, bracketed by doubling steps
- * from the guess, then bisected.  A few reads where a bisection of
- * millions of keys would wander over twenty pages; keys spread
- * otherwise cost at most twice a bisection.
+ * A serial among a CRL's sorted keys: its bucket, then a bisection of
+ * the bucket.  Whatever the buckets say, only keys of the CRL are
+ * compared, so a wrong bucket can miss a key but never read outside.
  */
 
 static ngx_int_t
@@ -505,65 +631,34 @@ ngx_http_sekisho_crlix_listed(ngx_http_sekisho_crlix_t *ix,
 {
     int        rc;
     u_char    *keys;
-    uint64_t   n, lo, hi, mid, at, step;
+    uint32_t  *b;
+    uint64_t   lo, hi, mid, v;
 
     keys = ix->keys + row->first * NGX_HTTP_SEKISHO_CRLIX_KEY;
-    n = row->count;
+    lo = 0;
+    hi = row->count;
 
-    if (n == 0) {
-        return NGX_DECLINED;
-    }
+    if (row->nbuckets) {
+        /* a key of the CRL shares its prefix: another is in no bucket */
+        v = ngx_http_sekisho_crlix_value(serial, row->prefix);
 
-    at = ngx_http_sekisho_crlix_guess(keys, n, serial);
-
-    rc = ngx_memcmp(keys + at * NGX_HTTP_SEKISHO_CRLIX_KEY, serial,
-                    NGX_HTTP_SEKISHO_CRLIX_KEY);
-
-    if (rc == 0) {
-        return NGX_OK;
-    }
-
-    /* [lo, hi): where it would be */
-    if (rc < 0) {
-        lo = at + 1;
-        hi = n;
-
-        for (step = 1; step < n - at; step *= 2) {
-            mid = at + step;
-            rc = ngx_memcmp(keys + mid * NGX_HTTP_SEKISHO_CRLIX_KEY, serial,
-                            NGX_HTTP_SEKISHO_CRLIX_KEY);
-
-            if (rc == 0) {
-                return NGX_OK;
-            }
-
-            if (rc > 0) {
-                hi = mid;
-                break;
-            }
-
-            lo = mid + 1;
+        if (v < row->base) {
+            return NGX_DECLINED;
         }
 
-    } else {
-        lo = 0;
-        hi = at;
+        v = (v - row->base) >> row->shift;
 
-        for (step = 1; step <= at; step *= 2) {
-            mid = at - step;
-            rc = ngx_memcmp(keys + mid * NGX_HTTP_SEKISHO_CRLIX_KEY, serial,
-                            NGX_HTTP_SEKISHO_CRLIX_KEY);
+        if (v >= row->nbuckets) {
+            return NGX_DECLINED;
+        }
 
-            if (rc == 0) {
-                return NGX_OK;
-            }
+        b = ix->buckets + row->bucket + v;
+        lo = ngx_min(b[0], row->count);
+        hi = ngx_min(b[1], row->count);
 
-            if (rc < 0) {
-                lo = mid + 1;
-                break;
-            }
-
-            hi = mid;
+        if (lo > hi) {
+            lo = 0;
+            hi = row->count;
         }
     }
 
@@ -585,49 +680,6 @@ ngx_http_sekisho_crlix_listed(ngx_http_sekisho_crlix_t *ix,
     }
 
     return NGX_DECLINED;
-}
-
-
-/* where the key would be if the keys were spread evenly: 0 to n - 1 */
-
-static uint64_t
-ngx_http_sekisho_crlix_guess(u_char *keys, uint64_t n, u_char *serial)
-{
-    u_char      *first, *last;
-    uint64_t     f, l, t;
-    ngx_uint_t   c;
-
-    first = keys;
-    last = keys + (n - 1) * NGX_HTTP_SEKISHO_CRLIX_KEY;
-
-    /* the bytes all keys share, then the next eight as a number */
-    for (c = 0; c < NGX_HTTP_SEKISHO_CRLIX_KEY && first[c] == last[c]; c++) {
-        /* void */
-    }
-
-    if (c == NGX_HTTP_SEKISHO_CRLIX_KEY) {
-        return 0;
-    }
-
-    f = ngx_http_sekisho_crlix_value(first, c);
-    l = ngx_http_sekisho_crlix_value(last, c);
-
-    if (ngx_memcmp(serial, first, c) != 0) {
-        return (ngx_memcmp(serial, first, c) < 0) ? 0 : n - 1;
-    }
-
-    t = ngx_http_sekisho_crlix_value(serial, c);
-
-    if (t <= f) {
-        return 0;
-    }
-
-    if (t >= l) {
-        return n - 1;
-    }
-
-    return (uint64_t) ((long double) (t - f) / (long double) (l - f)
-                       * (long double) (n - 1));
 }
 
 

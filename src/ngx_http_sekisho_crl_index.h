@@ -5,10 +5,12 @@
  * The revocation index: every CRL the gateway trusts, reduced to what a
  * revocation check needs, in one flat file that every worker maps
  * read-only (one copy in the page cache for all of them).  16 bytes an
- * entry, sorted per CRL; a table of CRLs by issuer and distribution
- * point.  Built from CRLs read elsewhere (ngx_http_sekisho_jpki_crl.c);
- * here only its format, its building from memory and its lookup, over
- * buffers, so that unit tests can call them.
+ * entry, sorted per CRL, and about half a byte an entry of buckets that
+ * find one among millions in one or two reads; a table of CRLs by
+ * issuer and distribution point.  Built from CRLs read elsewhere
+ * (ngx_http_sekisho_jpki_crl.c); here only its format, its building
+ * from memory and its lookup, over buffers, so that unit tests can
+ * call them.
  */
 
 
@@ -54,6 +56,12 @@ typedef struct {
     int64_t                     next_update;  /* 0: none */
     uint64_t                    first;        /* its entries */
     uint64_t                    count;
+    /* its entries' buckets (see ngx_http_sekisho_crl_index.c), if any */
+    uint64_t                    base;
+    uint64_t                    bucket;       /* the first, in "buckets" */
+    uint32_t                    nbuckets;
+    uint16_t                    shift;
+    uint16_t                    prefix;
     /* the source file as it was read: a file unchanged is not read again */
     uint64_t                    dev;
     uint64_t                    ino;
@@ -73,6 +81,8 @@ typedef struct {
     uint64_t                    dir;          /* of uint32_t, see below */
     uint64_t                    ndir;         /* a power of two */
     uint64_t                    keys;
+    uint64_t                    buckets;      /* of uint32_t */
+    uint64_t                    nbuckets;
     uint64_t                    names;
     uint64_t                    names_len;
     uint64_t                    size;
@@ -87,6 +97,7 @@ typedef struct {
     ngx_http_sekisho_crlix_row_t   *rows;
     uint32_t                       *dir;
     u_char                         *keys;
+    uint32_t                       *buckets;
     u_char                         *names;
 } ngx_http_sekisho_crlix_t;
 

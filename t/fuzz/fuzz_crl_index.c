@@ -19,7 +19,8 @@
 #include "ngx_http_sekisho_crl_index.h"
 
 
-#define KEY  NGX_HTTP_SEKISHO_CRLIX_KEY
+#define KEY    NGX_HTTP_SEKISHO_CRLIX_KEY
+#define NKEYS  86                   /* the last row has buckets */
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -28,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    u_char                        *index, *copy, keys[8 * KEY],
+    u_char                        *index, *copy, keys[NKEYS * KEY],
                                    sources[32], issuer[20], scope[KEY];
     size_t                         len, i, half;
     ngx_uint_t                     n, r;
@@ -39,14 +40,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
 
-    /* a valid index from the first bytes: 4 rows, 8 keys */
+    /* a valid index from the first bytes: 4 rows, the last of 80 keys */
     ngx_memzero(rows, sizeof(rows));
     ngx_memzero(sources, sizeof(sources));
     ngx_memzero(issuer, sizeof(issuer));
     issuer[0] = 1;
 
-    for (i = 0; i < 8 * KEY; i++) {
-        keys[i] = data[i % size];
+    for (i = 0; i < NKEYS * KEY; i++) {
+        keys[i] = data[i % size] ^ (u_char) (i / KEY);
     }
 
     for (r = 0; r < 4; r++) {
@@ -56,10 +57,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rows[r].this_update = data[r + 4];
         rows[r].next_update = 1000;
         rows[r].first = r * 2;
-        rows[r].count = 2;
+        rows[r].count = (r == 3) ? NKEYS - 6 : 2;
     }
 
-    if (ngx_http_sekisho_crlix_build(rows, 4, keys, 8, NULL, 0, sources, 0,
+    if (ngx_http_sekisho_crlix_build(rows, 4, keys, NKEYS, NULL, 0, sources, 0,
                                      &index, &len)
         != NGX_OK)
     {
@@ -92,8 +93,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             scope[0] = (u_char) r;
             ngx_memzero(scope + 1, KEY - 1);
             (void) ngx_http_sekisho_crlix_check(&ix, issuer, scope, 1,
-                                                keys + r * KEY, r & 1, 500,
-                                                &used);
+                                                keys + r * 20 * KEY, r & 1,
+                                                500, &used);
             (void) ngx_http_sekisho_crlix_find(&ix, issuer, NULL, &n);
         }
     }

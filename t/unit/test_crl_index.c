@@ -3,11 +3,11 @@
  * Copyright (C) Sekisho authors
  *
  * Unit tests of the revocation index: serial keys, building and
- * opening, the hash table of rows, the guided search of a CRL's keys
- * against a plain scan (serials in order, at random, of mixed lengths,
- * in far clusters, one key, none), which CRL speaks (the newest of a
- * scope and kind, whole-issuer CRLs, ARLs, one not yet begun, a stale
- * one), and damaged indexes refused.
+ * opening, the hash table of rows, the search of a CRL's keys through
+ * its buckets against a plain scan (serials in order, at random, of
+ * mixed lengths, in far clusters, one key, none), which CRL speaks (the
+ * newest of a scope and kind, whole-issuer CRLs, ARLs, one not yet
+ * begun, a stale one), and damaged indexes and buckets refused.
  *
  * uses: ngx_http_sekisho_crl_index.c
  * libs: -lcrypto
@@ -447,6 +447,60 @@ test_damaged(void)
 }
 
 
+/* a CRL's buckets damaged: refused */
+
+static void
+test_damaged_buckets(void)
+{
+    u_char                           *keys, *index, *copy;
+    size_t                            index_len;
+    uint32_t                         *b;
+    uint64_t                          i;
+    ngx_http_sekisho_crlix_t          ix;
+    ngx_http_sekisho_crlix_row_t      row, *r;
+    ngx_http_sekisho_crlix_header_t  *h;
+
+    keys = malloc(1000 * KEY);
+
+    for (i = 0; i < 1000; i++) {
+        memcpy(keys + i * KEY, key_of(5000 + i * 7), KEY);
+    }
+
+    row_init(&row, issuer_a, "A", 0, 1000, 5000, 0, 1000);
+    ngx_http_sekisho_crlix_build(&row, 1, keys, 1000, NULL, 0, sources,
+                                 3000, &index, &index_len);
+    copy = malloc(index_len);
+    h = (ngx_http_sekisho_crlix_header_t *) index;
+    r = (ngx_http_sekisho_crlix_row_t *) (index + h->rows);
+
+    is_int((int) r->nbuckets, 128, "1,000 keys: 128 buckets");
+    is_int((int) h->nbuckets, 129, "and their end");
+    is_int((int) ngx_http_sekisho_crlix_open(&ix, index, index_len), NGX_OK,
+           "the index opens");
+
+    memcpy(copy, index, index_len);
+    b = (uint32_t *) (copy + h->buckets);
+    b[10] = b[9] - 1;
+    is_int((int) ngx_http_sekisho_crlix_open(&ix, copy, index_len),
+           NGX_ERROR, "a bucket before the one below refused");
+
+    memcpy(copy, index, index_len);
+    b = (uint32_t *) (copy + h->buckets);
+    b[128] = 999;
+    is_int((int) ngx_http_sekisho_crlix_open(&ix, copy, index_len),
+           NGX_ERROR, "buckets not ending at the count refused");
+
+    memcpy(copy, index, index_len);
+    ((ngx_http_sekisho_crlix_row_t *) (copy + h->rows))->nbuckets = 129;
+    is_int((int) ngx_http_sekisho_crlix_open(&ix, copy, index_len),
+           NGX_ERROR, "buckets past the table refused");
+
+    free(copy);
+    free(index);
+    free(keys);
+}
+
+
 int
 main(void)
 {
@@ -459,6 +513,7 @@ main(void)
     test_search("no serial", make_sequential, 0);
     test_speaking();
     test_damaged();
+    test_damaged_buckets();
 
     return done_testing();
 }
