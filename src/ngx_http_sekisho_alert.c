@@ -7,7 +7,9 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
-#include "ngx_http_sekisho_module.h"
+#include "ngx_http_sekisho_conf.h"
+#include "ngx_http_sekisho_ctx.h"
+#include "ngx_http_sekisho_redis.h"
 #include "ngx_http_sekisho_alert.h"
 #include "ngx_http_sekisho_metrics.h"
 
@@ -324,7 +326,7 @@ ngx_http_sekisho_alerts_get(ngx_conf_t *cf)
 {
     ngx_http_sekisho_main_conf_t  *mcf;
 
-    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_cf_main_conf(cf);
 
     if (mcf->alerts) {
         return mcf->alerts;
@@ -359,7 +361,7 @@ ngx_http_sekisho_alert_init(ngx_conf_t *cf)
     ngx_str_t                      name = ngx_string("sekisho_alerts");
     ngx_http_sekisho_main_conf_t  *mcf;
 
-    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_cf_main_conf(cf);
 
     if (mcf->alerts == NULL) {
         return NGX_OK;
@@ -369,7 +371,7 @@ ngx_http_sekisho_alert_init(ngx_conf_t *cf)
     mcf->alerts->zone = ngx_shared_memory_add(cf, &name,
                  8 * ngx_pagesize
                  + ngx_align(sizeof(ngx_http_sekisho_alert_sh_t), ngx_pagesize),
-                 &ngx_http_sekisho_module);
+                 &ngx_http_sekisho_conf_index);
     if (mcf->alerts->zone == NULL) {
         return NGX_ERROR;
     }
@@ -416,7 +418,7 @@ ngx_http_sekisho_alert_init_worker(ngx_cycle_t *cycle)
     ngx_http_sekisho_sink_t        *sink;
     ngx_http_sekisho_main_conf_t   *mcf;
 
-    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_cycle_main_conf(cycle);
 
     if (mcf == NULL || mcf->alerts == NULL) {
         return NGX_OK;
@@ -458,8 +460,7 @@ ngx_http_sekisho_alerts_current(void)
         return NULL;
     }
 
-    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
-                                              ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_cycle_main_conf(ngx_cycle);
 
     return (mcf && mcf->alerts && mcf->alerts->sh) ? mcf->alerts : NULL;
 }
@@ -507,8 +508,7 @@ ngx_http_sekisho_alert(ngx_http_sekisho_alert_e event,
     for (i = 0; i < alerts->sinks.nelts; i++) {
 
         if (sink[i].type == 1) {
-            mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
-                                                      ngx_http_sekisho_module);
+            mcf = ngx_http_sekisho_cycle_main_conf(ngx_cycle);
             k = 0;
             ngx_str_set(&argv[k], "XADD");
             k++;

@@ -7,7 +7,13 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
-#include "ngx_http_sekisho_module.h"
+#include "ngx_http_sekisho_conf.h"
+#include "ngx_http_sekisho_ctx.h"
+#include "ngx_http_sekisho_alert.h"
+#include "ngx_http_sekisho_audit.h"
+#include "ngx_http_sekisho_metrics.h"
+#include "ngx_http_sekisho_reason.h"
+#include "ngx_http_sekisho_session_token.h"
 #include "ngx_http_sekisho_audit_chain.h"
 #include "ngx_http_sekisho_secret.h"
 #include "ngx_http_sekisho_page.h"
@@ -129,7 +135,7 @@ ngx_http_sekisho_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     /* one chain per file, whatever the number of locations writing to it */
 
-    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_cf_main_conf(cf);
     ap = mcf->audit_logs.elts;
 
     for (i = 0; i < mcf->audit_logs.nelts; i++) {
@@ -186,7 +192,7 @@ ngx_http_sekisho_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     /* a slab pool, as nginx expects of every zone, holds the chain */
     audit->zone = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize,
-                                        &ngx_http_sekisho_module);
+                                        &ngx_http_sekisho_conf_index);
     if (audit->zone == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -312,7 +318,7 @@ ngx_http_sekisho_audit_request(ngx_http_request_t *r,
     ngx_http_variable_value_t    *id;
     const ngx_str_t              *decision, *reason;
 
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_sekisho_module);
+    lcf = ngx_http_sekisho_loc_conf(r);
 
     if (lcf->audit.log == NULL
         || !ngx_http_sekisho_audit_wanted(r, ctx, lcf->audit.events))

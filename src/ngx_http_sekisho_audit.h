@@ -15,6 +15,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include "ngx_http_sekisho_ctx.h"
 
 
 #define NGX_HTTP_SEKISHO_AUDIT_DENY       0
@@ -33,6 +34,8 @@ typedef struct {
 
 char *ngx_http_sekisho_audit_log(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+void ngx_http_sekisho_audit_request(ngx_http_request_t *r,
+    ngx_http_sekisho_ctx_t *ctx);
 
 
 #endif /* _NGX_HTTP_SEKISHO_AUDIT_H_INCLUDED_ */

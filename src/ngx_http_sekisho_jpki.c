@@ -18,7 +18,15 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 #include <openssl/rand.h>
-#include "ngx_http_sekisho_module.h"
+#include "ngx_http_sekisho_conf.h"
+#include "ngx_http_sekisho_ctx.h"
+#include "ngx_http_sekisho_alert.h"
+#include "ngx_http_sekisho_geo_rules.h"
+#include "ngx_http_sekisho_jpki.h"
+#include "ngx_http_sekisho_metrics.h"
+#include "ngx_http_sekisho_reason.h"
+#include "ngx_http_sekisho_redis.h"
+#include "ngx_http_sekisho_session_token.h"
 #include "ngx_http_sekisho_page.h"
 #include "ngx_http_sekisho_json.h"
 #include "ngx_http_sekisho_request.h"
@@ -68,6 +76,7 @@ static void ngx_http_sekisho_jpki_alerts(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx);
 static ngx_http_sekisho_reason_e ngx_http_sekisho_jpki_reason(
     ngx_http_sekisho_jpki_result_e rc);
+static void ngx_http_sekisho_jpki_cleanup(void *data);
 static ngx_int_t ngx_http_sekisho_jpki_wait(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx);
 static ngx_int_t ngx_http_sekisho_challenge_key(ngx_http_request_t *r,
@@ -112,7 +121,7 @@ ngx_http_sekisho_jpki_handler_conf(ngx_conf_t *cf, ngx_command_t *cmd,
 
     value = cf->args->elts;
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_cf_main_conf(cf);
 
     mcf->jpki.used = 1;
 
@@ -375,7 +384,7 @@ ngx_http_sekisho_jpki_main_init(ngx_conf_t *cf,
         return NGX_CONF_OK;
     }
 
-    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_cf_main_conf(cf);
 
     if (mcf->redis) {
         jm->revoked_key.len = ngx_http_sekisho_redis_prefix(mcf->redis)->len
@@ -490,7 +499,7 @@ ngx_http_sekisho_jpki_loc_merge(ngx_conf_t *cf,
         conf->handler = NGX_HTTP_SEKISHO_JPKI_NONE;
     }
 
-    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_cf_main_conf(cf);
     jm = &mcf->jpki;
     need = NULL;
 
@@ -558,7 +567,7 @@ ngx_http_sekisho_jpki_init_worker(ngx_cycle_t *cycle,
 {
     ngx_http_sekisho_main_conf_t  *mcf;
 
-    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_cycle_main_conf(cycle);
 
     if (!jm->used) {
         return NGX_OK;
@@ -593,7 +602,7 @@ ngx_http_sekisho_jpki_access(ngx_http_request_t *r)
     ngx_http_sekisho_ctx_t       *ctx;
     ngx_http_sekisho_loc_conf_t  *lcf;
 
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_sekisho_module);
+    lcf = ngx_http_sekisho_loc_conf(r);
 
     ctx = ngx_http_sekisho_ctx(r, 1);
     if (ctx == NULL) {
@@ -697,8 +706,8 @@ ngx_http_sekisho_challenge_handler(ngx_http_request_t *r)
 
     ctx->jpki = login;
 
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_sekisho_module);
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+    lcf = ngx_http_sekisho_loc_conf(r);
+    mcf = ngx_http_sekisho_main_conf(r);
 
     if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -767,7 +776,7 @@ ngx_http_sekisho_challenge_stored(void *data, redisReply *reply)
         goto done;
     }
 
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_sekisho_module);
+    lcf = ngx_http_sekisho_loc_conf(r);
 
     p = ngx_pnalloc(r->pool, login->challenge.len + 64);
     if (p == NULL) {
@@ -860,7 +869,7 @@ ngx_http_sekisho_card_login_check(ngx_http_request_t *r,
     ngx_http_sekisho_jpki_check_t    chk;
     ngx_http_sekisho_jpki_result_e   res;
 
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_main_conf(r);
 
     /* a verification from here on, for the metrics */
     ctx->jpki_use = 1;
@@ -1051,7 +1060,7 @@ ngx_http_sekisho_card_login_done(ngx_http_request_t *r,
     ngx_http_sekisho_session_t    *s;
     ngx_http_sekisho_main_conf_t  *mcf;
 
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_main_conf(r);
     s = &login->session;
     ctx->session = s;
 
@@ -1186,7 +1195,7 @@ ngx_http_sekisho_jpki_host_ok(ngx_http_request_t *r, ngx_str_t *host)
     ngx_uint_t                    i;
     ngx_http_sekisho_loc_conf_t  *lcf;
 
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_sekisho_module);
+    lcf = ngx_http_sekisho_loc_conf(r);
 
     if (lcf->jpki.hosts) {
         h = lcf->jpki.hosts->elts;
@@ -1381,10 +1390,14 @@ ngx_http_sekisho_jpki_reason(ngx_http_sekisho_jpki_result_e rc)
 static ngx_int_t
 ngx_http_sekisho_jpki_wait(ngx_http_request_t *r, ngx_http_sekisho_ctx_t *ctx)
 {
+    ngx_pool_cleanup_t  *pcln;
     ngx_http_cleanup_t  *cln;
 
+    /* the request terminated, or its pool gone, however it ended */
     cln = ngx_http_cleanup_add(r, 0);
-    if (cln == NULL) {
+    pcln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (cln == NULL || pcln == NULL) {
         ngx_http_sekisho_redis_cancel(ctx->jpki_cmd);
         ctx->jpki_cmd = NULL;
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1392,6 +1405,8 @@ ngx_http_sekisho_jpki_wait(ngx_http_request_t *r, ngx_http_sekisho_ctx_t *ctx)
 
     cln->handler = ngx_http_sekisho_jpki_cleanup;
     cln->data = ctx;
+    pcln->handler = ngx_http_sekisho_jpki_cleanup;
+    pcln->data = ctx;
 
     r->main->count++;
 
@@ -1401,7 +1416,7 @@ ngx_http_sekisho_jpki_wait(ngx_http_request_t *r, ngx_http_sekisho_ctx_t *ctx)
 
 /* a request ended while it waits for Redis is never woken up */
 
-void
+static void
 ngx_http_sekisho_jpki_cleanup(void *data)
 {
     ngx_http_sekisho_ctx_t *ctx = data;
@@ -1423,7 +1438,7 @@ ngx_http_sekisho_challenge_key(ngx_http_request_t *r, ngx_str_t *challenge,
     ngx_str_t                     *prefix;
     ngx_http_sekisho_main_conf_t  *mcf;
 
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_main_conf(r);
     prefix = ngx_http_sekisho_redis_prefix(mcf->redis);
 
     p = ngx_pnalloc(r->pool, prefix->len + sizeof("{jpki}:c:") - 1
@@ -1472,7 +1487,7 @@ ngx_http_sekisho_jpki_prepare(ngx_http_request_t *r,
     ngx_http_sekisho_jpki_main_t  *jm;
     ngx_http_sekisho_main_conf_t  *mcf;
 
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_main_conf(r);
     jm = &mcf->jpki;
 
     chk->kind = kind;

@@ -99,7 +99,7 @@ ngx_int_t ngx_http_sekisho_jpki_init_worker(ngx_cycle_t *cycle,
 ngx_int_t ngx_http_sekisho_jpki_access(ngx_http_request_t *r);
 ngx_int_t ngx_http_sekisho_strip_headers(ngx_http_request_t *r);
 ngx_int_t ngx_http_sekisho_session_filter(ngx_http_request_t *r);
-void ngx_http_sekisho_jpki_cleanup(void *ctx);
+
 
 /* sessions: ngx_http_sekisho_session.c */
 ngx_int_t ngx_http_sekisho_session_check(ngx_http_request_t *r);

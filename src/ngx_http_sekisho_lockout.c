@@ -7,7 +7,12 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
-#include "ngx_http_sekisho_module.h"
+#include "ngx_http_sekisho_conf.h"
+#include "ngx_http_sekisho_ctx.h"
+#include "ngx_http_sekisho_geo_rules.h"
+#include "ngx_http_sekisho_lockout.h"
+#include "ngx_http_sekisho_metrics.h"
+#include "ngx_http_sekisho_reason.h"
 #include "ngx_http_sekisho_account.h"
 #include "ngx_http_sekisho_page.h"
 #include "ngx_http_sekisho_request.h"
@@ -31,6 +36,7 @@
 static ngx_int_t ngx_http_sekisho_login_read_body(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx);
 static void ngx_http_sekisho_login_body_handler(ngx_http_request_t *r);
+static void ngx_http_sekisho_login_cleanup(void *data);
 static ngx_int_t ngx_http_sekisho_login_reserve(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx);
 static ngx_int_t ngx_http_sekisho_login_refused(ngx_http_request_t *r,
@@ -111,7 +117,7 @@ ngx_http_sekisho_login_handler(ngx_http_request_t *r)
     switch (ctx->login_state) {
 
     case NGX_HTTP_SEKISHO_LOGIN_START:
-        lcf = ngx_http_get_module_loc_conf(r, ngx_http_sekisho_module);
+        lcf = ngx_http_sekisho_loc_conf(r);
 
         ctx->login = &lcf->login;
         ctx->attempts_left = -1;
@@ -226,6 +232,7 @@ ngx_http_sekisho_login_reserve(ngx_http_request_t *r,
     ngx_int_t                       rc;
     ngx_str_t                       account;
     ngx_http_cleanup_t             *cln;
+    ngx_pool_cleanup_t             *pcln;
     ngx_http_sekisho_attempt_t     *a;
     ngx_http_sekisho_login_conf_t  *lc;
     ngx_http_sekisho_login_read_t   rd;
@@ -258,6 +265,15 @@ ngx_http_sekisho_login_reserve(ngx_http_request_t *r,
     }
 
     ctx->attempt = a;
+
+    /* when the request's pool goes, however the request ended */
+    pcln = ngx_pool_cleanup_add(r->pool, 0);
+    if (pcln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    pcln->handler = ngx_http_sekisho_login_cleanup;
+    pcln->data = ctx;
 
     cln = ngx_http_cleanup_add(r, 0);
     if (cln == NULL) {
@@ -337,7 +353,7 @@ ngx_http_sekisho_login_attempt(ngx_http_request_t *r,
     struct sockaddr_in6           *sin6;
 #endif
 
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_main_conf(r);
 
     sa = ngx_http_sekisho_unmap_v4(r->connection->sockaddr, &sin);
     addr.data = buf;
@@ -754,9 +770,11 @@ ngx_http_sekisho_login_terminate(void *data)
  * answered (the client went away first) is refunded, not counted.
  */
 
-void
-ngx_http_sekisho_login_cleanup(ngx_http_sekisho_ctx_t *ctx)
+static void
+ngx_http_sekisho_login_cleanup(void *data)
 {
+    ngx_http_sekisho_ctx_t *ctx = data;
+
     ngx_http_sekisho_attempt_t  *a;
 
     a = ctx->attempt;
@@ -1055,7 +1073,7 @@ ngx_http_sekisho_login_conf_merge(ngx_conf_t *cf,
         return NGX_CONF_OK;
     }
 
-    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_cf_main_conf(cf);
 
     if (mcf->redis == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -17,13 +17,14 @@
 #include <ngx_http.h>
 #include "ngx_http_sekisho_login_source.h"
 #include "ngx_http_sekisho_attempt.h"
+#include "ngx_http_sekisho_ctx.h"
 
 
 #define NGX_HTTP_SEKISHO_REDIS_CLOSED  0
 #define NGX_HTTP_SEKISHO_REDIS_OPEN    1
 
 
-typedef struct {
+typedef struct ngx_http_sekisho_login_conf_s {
     ngx_http_sekisho_account_source_t  *account;   /* NULL: not a login */
     ngx_array_t                        *failure_status;  /* of ngx_uint_t */
     ngx_str_t                           failure_header;

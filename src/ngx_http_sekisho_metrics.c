@@ -7,7 +7,9 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
-#include "ngx_http_sekisho_module.h"
+#include "ngx_http_sekisho_conf.h"
+#include "ngx_http_sekisho_ctx.h"
+#include "ngx_http_sekisho_reason.h"
 #include "ngx_http_sekisho_metrics.h"
 
 
@@ -93,7 +95,7 @@ ngx_http_sekisho_metrics_init(ngx_conf_t *cf)
                   8 * ngx_pagesize
                   + ngx_align(sizeof(ngx_http_sekisho_metrics_sh_t),
                               ngx_pagesize),
-                  &ngx_http_sekisho_module);
+                  &ngx_http_sekisho_conf_index);
     if (zone == NULL) {
         return NGX_ERROR;
     }

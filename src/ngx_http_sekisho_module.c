@@ -11,7 +11,9 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
-#include "ngx_http_sekisho_module.h"
+#include "ngx_http_sekisho_conf.h"
+#include "ngx_http_sekisho_ctx.h"
+#include "ngx_http_sekisho_metrics.h"
 #include "ngx_http_sekisho_page.h"
 
 
@@ -21,7 +23,6 @@ static ngx_int_t ngx_http_sekisho_geo_gate(ngx_http_request_t *r,
     ngx_http_sekisho_loc_conf_t *lcf);
 static uint16_t ngx_http_sekisho_country(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx);
-static void ngx_http_sekisho_ctx_cleanup(void *data);
 
 static ngx_int_t ngx_http_sekisho_country_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
@@ -52,6 +53,8 @@ static char *ngx_http_sekisho_geo_cidrs(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_sekisho_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_sekisho_conf_set_enum_slot(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 
 static ngx_int_t ngx_http_sekisho_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_sekisho_init(ngx_conf_t *cf);
@@ -568,66 +571,6 @@ ngx_http_sekisho_country(ngx_http_request_t *r, ngx_http_sekisho_ctx_t *ctx)
 }
 
 
-/*
- * nginx clears module contexts on an internal redirect; the context is
- * also kept in a pool cleanup so that an error_page after a refusal and
- * the log phase still see the decision (the realip module does the
- * same).
- */
-
-ngx_http_sekisho_ctx_t *
-ngx_http_sekisho_ctx(ngx_http_request_t *r, ngx_uint_t create)
-{
-    ngx_pool_cleanup_t      *cln;
-    ngx_http_sekisho_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_sekisho_module);
-
-    if (ctx) {
-        return ctx;
-    }
-
-    if (r->internal || r->filter_finalize) {
-        for (cln = r->pool->cleanup; cln; cln = cln->next) {
-            if (cln->handler == ngx_http_sekisho_ctx_cleanup) {
-                ctx = cln->data;
-                ngx_http_set_ctx(r, ctx, ngx_http_sekisho_module);
-                return ctx;
-            }
-        }
-    }
-
-    if (!create) {
-        return NULL;
-    }
-
-    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_sekisho_ctx_t));
-    if (cln == NULL) {
-        return NULL;
-    }
-
-    ctx = cln->data;
-    ngx_memzero(ctx, sizeof(ngx_http_sekisho_ctx_t));
-    ctx->request = r;
-
-    cln->handler = ngx_http_sekisho_ctx_cleanup;
-
-    ngx_http_set_ctx(r, ctx, ngx_http_sekisho_module);
-
-    return ctx;
-}
-
-
-static void
-ngx_http_sekisho_ctx_cleanup(void *data)
-{
-    ngx_http_sekisho_ctx_t  *ctx = data;
-
-    ngx_http_sekisho_login_cleanup(ctx);
-    ngx_http_sekisho_jpki_cleanup(ctx);
-}
-
-
 static ngx_int_t
 ngx_http_sekisho_country_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
@@ -1045,7 +988,7 @@ ngx_http_sekisho_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
  * the values it takes.
  */
 
-char *
+static char *
 ngx_http_sekisho_conf_set_enum_slot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
 {
@@ -1167,6 +1110,9 @@ static void *
 ngx_http_sekisho_create_main_conf(ngx_conf_t *cf)
 {
     ngx_http_sekisho_main_conf_t  *mcf;
+
+    /* the concerns find their configuration by this index */
+    ngx_http_sekisho_conf_index = ngx_http_sekisho_module.ctx_index;
 
     mcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_sekisho_main_conf_t));
     if (mcf == NULL) {

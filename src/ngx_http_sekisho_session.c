@@ -15,7 +15,13 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 #include <openssl/rand.h>
-#include "ngx_http_sekisho_module.h"
+#include "ngx_http_sekisho_conf.h"
+#include "ngx_http_sekisho_ctx.h"
+#include "ngx_http_sekisho_jpki.h"
+#include "ngx_http_sekisho_reason.h"
+#include "ngx_http_sekisho_redis.h"
+#include "ngx_http_sekisho_request.h"
+#include "ngx_http_sekisho_session_token.h"
 #include "ngx_http_sekisho_page.h"
 
 
@@ -154,7 +160,7 @@ ngx_http_sekisho_session_lookup(ngx_http_request_t *r,
     ngx_http_sekisho_jpki_main_t  *jm;
     ngx_http_sekisho_main_conf_t  *mcf;
 
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_main_conf(r);
     jm = &mcf->jpki;
     *token = NULL;
 
@@ -258,7 +264,7 @@ ngx_http_sekisho_session_check(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_main_conf(r);
     jm = &mcf->jpki;
 
     rc = ngx_http_sekisho_session_lookup(r, &s, &key, &t);
@@ -309,7 +315,7 @@ ngx_http_sekisho_session_check(ngx_http_request_t *r)
     if (ngx_current_msec - (jm->synced ? jm->synced : jm->started)
         > NGX_HTTP_SEKISHO_SYNC_STALE_MS)
     {
-        lcf = ngx_http_get_module_loc_conf(r, ngx_http_sekisho_module);
+        lcf = ngx_http_sekisho_loc_conf(r);
 
         if (lcf->login.redis_failure == NGX_HTTP_SEKISHO_REDIS_CLOSED) {
             ctx->decision = NGX_HTTP_SEKISHO_DENY;
@@ -383,7 +389,7 @@ ngx_http_sekisho_session_refuse(ngx_http_request_t *r,
     ctx->decision = NGX_HTTP_SEKISHO_DENY;
     ctx->reason = reason;
 
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_main_conf(r);
     login = &mcf->jpki.login_uri;
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -431,7 +437,7 @@ ngx_http_sekisho_session_issue(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t        *ctx;
     ngx_http_sekisho_main_conf_t  *mcf;
 
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_main_conf(r);
     ctx = ngx_http_sekisho_ctx(r, 0);
 
     if (ctx == NULL || RAND_bytes(s->sid, NGX_HTTP_SEKISHO_SID_LEN) != 1) {
@@ -455,7 +461,7 @@ ngx_http_sekisho_session_cookie(ngx_http_request_t *r,
     size_t                         n;
     ngx_http_sekisho_main_conf_t  *mcf;
 
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_main_conf(r);
 
     p = ngx_pnalloc(r->pool, NGX_HTTP_SEKISHO_TOKEN_MAX);
     if (p == NULL) {
@@ -495,7 +501,7 @@ ngx_http_sekisho_session_filter(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_main_conf(r);
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
@@ -553,7 +559,7 @@ ngx_http_sekisho_session_add_headers(ngx_http_request_t *r,
     ngx_http_sekisho_session_t    *s;
     ngx_http_sekisho_main_conf_t  *mcf;
 
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_main_conf(r);
     ctx = ngx_http_sekisho_ctx(r, 0);
     s = ctx->session;
 
@@ -825,7 +831,7 @@ ngx_http_sekisho_session_revoke(ngx_http_request_t *r,
     ngx_http_sekisho_jpki_main_t  *jm;
     ngx_http_sekisho_main_conf_t  *mcf;
 
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_main_conf(r);
     jm = &mcf->jpki;
     ctx = ngx_http_sekisho_ctx(r, 0);
 
@@ -1014,8 +1020,7 @@ ngx_http_sekisho_session_sync(ngx_event_t *ev)
         return;
     }
 
-    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
-                                              ngx_http_sekisho_module);
+    mcf = ngx_http_sekisho_cycle_main_conf(ngx_cycle);
 
     if (jm->sync_cmd == NULL) {
         ngx_str_set(&args[0], "ZRANGEBYSCORE");

@@ -2,50 +2,23 @@
 /*
  * Copyright (C) Sekisho authors
  *
- * What the parts of the module share: its configuration and the
- * per-request record of what was decided.
+ * The per-request record of what Sekisho decided, shared by every
+ * concern: the gate, the lockout, card logins and sessions, the audit
+ * record and the variables read it.  It survives an internal redirect
+ * (an operator's error_page after a refusal).
  */
 
 
-#ifndef _NGX_HTTP_SEKISHO_MODULE_H_INCLUDED_
-#define _NGX_HTTP_SEKISHO_MODULE_H_INCLUDED_
+#ifndef _NGX_HTTP_SEKISHO_CTX_H_INCLUDED_
+#define _NGX_HTTP_SEKISHO_CTX_H_INCLUDED_
 
 
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
-#include "ngx_http_sekisho_geo.h"
-#include "ngx_http_sekisho_geo_rules.h"
-#include "ngx_http_sekisho_lockout.h"
+#include "ngx_http_sekisho_reason.h"
 #include "ngx_http_sekisho_redis.h"
-#include "ngx_http_sekisho_audit.h"
-#include "ngx_http_sekisho_alert.h"
-#include "ngx_http_sekisho_metrics.h"
-#include "ngx_http_sekisho_jpki.h"
-
-
-typedef struct {
-    ngx_http_sekisho_geo_db_t      *geo_db;
-    ngx_http_sekisho_redis_t       *redis;
-    ngx_str_t                       key;           /* HMAC key of ids */
-    ngx_array_t                     audit_logs;    /* of audit_t * */
-    ngx_http_sekisho_alerts_t      *alerts;
-    ngx_http_sekisho_jpki_main_t    jpki;
-} ngx_http_sekisho_main_conf_t;
-
-
-typedef struct {
-    ngx_flag_t                      enable;
-    ngx_array_t                    *countries;     /* of uint16_t */
-    ngx_array_t                    *allow;         /* of ngx_cidr_t */
-    ngx_array_t                    *deny;          /* of ngx_cidr_t */
-    ngx_uint_t                      unknown;
-    ngx_flag_t                      dry_run;
-    ngx_http_sekisho_geo_policy_t   policy;        /* the above, merged */
-    ngx_http_sekisho_login_conf_t   login;
-    ngx_http_sekisho_audit_conf_t   audit;
-    ngx_http_sekisho_jpki_loc_t     jpki;
-} ngx_http_sekisho_loc_conf_t;
+#include "ngx_http_sekisho_session_token.h"
 
 
 /* how a card login went, for the address limit of the lockout */
@@ -54,7 +27,10 @@ typedef struct {
 #define NGX_HTTP_SEKISHO_CARD_NONE  3
 
 
-/* survives internal redirects (error_page), see ngx_http_sekisho_ctx() */
+struct ngx_http_sekisho_login_conf_s;
+struct ngx_http_sekisho_attempt_s;
+
+
 typedef struct {
     ngx_http_request_t             *request;
     ngx_http_sekisho_decision_e     decision;
@@ -68,8 +44,8 @@ typedef struct {
     ngx_str_t                       account;        /* as counted */
     ngx_int_t                       attempts_left;  /* -1: not known */
     ngx_msec_t                      retry_after;
-    ngx_http_sekisho_login_conf_t  *login;
-    ngx_http_sekisho_attempt_t     *attempt;        /* in Redis */
+    struct ngx_http_sekisho_login_conf_s  *login;
+    struct ngx_http_sekisho_attempt_s     *attempt; /* in Redis */
     ngx_http_upstream_t            *login_upstream; /* before the login's */
 
     /* JPKI: a card login, a session, a signed body */
@@ -98,14 +74,6 @@ typedef struct {
 
 ngx_http_sekisho_ctx_t *ngx_http_sekisho_ctx(ngx_http_request_t *r,
     ngx_uint_t create);
-void ngx_http_sekisho_login_cleanup(ngx_http_sekisho_ctx_t *ctx);
-void ngx_http_sekisho_audit_request(ngx_http_request_t *r,
-    ngx_http_sekisho_ctx_t *ctx);
-char *ngx_http_sekisho_conf_set_enum_slot(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 
 
-extern ngx_module_t  ngx_http_sekisho_module;
-
-
-#endif /* _NGX_HTTP_SEKISHO_MODULE_H_INCLUDED_ */
+#endif /* _NGX_HTTP_SEKISHO_CTX_H_INCLUDED_ */
