@@ -1145,6 +1145,12 @@ ngx_http_sekisho_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_sekisho_main_conf_t *mcf = conf;
 
+    /* an outage of Redis, and its end, are alerts */
+    if (mcf->redis) {
+        ngx_http_sekisho_redis_on_state(mcf->redis,
+                                        ngx_http_sekisho_alert_redis);
+    }
+
     return ngx_http_sekisho_jpki_main_init(cf, &mcf->jpki);
 }
 

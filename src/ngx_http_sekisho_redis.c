@@ -12,7 +12,6 @@
 #include "ngx_http_sekisho_redis.h"
 #include "ngx_http_sekisho_secret.h"
 #include "ngx_http_sekisho_metrics.h"
-#include "ngx_http_sekisho_alert.h"
 
 
 #define NGX_HTTP_SEKISHO_REDIS_DOWN        0
@@ -36,6 +35,7 @@ struct ngx_http_sekisho_redis_s {
     ngx_str_t                        password;
     ngx_msec_t                       timeout;
     ngx_str_t                        prefix;
+    ngx_http_sekisho_redis_state_pt  on_state;
 
     /* the worker's connection */
     redisAsyncContext               *ac;
@@ -285,6 +285,14 @@ ngx_str_t *
 ngx_http_sekisho_redis_prefix(ngx_http_sekisho_redis_t *rd)
 {
     return &rd->prefix;
+}
+
+
+void
+ngx_http_sekisho_redis_on_state(ngx_http_sekisho_redis_t *rd,
+    ngx_http_sekisho_redis_state_pt handler)
+{
+    rd->on_state = handler;
 }
 
 
@@ -745,7 +753,9 @@ ngx_http_sekisho_redis_on_connect(const redisAsyncContext *ac, int status)
         rd->down_logged = 0;
         ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
                       "sekisho: redis %V recovered", &rd->name);
-        ngx_http_sekisho_alert_redis(0, &rd->name);
+        if (rd->on_state) {
+            rd->on_state(0, &rd->name);
+        }
     }
 }
 
@@ -800,7 +810,9 @@ ngx_http_sekisho_redis_down(ngx_http_sekisho_redis_t *rd, const char *why)
         ngx_log_error(NGX_LOG_ERR, rd->log, 0,
                       "sekisho: redis %V unavailable: %s", &rd->name,
                       why ? why : "unknown error");
-        ngx_http_sekisho_alert_redis(1, &rd->name);
+        if (rd->on_state) {
+            rd->on_state(1, &rd->name);
+        }
     }
 
     jitter = rd->backoff / 5;

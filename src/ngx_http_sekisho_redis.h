@@ -37,6 +37,14 @@ typedef struct {
 typedef void (*ngx_http_sekisho_redis_handler_pt)(void *data,
     redisReply *reply);
 
+/*
+ * Told when the server becomes unavailable (down 1) or comes back
+ * (down 0), once each way: the module hands the alerts this, so that
+ * the client knows nothing of what is done about it.
+ */
+typedef void (*ngx_http_sekisho_redis_state_pt)(ngx_uint_t down,
+    ngx_str_t *name);
+
 
 char *ngx_http_sekisho_redis_conf(ngx_conf_t *cf,
     ngx_http_sekisho_redis_t **rdp);
@@ -44,6 +52,8 @@ ngx_int_t ngx_http_sekisho_redis_init_worker(ngx_cycle_t *cycle,
     ngx_http_sekisho_redis_t *rd);
 void ngx_http_sekisho_redis_exit_worker(ngx_http_sekisho_redis_t *rd);
 ngx_str_t *ngx_http_sekisho_redis_prefix(ngx_http_sekisho_redis_t *rd);
+void ngx_http_sekisho_redis_on_state(ngx_http_sekisho_redis_t *rd,
+    ngx_http_sekisho_redis_state_pt handler);
 
 ngx_int_t ngx_http_sekisho_redis_script(ngx_http_sekisho_redis_script_t *s,
     const char *body);
