@@ -368,9 +368,13 @@ ngx_http_sekisho_crl_reuse(ngx_http_sekisho_crl_set_t *set,
             first = row->first;
             last = set->nkeys;
 
-            ngx_memcpy(set->keys + set->nkeys * NGX_HTTP_SEKISHO_CRLIX_KEY,
-                       ix->keys + first * NGX_HTTP_SEKISHO_CRLIX_KEY,
-                       n * NGX_HTTP_SEKISHO_CRLIX_KEY);
+            if (n) {
+                /* an empty CRL may have no key array at all */
+                ngx_memcpy(set->keys
+                           + set->nkeys * NGX_HTTP_SEKISHO_CRLIX_KEY,
+                           ix->keys + first * NGX_HTTP_SEKISHO_CRLIX_KEY,
+                           n * NGX_HTTP_SEKISHO_CRLIX_KEY);
+            }
             set->nkeys += n;
             set->ncrls++;
             found = 1;

@@ -334,8 +334,10 @@ sub write_config {
 }
 
 # nginx's environment: the sanitizers' libraries with the ASan build,
-# and a test's own (e.g. libfaketime's) from $t->{env}, preloaded after
-# them
+# and a test's own (e.g. libfaketime's) from $t->{env}.  A test's own
+# library is preloaded before ASan's: libfaketime after ASan deadlocks
+# in its constructor (even /bin/true never ends), so ASan is told not
+# to insist on coming first.
 sub env_asan {
     my ($self) = @_;
     my %env = %{ $self->{env} || {} };
@@ -345,10 +347,11 @@ sub env_asan {
     my $asan = `gcc -print-file-name=libasan.so`;
     my $ubsan = `gcc -print-file-name=libubsan.so`;
     chomp($asan, $ubsan);
+    my $order = $env{LD_PRELOAD} ? 'verify_asan_link_order=0:' : '';
     return (
         %env,
-        LD_PRELOAD    => join(':', "$asan:$ubsan", $env{LD_PRELOAD} || ()),
-        ASAN_OPTIONS  => "detect_leaks=0:fast_unwind_on_malloc=0:log_path=$self->{dir}/asan",
+        LD_PRELOAD    => join(':', $env{LD_PRELOAD} || (), "$asan:$ubsan"),
+        ASAN_OPTIONS  => "${order}detect_leaks=0:fast_unwind_on_malloc=0:log_path=$self->{dir}/asan",
         UBSAN_OPTIONS => "print_stacktrace=1:log_path=$self->{dir}/ubsan",
     );
 }
@@ -357,10 +360,33 @@ sub env_asan {
 sub nginx_test {
     my ($self) = @_;
     my %env = $self->env_asan;
-    local @ENV{ keys %env } = values %env;
-    my $cmd = "/usr/sbin/nginx -t -p $self->{dir}/ -c $self->{config}"
-        . " -e $self->{dir}/error-t.log 2>&1";
-    my $out = `$cmd`;
+    my ($out, $pid, $fh) = ('');
+
+    # a child that never ends must fail the test, not stall the run:
+    # nginx -t gets a minute, then KILL
+    $pid = open $fh, '-|';
+    die "fork: $!\n" unless defined $pid;
+    if ($pid == 0) {
+        @ENV{ keys %env } = values %env;
+        open STDERR, '>&', \*STDOUT;
+        exec '/usr/sbin/nginx', '-t', '-p', "$self->{dir}/",
+            '-c', $self->{config}, '-e', "$self->{dir}/error-t.log";
+        die "exec nginx: $!\n";
+    }
+
+    eval {
+        local $SIG{ALRM} = sub { die "deadline\n" };
+        alarm 60;
+        local $/;
+        $out = <$fh>;
+        alarm 0;
+    };
+    if ($@) {
+        kill 'KILL', $pid;
+        close $fh;
+        return (255, "nginx -t did not end within 60 s\n$out");
+    }
+    close $fh;
     return ($? >> 8, $out);
 }
 
@@ -550,6 +576,33 @@ END {
 
 for my $sig (qw(INT TERM)) {
     $SIG{$sig} = sub { $_->stop for grep { defined } @LIVE; exit 1 };
+}
+
+# A watchdog: a test file that hangs (a child that never answers) is
+# stopped after SEKISHO_TEST_DEADLINE seconds (15 minutes) with its
+# servers, so that one hang fails one file instead of the whole run.
+my $WATCHDOG;
+if (my $deadline = $ENV{SEKISHO_TEST_DEADLINE} || 900) {
+    my $parent = $$;
+    $WATCHDOG = fork;
+    if (defined $WATCHDOG && $WATCHDOG == 0) {
+        # prove reads the test's output to its end: let go of it
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', '/dev/null';
+        open STDERR, '>', '/dev/null';
+        sleep $deadline;
+        kill 'USR1', $parent;
+        POSIX::_exit(0);
+    }
+    $SIG{USR1} = sub {
+        diag("this test file ran past its deadline of $deadline s");
+        $_->stop for grep { defined } @LIVE;
+        exit 1;
+    };
+}
+
+END {
+    kill 'KILL', $WATCHDOG if $WATCHDOG;
 }
 
 ###############################################################################
