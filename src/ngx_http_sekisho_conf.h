@@ -24,6 +24,8 @@
 #include "ngx_http_sekisho_audit.h"
 #include "ngx_http_sekisho_alert.h"
 #include "ngx_http_sekisho_jpki.h"
+#include "ngx_http_sekisho_jpki_trust.h"
+#include "ngx_http_sekisho_session.h"
 
 
 typedef struct {
@@ -32,7 +34,8 @@ typedef struct {
     ngx_str_t                       key;           /* HMAC key of ids */
     ngx_array_t                     audit_logs;    /* of audit_t * */
     ngx_http_sekisho_alerts_t      *alerts;
-    ngx_http_sekisho_jpki_main_t    jpki;
+    ngx_http_sekisho_jpki_trust_t   jpki;
+    ngx_http_sekisho_session_conf_t session;
 } ngx_http_sekisho_main_conf_t;
 
 

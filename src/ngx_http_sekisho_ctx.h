@@ -26,6 +26,10 @@
 #define NGX_HTTP_SEKISHO_CARD_FAIL  2
 #define NGX_HTTP_SEKISHO_CARD_NONE  3
 
+/* what a JPKI verification was for (ctx->jpki_use), for the metrics */
+#define NGX_HTTP_SEKISHO_JPKI_USE_LOGIN  1
+#define NGX_HTTP_SEKISHO_JPKI_USE_BODY   2
+
 
 struct ngx_http_sekisho_login_conf_s;
 struct ngx_http_sekisho_attempt_s;
@@ -37,6 +41,8 @@ typedef struct {
     ngx_http_sekisho_reason_e       reason;
     uint16_t                        country;
     u_char                          country_text[2];
+
+    ngx_uint_t                      body;           /* BODY_* */
 
     /* a login attempt */
     ngx_uint_t                      login_state;
@@ -52,7 +58,7 @@ typedef struct {
     ngx_uint_t                      jpki_state;
     ngx_int_t                       jpki_rc;
     ngx_uint_t                      card_outcome;
-    ngx_uint_t                      jpki_use;      /* 1 login, 2 body */
+    ngx_uint_t                      jpki_use;      /* JPKI_USE_* */
     void                           *jpki;          /* the endpoint's own */
     ngx_http_sekisho_session_t     *session;       /* a card's session */
     ngx_http_sekisho_redis_cmd_t   *jpki_cmd;

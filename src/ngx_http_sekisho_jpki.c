@@ -2,7 +2,8 @@
 /*
  * Copyright (C) Sekisho authors
  *
- * JPKI login with the My Number card, and signed submissions.
+ * JPKI login with the My Number card: the challenge, login and
+ * logout endpoints.
  *
  * A login is a challenge-response: GET a one-time challenge (random,
  * kept in Redis for a short time), the card's user-authentication key
@@ -20,34 +21,20 @@
 #include <openssl/rand.h>
 #include "ngx_http_sekisho_conf.h"
 #include "ngx_http_sekisho_ctx.h"
-#include "ngx_http_sekisho_alert.h"
-#include "ngx_http_sekisho_geo_rules.h"
+#include "ngx_http_sekisho_body.h"
 #include "ngx_http_sekisho_jpki.h"
-#include "ngx_http_sekisho_metrics.h"
+#include "ngx_http_sekisho_jpki_outcome.h"
+#include "ngx_http_sekisho_jpki_trust.h"
+#include "ngx_http_sekisho_json.h"
+#include "ngx_http_sekisho_page.h"
 #include "ngx_http_sekisho_reason.h"
 #include "ngx_http_sekisho_redis.h"
+#include "ngx_http_sekisho_session.h"
 #include "ngx_http_sekisho_session_token.h"
-#include "ngx_http_sekisho_page.h"
-#include "ngx_http_sekisho_json.h"
-#include "ngx_http_sekisho_request.h"
-#include "ngx_http_sekisho_secret.h"
-#include <openssl/pem.h>
 
 
 #define NGX_HTTP_SEKISHO_CHALLENGE_LEN   32
 #define NGX_HTTP_SEKISHO_CHALLENGE_TTL   120000
-
-
-/* the largest body a signature is checked over */
-#define NGX_HTTP_SEKISHO_SIGNED_BODY_MAX  (1024 * 1024 * 1024)
-
-/* certificates kept parsed per worker (about 4 KB each) */
-#define NGX_HTTP_SEKISHO_CERT_CACHE      1024
-
-#define NGX_HTTP_SEKISHO_JPKI_START      0
-#define NGX_HTTP_SEKISHO_JPKI_READING    1
-#define NGX_HTTP_SEKISHO_JPKI_READ       2
-#define NGX_HTTP_SEKISHO_JPKI_DONE       3
 
 
 /* a login between its body and Redis's answer */
@@ -67,38 +54,20 @@ static void ngx_http_sekisho_challenge_spent(void *data, redisReply *reply);
 static ngx_int_t ngx_http_sekisho_card_login_done(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx, ngx_http_sekisho_login_t *login);
 static ngx_int_t ngx_http_sekisho_logout_handler(ngx_http_request_t *r);
-static void ngx_http_sekisho_jpki_stale(ngx_http_request_t *r,
-    ngx_http_sekisho_ctx_t *ctx, ngx_http_sekisho_jpki_cert_t *info);
+static void ngx_http_sekisho_logged_out(ngx_http_request_t *r,
+    ngx_uint_t recorded);
 static ngx_int_t ngx_http_sekisho_jpki_fail(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx, ngx_uint_t status,
     ngx_http_sekisho_reason_e reason);
-static void ngx_http_sekisho_jpki_alerts(ngx_http_request_t *r,
-    ngx_http_sekisho_ctx_t *ctx);
-static ngx_http_sekisho_reason_e ngx_http_sekisho_jpki_reason(
-    ngx_http_sekisho_jpki_result_e rc);
 static void ngx_http_sekisho_jpki_cleanup(void *data);
 static ngx_int_t ngx_http_sekisho_jpki_wait(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx);
 static ngx_int_t ngx_http_sekisho_challenge_key(ngx_http_request_t *r,
     ngx_str_t *challenge, ngx_str_t *key);
-static ngx_int_t ngx_http_sekisho_decode_base64(ngx_pool_t *pool,
-    ngx_str_t *src, ngx_str_t *dst);
-static void ngx_http_sekisho_jpki_prepare(ngx_http_request_t *r,
-    ngx_http_sekisho_jpki_check_t *chk, ngx_uint_t kind);
-static ngx_int_t ngx_http_sekisho_signed_body(ngx_http_request_t *r,
-    ngx_http_sekisho_ctx_t *ctx);
-static void ngx_http_sekisho_signed_body_read(ngx_http_request_t *r);
-static ngx_int_t ngx_http_sekisho_signed_body_check(ngx_http_request_t *r,
-    ngx_http_sekisho_ctx_t *ctx);
-static ngx_int_t ngx_http_sekisho_signer_headers(ngx_http_request_t *r,
-    X509 *signer);
-static void ngx_http_sekisho_jpki_free(void *data);
 static ngx_int_t ngx_http_sekisho_jpki_host_ok(ngx_http_request_t *r,
     ngx_str_t *host);
 static ngx_array_t *ngx_http_sekisho_exact_names(ngx_conf_t *cf,
     ngx_array_t *names);
-static void ngx_http_sekisho_cert_info(ngx_http_request_t *r,
-    ngx_http_sekisho_ctx_t *ctx, ngx_http_sekisho_jpki_cert_t *info);
 
 
 
@@ -122,8 +91,6 @@ ngx_http_sekisho_jpki_handler_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     value = cf->args->elts;
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     mcf = ngx_http_sekisho_cf_main_conf(cf);
-
-    mcf->jpki.used = 1;
 
     if (ngx_strcmp(cmd->name.data, "sekisho_jpki_challenge") == 0) {
         lcf->jpki.handler = NGX_HTTP_SEKISHO_JPKI_CHALLENGE;
@@ -152,8 +119,8 @@ ngx_http_sekisho_jpki_handler_conf(ngx_conf_t *cf, ngx_command_t *cmd,
         lcf->login.card_login = 1;
         clcf->handler = ngx_http_sekisho_card_login_handler;
 
-        if (mcf->jpki.login_uri.len == 0) {
-            mcf->jpki.login_uri = clcf->name;
+        if (mcf->session.login_uri.len == 0) {
+            mcf->session.login_uri = clcf->name;
         }
 
     } else {
@@ -174,303 +141,6 @@ invalid:
 }
 
 
-/* sekisho_jpki_auth_ca <file> | sekisho_jpki_sign_ca <file> */
-
-char *
-ngx_http_sekisho_jpki_ca_conf(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    ngx_http_sekisho_main_conf_t *mcf = conf;
-
-    char                          err[NGX_MAX_CONF_ERRSTR];
-    ngx_str_t                    *value, file;
-    ngx_pool_cleanup_t           *cln;
-    ngx_http_sekisho_jpki_ca_t   *ca;
-
-    ca = (cmd->name.data[sizeof("sekisho_jpki_") - 1] == 'a')
-         ? &mcf->jpki.auth : &mcf->jpki.sign;
-
-    if (ca->store) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-    file = value[1];
-
-    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (ngx_http_sekisho_jpki_ca_load(ca, (char *) file.data, err,
-                                      sizeof(err))
-        != NGX_OK)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\": %s", &cmd->name,
-                           err);
-        return NGX_CONF_ERROR;
-    }
-
-    cln->handler = ngx_http_sekisho_jpki_free;
-    cln->data = ca;
-
-    mcf->jpki.used = 1;
-
-    return NGX_CONF_OK;
-}
-
-
-static void
-ngx_http_sekisho_jpki_free(void *data)
-{
-    ngx_http_sekisho_jpki_ca_t *ca = data;
-
-    ngx_http_sekisho_jpki_ca_free(ca);
-}
-
-
-/* sekisho_session_key <file> [<previous file>] */
-
-char *
-ngx_http_sekisho_session_key_conf(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    ngx_http_sekisho_main_conf_t *mcf = conf;
-
-    ngx_str_t   *value;
-    ngx_uint_t   i;
-
-    if (mcf->jpki.nkeys) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    for (i = 1; i < cf->args->nelts; i++) {
-        if (ngx_http_sekisho_read_secret(cf, &value[i], 32,
-                                         &mcf->jpki.keys[i - 1])
-            != NGX_OK)
-        {
-            return NGX_CONF_ERROR;
-        }
-
-        if (mcf->jpki.keys[i - 1].len > 256) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"%V\": the session key in \"%V\" is longer "
-                               "than 256 bytes", &cmd->name, &value[i]);
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    mcf->jpki.nkeys = cf->args->nelts - 1;
-    mcf->jpki.used = 1;
-
-    return NGX_CONF_OK;
-}
-
-
-/* sekisho_session_cookie <name> [secure=off] */
-
-char *
-ngx_http_sekisho_session_cookie_conf(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    ngx_http_sekisho_main_conf_t *mcf = conf;
-
-    u_char      *p;
-    ngx_str_t   *value;
-
-    if (mcf->jpki.cookie.data) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    for (p = value[1].data; p < value[1].data + value[1].len; p++) {
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
-              || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid cookie name \"%V\" in \"%V\" "
-                               "directive, it may hold letters, digits, "
-                               "\"_\" and \"-\"", &value[1], &cmd->name);
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    if (value[1].len == 0) {
-        return "takes a cookie name";
-    }
-
-    mcf->jpki.cookie = value[1];
-
-    if (cf->args->nelts == 3) {
-        if (ngx_strcmp(value[2].data, "secure=off") != 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid parameter \"%V\" in \"%V\" "
-                               "directive, it can only be \"secure=off\"",
-                               &value[2], &cmd->name);
-            return NGX_CONF_ERROR;
-        }
-
-        mcf->jpki.secure = 0;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-void
-ngx_http_sekisho_jpki_main_create(ngx_http_sekisho_jpki_main_t *jm)
-{
-    jm->revocation = NGX_CONF_UNSET_UINT;
-    jm->idle = NGX_CONF_UNSET;
-    jm->lifetime = NGX_CONF_UNSET;
-    jm->secure = 1;
-}
-
-
-/*
- * After the http block: the defaults, the CRLs indexed (or the index
- * found current) by ngx_http_sekisho_jpki_crl.c, the roots named for
- * CA that signed them, and what the directives need of each other.
- */
-
-char *
-ngx_http_sekisho_jpki_main_init(ngx_conf_t *cf,
-    ngx_http_sekisho_jpki_main_t *jm)
-{
-    int                             i;
-    BIO                            *bio;
-    X509                           *x, **xp;
-    long                            len;
-    char                           *name;
-    ngx_uint_t                      k;
-    ngx_array_t                    *roots;
-    ngx_http_sekisho_jpki_ca_t     *cas[2];
-    ngx_http_sekisho_jpki_issuer_t *is;
-    ngx_http_sekisho_main_conf_t   *mcf;
-
-    ngx_conf_init_value(jm->idle, 30 * 60);
-    ngx_conf_init_value(jm->lifetime, 8 * 60 * 60);
-
-    if (jm->cookie.data == NULL) {
-        ngx_str_set(&jm->cookie, "sekisho_session");
-    }
-
-    if (jm->crl) {
-        jm->used = 1;
-    }
-
-    if (jm->revocation == NGX_CONF_UNSET_UINT) {
-        jm->revocation = jm->crl ? NGX_HTTP_SEKISHO_REVOKE_REQUIRE
-                                 : NGX_HTTP_SEKISHO_REVOKE_OFF;
-
-    } else if (jm->revocation != NGX_HTTP_SEKISHO_REVOKE_OFF
-               && jm->crl == NULL)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"sekisho_jpki_revocation\" other than \"off\" "
-                           "requires \"sekisho_jpki_crl\" or "
-                           "\"sekisho_jpki_crl_dir\"");
-        return NGX_CONF_ERROR;
-    }
-
-    if (!jm->used) {
-        return NGX_CONF_OK;
-    }
-
-    mcf = ngx_http_sekisho_cf_main_conf(cf);
-
-    if (mcf->redis) {
-        jm->revoked_key.len = ngx_http_sekisho_redis_prefix(mcf->redis)->len
-                              + sizeof("{jpki}:revoked") - 1;
-        jm->revoked_key.data = ngx_pnalloc(cf->pool, jm->revoked_key.len);
-        if (jm->revoked_key.data == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_memcpy(ngx_cpymem(jm->revoked_key.data,
-                              ngx_http_sekisho_redis_prefix(mcf->redis)->data,
-                              ngx_http_sekisho_redis_prefix(mcf->redis)->len),
-                   "{jpki}:revoked", sizeof("{jpki}:revoked") - 1);
-    }
-
-    /* each root by its key identifier, for the issuer header */
-    jm->issuers = ngx_array_create(cf->pool, 4,
-                                   sizeof(ngx_http_sekisho_jpki_issuer_t));
-    if (jm->issuers == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    cas[0] = &jm->auth;
-    cas[1] = &jm->sign;
-
-    for (k = 0; k < 2; k++) {
-        for (i = 0; cas[k]->roots && i < sk_X509_num(cas[k]->roots); i++) {
-            x = sk_X509_value(cas[k]->roots, i);
-
-            is = ngx_array_push(jm->issuers);
-            if (is == NULL) {
-                return NGX_CONF_ERROR;
-            }
-
-            is->id_len = ngx_http_sekisho_jpki_key_id(x, is->id,
-                                                      sizeof(is->id));
-
-            bio = BIO_new(BIO_s_mem());
-            if (bio == NULL) {
-                return NGX_CONF_ERROR;
-            }
-
-            X509_NAME_print_ex(bio, X509_get_subject_name(x), 0,
-                               XN_FLAG_RFC2253);
-            len = BIO_get_mem_data(bio, &name);
-
-            is->name.data = ngx_pnalloc(cf->pool, len);
-            if (is->name.data == NULL) {
-                BIO_free(bio);
-                return NGX_CONF_ERROR;
-            }
-
-            ngx_memcpy(is->name.data, name, len);
-            is->name.len = len;
-            BIO_free(bio);
-        }
-    }
-
-    if (jm->crl == NULL) {
-        return NGX_CONF_OK;
-    }
-
-    /* every root of both kinds may sign CRLs (and ARLs) */
-    roots = ngx_array_create(cf->pool, 8, sizeof(X509 *));
-    if (roots == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    for (k = 0; k < 2; k++) {
-        for (i = 0; cas[k]->roots && i < sk_X509_num(cas[k]->roots); i++) {
-            xp = ngx_array_push(roots);
-            if (xp == NULL) {
-                return NGX_CONF_ERROR;
-            }
-
-            *xp = sk_X509_value(cas[k]->roots, i);
-        }
-    }
-
-    return ngx_http_sekisho_jpki_crl_init(cf, jm->crl, roots->elts,
-                                          roots->nelts);
-
-    return NGX_CONF_OK;
-}
-
-
 void
 ngx_http_sekisho_jpki_loc_create(ngx_http_sekisho_jpki_loc_t *jl)
 {
@@ -488,7 +158,6 @@ ngx_http_sekisho_jpki_loc_merge(ngx_conf_t *cf,
 {
     const char                    *need;
     ngx_http_core_srv_conf_t      *cscf;
-    ngx_http_sekisho_jpki_main_t  *jm;
     ngx_http_sekisho_main_conf_t  *mcf;
 
     ngx_conf_merge_value(conf->require, prev->require, 0);
@@ -500,7 +169,6 @@ ngx_http_sekisho_jpki_loc_merge(ngx_conf_t *cf,
     }
 
     mcf = ngx_http_sekisho_cf_main_conf(cf);
-    jm = &mcf->jpki;
     need = NULL;
 
     if (conf->handler != NGX_HTTP_SEKISHO_JPKI_NONE && mcf->redis == NULL) {
@@ -508,14 +176,14 @@ ngx_http_sekisho_jpki_loc_merge(ngx_conf_t *cf,
                "\"sekisho_jpki_logout\" require \"sekisho_redis\"";
 
     } else if (conf->handler == NGX_HTTP_SEKISHO_JPKI_LOGIN
-               && jm->auth.store == NULL)
+               && mcf->jpki.auth.store == NULL)
     {
         need = "\"sekisho_jpki_login\" requires \"sekisho_jpki_auth_ca\"";
 
     } else if ((conf->handler == NGX_HTTP_SEKISHO_JPKI_LOGIN
                 || conf->handler == NGX_HTTP_SEKISHO_JPKI_LOGOUT
                 || conf->require)
-               && jm->nkeys == 0)
+               && mcf->session.nkeys == 0)
     {
         need = "\"sekisho_jpki_login\", \"sekisho_jpki_logout\" and "
                "\"sekisho_jpki_require\" require \"sekisho_session_key\"";
@@ -524,7 +192,7 @@ ngx_http_sekisho_jpki_loc_merge(ngx_conf_t *cf,
         need = "\"sekisho_jpki_require\" requires \"sekisho_redis\" (the "
                "list of logged-out sessions)";
 
-    } else if (conf->signed_body && jm->sign.store == NULL) {
+    } else if (conf->signed_body && mcf->jpki.sign.store == NULL) {
         need = "\"sekisho_jpki_signed_body\" requires "
                "\"sekisho_jpki_sign_ca\"";
     }
@@ -533,10 +201,6 @@ ngx_http_sekisho_jpki_loc_merge(ngx_conf_t *cf,
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s in the http block",
                            need);
         return NGX_CONF_ERROR;
-    }
-
-    if (conf->require || conf->signed_body) {
-        jm->used = 1;
     }
 
     if (conf->handler == NGX_HTTP_SEKISHO_JPKI_LOGIN && conf->hosts == NULL) {
@@ -558,119 +222,6 @@ ngx_http_sekisho_jpki_loc_merge(ngx_conf_t *cf,
     }
 
     return NGX_CONF_OK;
-}
-
-
-ngx_int_t
-ngx_http_sekisho_jpki_init_worker(ngx_cycle_t *cycle,
-    ngx_http_sekisho_jpki_main_t *jm)
-{
-    ngx_http_sekisho_main_conf_t  *mcf;
-
-    mcf = ngx_http_sekisho_cycle_main_conf(cycle);
-
-    if (!jm->used) {
-        return NGX_OK;
-    }
-
-    if (jm->auth.store) {
-        jm->cache = ngx_http_sekisho_jpki_cache_create(
-                                                NGX_HTTP_SEKISHO_CERT_CACHE);
-        if (jm->cache == NULL) {
-            return NGX_ERROR;
-        }
-    }
-
-    if (ngx_http_sekisho_jpki_crl_init_worker(cycle, jm->crl) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (mcf->redis == NULL || jm->nkeys == 0) {
-        return NGX_OK;
-    }
-
-    return ngx_http_sekisho_session_sync_init(cycle, jm);
-}
-
-
-/* the access phase of locations that need a session or a signed body */
-
-ngx_int_t
-ngx_http_sekisho_jpki_access(ngx_http_request_t *r)
-{
-    ngx_int_t                     rc;
-    ngx_http_sekisho_ctx_t       *ctx;
-    ngx_http_sekisho_loc_conf_t  *lcf;
-
-    lcf = ngx_http_sekisho_loc_conf(r);
-
-    ctx = ngx_http_sekisho_ctx(r, 1);
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /*
-     * The context outlives internal redirects (try_files, error_page,
-     * X-Accel-Redirect): a location reached that way is checked by its
-     * own rules, not waved through by the first one's.
-     */
-    if (ctx->jpki_state == NGX_HTTP_SEKISHO_JPKI_DONE
-        && ctx->jpki_lcf != lcf)
-    {
-        ctx->jpki_state = NGX_HTTP_SEKISHO_JPKI_START;
-    }
-
-    switch (ctx->jpki_state) {
-
-    case NGX_HTTP_SEKISHO_JPKI_START:
-
-        /*
-         * A refusal may free the request: what it leaves behind is set
-         * first, and the context is not touched after it.
-         */
-        ctx->jpki_lcf = lcf;
-        ctx->jpki_state = NGX_HTTP_SEKISHO_JPKI_DONE;
-        ctx->jpki_rc = NGX_DONE;
-
-        if (lcf->jpki.require) {
-            rc = ngx_http_sekisho_session_check(r);
-
-            if (rc != NGX_DECLINED) {
-                if (rc != NGX_DONE) {
-                    ctx->jpki_rc = rc;
-                }
-
-                return rc;
-            }
-        }
-
-        if (lcf->jpki.signed_body) {
-            return ngx_http_sekisho_signed_body(r, ctx);
-        }
-
-        ctx->jpki_state = NGX_HTTP_SEKISHO_JPKI_DONE;
-        ctx->jpki_rc = NGX_DECLINED;
-        return NGX_DECLINED;
-
-    case NGX_HTTP_SEKISHO_JPKI_READ:
-        ctx->jpki_state = NGX_HTTP_SEKISHO_JPKI_DONE;
-        ctx->jpki_rc = NGX_DONE;
-
-        rc = ngx_http_sekisho_signed_body_check(r, ctx);
-
-        if (rc != NGX_DONE) {
-            ctx->jpki_rc = rc;
-        }
-
-        return rc;
-
-    case NGX_HTTP_SEKISHO_JPKI_DONE:
-        return ctx->jpki_rc;
-
-    default:
-        /* the body is still being read */
-        return NGX_DONE;
-    }
 }
 
 
@@ -872,7 +423,7 @@ ngx_http_sekisho_card_login_check(ngx_http_request_t *r,
     mcf = ngx_http_sekisho_main_conf(r);
 
     /* a verification from here on, for the metrics */
-    ctx->jpki_use = 1;
+    ctx->jpki_use = NGX_HTTP_SEKISHO_JPKI_USE_LOGIN;
 
     if (ngx_http_sekisho_request_body(r, &body) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -935,11 +486,12 @@ ngx_http_sekisho_card_login_check(ngx_http_request_t *r,
                                   NGX_HTTP_SEKISHO_REASON_JPKI_BAD_CERTIFICATE);
     }
 
-    ngx_http_sekisho_jpki_prepare(r, &chk, NGX_HTTP_SEKISHO_JPKI_AUTH);
+    ngx_http_sekisho_jpki_prepare(&mcf->jpki, &chk,
+                                  NGX_HTTP_SEKISHO_JPKI_AUTH);
 
     res = ngx_http_sekisho_jpki_check_slot(&chk, slot, &info);
 
-    ngx_http_sekisho_cert_info(r, ctx, &info);
+    ngx_http_sekisho_jpki_cert_info(r, ctx, &info);
 
     if (res == NGX_HTTP_SEKISHO_JPKI_CRL_STALE) {
         ngx_http_sekisho_jpki_stale(r, ctx, &info);
@@ -1091,7 +643,7 @@ ngx_http_sekisho_card_login_done(ngx_http_request_t *r,
                            "\"expires_in\":%T,\"idle_timeout\":%T}\n",
                            &ctx->jpki_serial, &not_after, revocation,
                            &ctx->session_id, s->expires - s->issued,
-                           ngx_min(mcf->jpki.idle, s->expires - s->issued))
+                           ngx_min(mcf->session.idle, s->expires - s->issued))
                - p;
 
     return ngx_http_sekisho_reply_json(r, NGX_HTTP_OK, &json);
@@ -1143,7 +695,8 @@ ngx_http_sekisho_logout_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_sekisho_session_revoke(r, s) != NGX_OK
+    if (ngx_http_sekisho_session_revoke(r, s, ngx_http_sekisho_logged_out)
+        != NGX_OK
         || ctx->jpki_cmd == NULL)
     {
         return ngx_http_sekisho_jpki_fail(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
@@ -1154,8 +707,10 @@ ngx_http_sekisho_logout_handler(ngx_http_request_t *r)
 }
 
 
-void
-ngx_http_sekisho_jpki_logged_out(ngx_http_request_t *r, ngx_uint_t recorded)
+/* Redis's answer to a logout */
+
+static void
+ngx_http_sekisho_logged_out(ngx_http_request_t *r, ngx_uint_t recorded)
 {
     ngx_int_t                rc;
     ngx_str_t                json;
@@ -1326,65 +881,6 @@ ngx_http_sekisho_jpki_fail(ngx_http_request_t *r, ngx_http_sekisho_ctx_t *ctx,
 }
 
 
-/*
- * For the SOC: every failure counts toward a burst from its network,
- * and a revoked certificate is worth an alert of its own.
- */
-
-static void
-ngx_http_sekisho_jpki_alerts(ngx_http_request_t *r,
-    ngx_http_sekisho_ctx_t *ctx)
-{
-    struct sockaddr                 *sa;
-    struct sockaddr_in               sin;
-    ngx_http_sekisho_alert_param_t   params[3];
-
-    sa = ngx_http_sekisho_unmap_v4(r->connection->sockaddr, &sin);
-
-    ngx_http_sekisho_alert_jpki_failure(sa, &r->connection->addr_text);
-
-    if (ctx->reason != NGX_HTTP_SEKISHO_REASON_JPKI_REVOKED) {
-        return;
-    }
-
-    params[0].name = "serial";
-    params[0].value = ctx->jpki_serial;
-    params[1].name = "address";
-    params[1].value = r->connection->addr_text;
-    params[2].name = "use";
-
-    if (ctx->jpki_state) {
-        ngx_str_set(&params[2].value, "signed_body");
-
-    } else {
-        ngx_str_set(&params[2].value, "login");
-    }
-
-    ngx_http_sekisho_alert(NGX_HTTP_SEKISHO_ALERT_JPKI_REVOKED, params, 3);
-}
-
-
-static ngx_http_sekisho_reason_e
-ngx_http_sekisho_jpki_reason(ngx_http_sekisho_jpki_result_e rc)
-{
-    static ngx_http_sekisho_reason_e  reasons[] = {
-        NGX_HTTP_SEKISHO_REASON_NONE,
-        NGX_HTTP_SEKISHO_REASON_JPKI_BAD_CERTIFICATE,
-        NGX_HTTP_SEKISHO_REASON_JPKI_UNTRUSTED,
-        NGX_HTTP_SEKISHO_REASON_JPKI_VALIDITY,
-        NGX_HTTP_SEKISHO_REASON_JPKI_KEY_USAGE,
-        NGX_HTTP_SEKISHO_REASON_JPKI_WRONG_CERT,
-        NGX_HTTP_SEKISHO_REASON_JPKI_REVOKED,
-        NGX_HTTP_SEKISHO_REASON_JPKI_CRL_STALE,
-        NGX_HTTP_SEKISHO_REASON_JPKI_BAD_ALGORITHM,
-        NGX_HTTP_SEKISHO_REASON_JPKI_BAD_SIGNATURE,
-        NGX_HTTP_SEKISHO_REASON_JPKI_BAD_CMS
-    };
-
-    return reasons[rc];
-}
-
-
 /* the request waits for Redis; the worker does not */
 
 static ngx_int_t
@@ -1452,366 +948,6 @@ ngx_http_sekisho_challenge_key(ngx_http_request_t *r, ngx_str_t *challenge,
     p = ngx_cpymem(p, "{jpki}:c:", sizeof("{jpki}:c:") - 1);
     p = ngx_cpymem(p, challenge->data, challenge->len);
     key->len = p - key->data;
-
-    return NGX_OK;
-}
-
-
-/* standard base64, or base64url as some clients send */
-
-static ngx_int_t
-ngx_http_sekisho_decode_base64(ngx_pool_t *pool, ngx_str_t *src,
-    ngx_str_t *dst)
-{
-    if (src->len == 0) {
-        return NGX_ERROR;
-    }
-
-    dst->data = ngx_pnalloc(pool, ngx_base64_decoded_length(src->len));
-    if (dst->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_decode_base64(dst, src) == NGX_OK) {
-        return NGX_OK;
-    }
-
-    return ngx_decode_base64url(dst, src);
-}
-
-
-static void
-ngx_http_sekisho_jpki_prepare(ngx_http_request_t *r,
-    ngx_http_sekisho_jpki_check_t *chk, ngx_uint_t kind)
-{
-    ngx_http_sekisho_jpki_main_t  *jm;
-    ngx_http_sekisho_main_conf_t  *mcf;
-
-    mcf = ngx_http_sekisho_main_conf(r);
-    jm = &mcf->jpki;
-
-    chk->kind = kind;
-
-    if (kind == NGX_HTTP_SEKISHO_JPKI_AUTH) {
-        chk->ca = &jm->auth;
-        chk->other = jm->sign.store ? &jm->sign : NULL;
-
-    } else {
-        chk->ca = &jm->sign;
-        chk->other = jm->auth.store ? &jm->auth : NULL;
-    }
-
-    chk->crlix = ngx_http_sekisho_jpki_crl_index(jm->crl);
-    chk->revocation = jm->revocation;
-    chk->now = ngx_time();
-}
-
-
-/*
- * Under "require", a card no current CRL covers is refused: the log
- * names its distribution point, so that the operator knows which
- * municipality's CRL is missing or late.
- */
-
-static void
-ngx_http_sekisho_jpki_stale(ngx_http_request_t *r,
-    ngx_http_sekisho_ctx_t *ctx, ngx_http_sekisho_jpki_cert_t *info)
-{
-    u_char  text[512];
-    size_t  n;
-
-    n = info->dp.len ? ngx_http_sekisho_jpki_dp_text(&info->dp, text,
-                                                     sizeof(text))
-                     : 0;
-
-    if (n) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "sekisho: no current CRL covers the distribution "
-                      "point \"%*s\" of certificate serial %V",
-                      n, text, &ctx->jpki_serial);
-
-    } else {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "sekisho: no current CRL covers certificate serial "
-                      "%V, which names no distribution point of a form "
-                      "read here; only its issuer's complete CRLs could",
-                      &ctx->jpki_serial);
-    }
-}
-
-
-/* the facts of a certificate seen, for variables, audit and log */
-
-static void
-ngx_http_sekisho_cert_info(ngx_http_request_t *r, ngx_http_sekisho_ctx_t *ctx,
-    ngx_http_sekisho_jpki_cert_t *info)
-{
-    u_char  serial[NGX_HTTP_SEKISHO_SERIAL_MAX];
-    size_t  n;
-
-    n = info->serial ? ngx_http_sekisho_jpki_serial(info->serial, serial,
-                                                    sizeof(serial))
-                     : 0;
-
-    if (n) {
-        ctx->jpki_serial.data = ngx_pnalloc(r->pool, 2 * n);
-        if (ctx->jpki_serial.data) {
-            ctx->jpki_serial.len = ngx_http_sekisho_hex(ctx->jpki_serial.data,
-                                                        serial, n);
-        }
-    }
-
-    ctx->jpki_revocation = info->revocation + 1;
-}
-
-
-ngx_int_t
-ngx_http_sekisho_jpki_issuer(ngx_http_sekisho_jpki_main_t *jm, u_char *id,
-    size_t len, ngx_str_t *name)
-{
-    ngx_uint_t                       i;
-    ngx_http_sekisho_jpki_issuer_t  *is;
-
-    if (jm->issuers == NULL || len == 0) {
-        return NGX_DECLINED;
-    }
-
-    is = jm->issuers->elts;
-
-    for (i = 0; i < jm->issuers->nelts; i++) {
-        if (is[i].id_len == len && ngx_memcmp(is[i].id, id, len) == 0) {
-            *name = is[i].name;
-            return NGX_OK;
-        }
-    }
-
-    return NGX_DECLINED;
-}
-
-
-/*
- * "sekisho_jpki_signed_body on": the body is read in the access phase
- * (as the login's is), then its X-JPKI-Signature checked.
- */
-
-static ngx_int_t
-ngx_http_sekisho_signed_body(ngx_http_request_t *r,
-    ngx_http_sekisho_ctx_t *ctx)
-{
-    ngx_int_t  rc;
-
-    ctx->jpki_state = NGX_HTTP_SEKISHO_JPKI_READING;
-
-    rc = ngx_http_read_client_request_body(r,
-                                           ngx_http_sekisho_signed_body_read);
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        ctx->jpki_state = NGX_HTTP_SEKISHO_JPKI_DONE;
-        ctx->jpki_rc = rc;
-        return rc;
-    }
-
-    ngx_http_finalize_request(r, NGX_DONE);
-
-    return NGX_DONE;
-}
-
-
-static void
-ngx_http_sekisho_signed_body_read(ngx_http_request_t *r)
-{
-    ngx_http_sekisho_ctx_t  *ctx;
-
-    ctx = ngx_http_sekisho_ctx(r, 0);
-
-    if (ctx == NULL || ctx->jpki_state != NGX_HTTP_SEKISHO_JPKI_READING) {
-        return;
-    }
-
-    ctx->jpki_state = NGX_HTTP_SEKISHO_JPKI_READ;
-
-    r->preserve_body = 1;
-    r->write_event_handler = ngx_http_core_run_phases;
-    ngx_http_core_run_phases(r);
-}
-
-
-static ngx_int_t
-ngx_http_sekisho_signed_body_check(ngx_http_request_t *r,
-    ngx_http_sekisho_ctx_t *ctx)
-{
-    X509                            *signer;
-    ngx_str_t                        body, der, name;
-    ngx_uint_t                       status;
-    ngx_list_part_t                 *part;
-    ngx_table_elt_t                 *h, *sig;
-    ngx_uint_t                       i;
-    ngx_http_sekisho_jpki_cert_t     info;
-    ngx_http_sekisho_jpki_check_t    chk;
-    ngx_http_sekisho_jpki_result_e   res;
-    ngx_http_sekisho_reason_e        reason;
-
-    ngx_str_set(&name, "X-JPKI-Signature");
-    sig = NULL;
-    ctx->jpki_use = 2;
-
-    for (part = &r->headers_in.headers.part; part; part = part->next) {
-        h = part->elts;
-
-        for (i = 0; i < part->nelts; i++) {
-            if (h[i].key.len == name.len
-                && ngx_strncasecmp(h[i].key.data, name.data, name.len) == 0)
-            {
-                sig = &h[i];
-            }
-        }
-    }
-
-    if (sig == NULL) {
-        reason = NGX_HTTP_SEKISHO_REASON_JPKI_UNSIGNED;
-        status = NGX_HTTP_BAD_REQUEST;
-        goto refuse;
-    }
-
-    if (ngx_http_sekisho_decode_base64(r->pool, &sig->value, &der) != NGX_OK)
-    {
-        reason = NGX_HTTP_SEKISHO_REASON_JPKI_BAD_CMS;
-        status = NGX_HTTP_BAD_REQUEST;
-        goto refuse;
-    }
-
-    if (ngx_http_sekisho_request_body(r, &body) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /* OpenSSL takes the length as an int */
-    if (body.len > NGX_HTTP_SEKISHO_SIGNED_BODY_MAX) {
-        reason = NGX_HTTP_SEKISHO_REASON_JPKI_BAD_CMS;
-        status = NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
-        goto refuse;
-    }
-
-    ngx_http_sekisho_jpki_prepare(r, &chk, NGX_HTTP_SEKISHO_JPKI_SIGN);
-
-    res = ngx_http_sekisho_jpki_check_cms(&chk, der.data, der.len,
-                                          body.data ? body.data
-                                                    : (u_char *) "",
-                                          body.len, &signer, &info);
-
-    ctx->jpki_revocation = info.revocation + 1;
-
-    if (res == NGX_HTTP_SEKISHO_JPKI_CRL_STALE) {
-        ngx_http_sekisho_cert_info(r, ctx, &info);
-        ngx_http_sekisho_jpki_stale(r, ctx, &info);
-    }
-
-    if (res != NGX_HTTP_SEKISHO_JPKI_OK) {
-        reason = ngx_http_sekisho_jpki_reason(res);
-        status = (res == NGX_HTTP_SEKISHO_JPKI_BAD_CMS)
-                 ? NGX_HTTP_BAD_REQUEST : NGX_HTTP_FORBIDDEN;
-        goto refuse;
-    }
-
-    ngx_http_sekisho_cert_info(r, ctx, &info);
-
-    if (ngx_http_sekisho_signer_headers(r, signer) != NGX_OK) {
-        X509_free(signer);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    X509_free(signer);
-
-    if (ctx->decision != NGX_HTTP_SEKISHO_DENY) {
-        ctx->decision = NGX_HTTP_SEKISHO_ALLOW;
-        ctx->reason = NGX_HTTP_SEKISHO_REASON_JPKI_SIGNED_BODY;
-    }
-
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "sekisho: signed body verified, signer serial %V",
-                  &ctx->jpki_serial);
-
-    return NGX_DECLINED;
-
-refuse:
-
-    ctx->decision = NGX_HTTP_SEKISHO_DENY;
-    ctx->reason = reason;
-
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "sekisho: signed body refused, reason: %V",
-                  ngx_http_sekisho_reason_name(reason));
-
-    ngx_http_sekisho_jpki_alerts(r, ctx);
-
-    if (ngx_http_sekisho_wants_json(r)) {
-        return ngx_http_sekisho_refuse_json(r, status,
-                                         ngx_http_sekisho_reason_name(reason),
-                                         NULL);
-    }
-
-    return ngx_http_sekisho_refuse(r, status, NGX_HTTP_SEKISHO_PAGE_SIGNATURE,
-                                   NULL);
-}
-
-
-/* who signed: from the signing certificate, percent-encoded UTF-8 */
-
-static ngx_int_t
-ngx_http_sekisho_signer_headers(ngx_http_request_t *r, X509 *signer)
-{
-    u_char                            *buf;
-    ngx_str_t                          v, *field;
-    ngx_uint_t                         i;
-    ngx_http_sekisho_ctx_t            *ctx;
-    ngx_http_sekisho_jpki_identity_t   id;
-
-    static char  *names[] = {
-        "X-Sekisho-JPKI-Signer-Name", "X-Sekisho-JPKI-Signer-Sex",
-        "X-Sekisho-JPKI-Signer-Birth-Date", "X-Sekisho-JPKI-Signer-Address"
-    };
-
-    ctx = ngx_http_sekisho_ctx(r, 0);
-
-    /* checked again after an internal redirect: sent once */
-    if (ctx->signer_sent) {
-        return NGX_OK;
-    }
-
-    ctx->signer_sent = 1;
-
-    if (ngx_http_sekisho_push_header(r, "X-Sekisho-JPKI-Signer-Serial",
-                                     &ctx->jpki_serial)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    buf = ngx_pnalloc(r->pool, 2048);
-    if (buf == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_sekisho_jpki_identity(signer, &id, buf, 2048) != NGX_OK) {
-        return NGX_OK;
-    }
-
-    field = &id.name;
-
-    for (i = 0; i < 4; i++) {
-        v.data = ngx_pnalloc(r->pool, 3 * field[i].len + 1);
-        if (v.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        v.len = ngx_http_sekisho_pct_encode(v.data, field[i].data,
-                                            field[i].len);
-
-        if (v.len
-            && ngx_http_sekisho_push_header(r, names[i], &v) != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-    }
 
     return NGX_OK;
 }

@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 #include "ngx_http_sekisho_conf.h"
 #include "ngx_http_sekisho_ctx.h"
+#include "ngx_http_sekisho_body.h"
 #include "ngx_http_sekisho_geo_rules.h"
 #include "ngx_http_sekisho_lockout.h"
 #include "ngx_http_sekisho_metrics.h"
@@ -21,11 +22,10 @@
 
 /* the states of a login attempt in ngx_http_sekisho_ctx_t */
 #define NGX_HTTP_SEKISHO_LOGIN_START    0
-#define NGX_HTTP_SEKISHO_LOGIN_READING  1
-#define NGX_HTTP_SEKISHO_LOGIN_READ     2
-#define NGX_HTTP_SEKISHO_LOGIN_WAITING  3
-#define NGX_HTTP_SEKISHO_LOGIN_VERDICT  4
-#define NGX_HTTP_SEKISHO_LOGIN_DONE     5
+#define NGX_HTTP_SEKISHO_LOGIN_BODY     1
+#define NGX_HTTP_SEKISHO_LOGIN_WAITING  2
+#define NGX_HTTP_SEKISHO_LOGIN_VERDICT  3
+#define NGX_HTTP_SEKISHO_LOGIN_DONE     4
 
 /* Retry-After when Redis cannot answer */
 #define NGX_HTTP_SEKISHO_UNAVAILABLE_RETRY  10
@@ -33,9 +33,6 @@
 #define NGX_HTTP_SEKISHO_DAY            (24 * 60 * 60 * 1000)
 
 
-static ngx_int_t ngx_http_sekisho_login_read_body(ngx_http_request_t *r,
-    ngx_http_sekisho_ctx_t *ctx);
-static void ngx_http_sekisho_login_body_handler(ngx_http_request_t *r);
 static void ngx_http_sekisho_login_cleanup(void *data);
 static ngx_int_t ngx_http_sekisho_login_reserve(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx);
@@ -132,14 +129,33 @@ ngx_http_sekisho_login_handler(ngx_http_request_t *r)
         }
 
         if (ngx_http_sekisho_login_source_body(r, src)) {
-            return ngx_http_sekisho_login_read_body(r, ctx);
+            ctx->login_state = NGX_HTTP_SEKISHO_LOGIN_BODY;
+            goto body;
         }
 
-        ctx->login_state = NGX_HTTP_SEKISHO_LOGIN_READ;
+        goto reserve;
 
-        /* fall through */
+    case NGX_HTTP_SEKISHO_LOGIN_BODY:
 
-    case NGX_HTTP_SEKISHO_LOGIN_READ:
+    body:
+
+        /* the body stays in r->request_body for the upstream */
+        rc = ngx_http_sekisho_body_read(r, ctx);
+
+        if (rc == NGX_DONE) {
+            return NGX_DONE;
+        }
+
+        if (rc != NGX_OK) {
+            ctx->decision = NGX_HTTP_SEKISHO_DENY;
+            ctx->reason = NGX_HTTP_SEKISHO_REASON_LOGIN_BAD_BODY;
+            ctx->login_state = NGX_HTTP_SEKISHO_LOGIN_DONE;
+            ctx->login_rc = rc;
+            return rc;
+        }
+
+    reserve:
+
         /* a refusal may free the request: its state is set first */
         ctx->login_state = NGX_HTTP_SEKISHO_LOGIN_DONE;
         ctx->login_rc = NGX_DONE;
@@ -165,58 +181,6 @@ ngx_http_sekisho_login_handler(ngx_http_request_t *r)
         /* reading or waiting: phases run again only when that ends */
         return NGX_DONE;
     }
-}
-
-
-/*
- * The body is read in the access phase (as the mirror module does in
- * its own phase): once it is in, the phases run again and come back
- * here.  It stays in r->request_body for the upstream.
- */
-
-static ngx_int_t
-ngx_http_sekisho_login_read_body(ngx_http_request_t *r,
-    ngx_http_sekisho_ctx_t *ctx)
-{
-    ngx_int_t  rc;
-
-    ctx->login_state = NGX_HTTP_SEKISHO_LOGIN_READING;
-
-    rc = ngx_http_read_client_request_body(r,
-                                           ngx_http_sekisho_login_body_handler);
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        ctx->decision = NGX_HTTP_SEKISHO_DENY;
-        ctx->reason = NGX_HTTP_SEKISHO_REASON_LOGIN_BAD_BODY;
-        ctx->login_state = NGX_HTTP_SEKISHO_LOGIN_DONE;
-        ctx->login_rc = rc;
-        return rc;
-    }
-
-    ngx_http_finalize_request(r, NGX_DONE);
-
-    return NGX_DONE;
-}
-
-
-static void
-ngx_http_sekisho_login_body_handler(ngx_http_request_t *r)
-{
-    ngx_http_sekisho_ctx_t  *ctx;
-
-    ctx = ngx_http_sekisho_ctx(r, 0);
-
-    if (ctx == NULL
-        || ctx->login_state != NGX_HTTP_SEKISHO_LOGIN_READING)
-    {
-        return;
-    }
-
-    ctx->login_state = NGX_HTTP_SEKISHO_LOGIN_READ;
-
-    r->preserve_body = 1;
-    r->write_event_handler = ngx_http_core_run_phases;
-    ngx_http_core_run_phases(r);
 }
 
 

@@ -10,6 +10,7 @@
 #include "ngx_http_sekisho_login_source.h"
 #include "ngx_http_sekisho_account.h"
 #include "ngx_http_sekisho_request.h"
+#include "ngx_http_sekisho_body.h"
 
 
 #define NGX_HTTP_SEKISHO_FIELD_MAX   64

@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 #include "ngx_http_sekisho_conf.h"
 #include "ngx_http_sekisho_ctx.h"
+#include "ngx_http_sekisho_jpki_access.h"
 #include "ngx_http_sekisho_metrics.h"
 #include "ngx_http_sekisho_page.h"
 
@@ -312,14 +313,14 @@ static ngx_command_t  ngx_http_sekisho_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_http_sekisho_main_conf_t, jpki.idle),
+      offsetof(ngx_http_sekisho_main_conf_t, session.idle),
       NULL },
 
     { ngx_string("sekisho_session_lifetime"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_http_sekisho_main_conf_t, jpki.lifetime),
+      offsetof(ngx_http_sekisho_main_conf_t, session.lifetime),
       NULL },
 
     { ngx_string("sekisho_session_cookie"),
@@ -1134,7 +1135,8 @@ ngx_http_sekisho_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
-    ngx_http_sekisho_jpki_main_create(&mcf->jpki);
+    ngx_http_sekisho_jpki_trust_create(&mcf->jpki);
+    ngx_http_sekisho_session_conf_create(&mcf->session);
 
     return mcf;
 }
@@ -1151,7 +1153,13 @@ ngx_http_sekisho_init_main_conf(ngx_conf_t *cf, void *conf)
                                         ngx_http_sekisho_alert_redis);
     }
 
-    return ngx_http_sekisho_jpki_main_init(cf, &mcf->jpki);
+    if (ngx_http_sekisho_session_conf_init(cf, &mcf->session, mcf->redis)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_http_sekisho_jpki_trust_init(cf, &mcf->jpki);
 }
 
 
@@ -1280,7 +1288,10 @@ ngx_http_sekisho_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    if (ngx_http_sekisho_jpki_init_worker(cycle, &mcf->jpki) != NGX_OK) {
+    if (ngx_http_sekisho_jpki_trust_init_worker(cycle, &mcf->jpki) != NGX_OK
+        || ngx_http_sekisho_session_init_worker(cycle, &mcf->session)
+           != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -1296,7 +1307,7 @@ ngx_http_sekisho_exit_process(ngx_cycle_t *cycle)
     mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_sekisho_module);
 
     if (mcf) {
-        ngx_http_sekisho_jpki_crl_exit_worker(mcf->jpki.crl);
+        ngx_http_sekisho_jpki_trust_exit_worker(&mcf->jpki);
     }
 
     if (mcf && mcf->redis) {

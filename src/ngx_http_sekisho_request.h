@@ -2,9 +2,8 @@
 /*
  * Copyright (C) Sekisho authors
  *
- * What every part of the module does with a request: its whole body
- * in one piece, its headers found by name, a header added for the
- * upstream.  Nothing here knows about Sekisho's own rules.
+ * What every part of the module does with a request's headers: found
+ * by name, counted, a header added for the upstream.  Nothing here knows about Sekisho's own rules.
  */
 
 
@@ -17,8 +16,6 @@
 #include <ngx_http.h>
 
 
-ngx_int_t ngx_http_sekisho_request_body(ngx_http_request_t *r,
-    ngx_str_t *body);
 ngx_table_elt_t *ngx_http_sekisho_find_header(ngx_list_t *headers,
     ngx_str_t *name, ngx_str_t *value);
 ngx_uint_t ngx_http_sekisho_count_headers(ngx_list_t *headers,

@@ -4,10 +4,10 @@
  *
  * Gateway sessions after a card login: a signed cookie checked without
  * any lookup (ngx_http_sekisho_session_token.c), an idle limit that
- * activity slides, an absolute limit, and logout.  A logged-out
- * session is listed in Redis until it would have expired; every worker
- * keeps a copy of that list, refreshed each second, so that the check
- * of a request never waits for Redis.
+ * activity slides, an absolute limit, and logout (the list of
+ * logged-out sessions is ngx_http_sekisho_session_logout.c).  The
+ * identity of a session's card goes to the upstream in X-Sekisho-*
+ * headers, which no client may send.
  */
 
 
@@ -17,18 +17,19 @@
 #include <openssl/rand.h>
 #include "ngx_http_sekisho_conf.h"
 #include "ngx_http_sekisho_ctx.h"
-#include "ngx_http_sekisho_jpki.h"
+#include "ngx_http_sekisho_jpki_trust.h"
 #include "ngx_http_sekisho_reason.h"
 #include "ngx_http_sekisho_redis.h"
 #include "ngx_http_sekisho_request.h"
+#include "ngx_http_sekisho_secret.h"
+#include "ngx_http_sekisho_session.h"
+#include "ngx_http_sekisho_session_logout.h"
 #include "ngx_http_sekisho_session_token.h"
 #include "ngx_http_sekisho_page.h"
+#include "ngx_http_sekisho_text.h"
 
 
-/* how often each worker refreshes its copy of the logged-out list */
-#define NGX_HTTP_SEKISHO_SYNC_MS        1000
-
-/* a copy older than this is not trusted (sekisho_redis_failure) */
+/* a copy of the logged-out list older than this is not trusted */
 #define NGX_HTTP_SEKISHO_SYNC_STALE_MS  5000
 
 /*
@@ -72,14 +73,6 @@ typedef struct {
 } ngx_http_sekisho_identity_t;
 
 
-typedef struct {
-    ngx_rbtree_node_t               node;      /* key: sid's first bytes */
-    ngx_queue_t                     queue;
-    u_char                          sid[NGX_HTTP_SEKISHO_SID_LEN];
-    time_t                          expires;
-} ngx_http_sekisho_revoked_t;
-
-
 static ngx_int_t ngx_http_sekisho_session_lookup(ngx_http_request_t *r,
     ngx_http_sekisho_session_t *s, ngx_uint_t *key,
     ngx_http_sekisho_token_t **token);
@@ -93,16 +86,9 @@ static ngx_int_t ngx_http_sekisho_session_refuse(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx, ngx_http_sekisho_reason_e reason);
 static ngx_int_t ngx_http_sekisho_session_cookie(ngx_http_request_t *r,
     ngx_http_sekisho_session_t *s, ngx_str_t *out);
-static ngx_int_t ngx_http_sekisho_is_revoked(
-    ngx_http_sekisho_jpki_main_t *jm, u_char *sid);
-static void ngx_http_sekisho_revoked_add(ngx_http_sekisho_jpki_main_t *jm,
-    u_char *sid, time_t expires);
-static void ngx_http_sekisho_revoked_insert(ngx_rbtree_node_t *temp,
-    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
-static void ngx_http_sekisho_session_sync(ngx_event_t *ev);
+static ngx_int_t ngx_http_sekisho_session_add_headers(ngx_http_request_t *r,
+    ngx_str_t *not_after);
 static ngx_uint_t ngx_http_sekisho_ours(ngx_str_t *key);
-static void ngx_http_sekisho_session_synced(void *data, redisReply *reply);
-static void ngx_http_sekisho_session_revoked(void *data, redisReply *reply);
 
 
 /* indexed by NGX_HTTP_SEKISHO_H_*, in the order they go upstream */
@@ -116,21 +102,141 @@ static ngx_http_sekisho_identity_t  ngx_http_sekisho_identity[] = {
 };
 
 
-/*
- * KEYS[1]: the logged-out list; ARGV: session id, lifetime (ms).
- * Scores are Redis's time, the same for every gateway; entries older
- * than a lifetime are of sessions that have expired anyway.
- */
+/* sekisho_session_key <file> [<previous file>] */
 
-static ngx_http_sekisho_redis_script_t  ngx_http_sekisho_revoke_script;
+char *
+ngx_http_sekisho_session_key_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_sekisho_main_conf_t *mcf = conf;
 
-static const char  ngx_http_sekisho_revoke_lua[] =
-"local t = redis.call('TIME')\n"
-"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
-"redis.call('ZADD', KEYS[1], now, ARGV[1])\n"
-"redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))\n"
-"redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))\n"
-"return now\n";
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (mcf->session.nkeys) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (ngx_http_sekisho_read_secret(cf, &value[i], 32,
+                                         &mcf->session.keys[i - 1])
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+        if (mcf->session.keys[i - 1].len > 256) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\": the session key in \"%V\" is longer "
+                               "than 256 bytes", &cmd->name, &value[i]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    mcf->session.nkeys = cf->args->nelts - 1;
+
+    return NGX_CONF_OK;
+}
+
+
+/* sekisho_session_cookie <name> [secure=off] */
+
+char *
+ngx_http_sekisho_session_cookie_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_sekisho_main_conf_t *mcf = conf;
+
+    u_char      *p;
+    ngx_str_t   *value;
+
+    if (mcf->session.cookie.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (p = value[1].data; p < value[1].data + value[1].len; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+              || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid cookie name \"%V\" in \"%V\" "
+                               "directive, it may hold letters, digits, "
+                               "\"_\" and \"-\"", &value[1], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (value[1].len == 0) {
+        return "takes a cookie name";
+    }
+
+    mcf->session.cookie = value[1];
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strcmp(value[2].data, "secure=off") != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\" in \"%V\" "
+                               "directive, it can only be \"secure=off\"",
+                               &value[2], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        mcf->session.secure = 0;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+void
+ngx_http_sekisho_session_conf_create(ngx_http_sekisho_session_conf_t *sc)
+{
+    sc->idle = NGX_CONF_UNSET;
+    sc->lifetime = NGX_CONF_UNSET;
+    sc->secure = 1;
+}
+
+
+char *
+ngx_http_sekisho_session_conf_init(ngx_conf_t *cf,
+    ngx_http_sekisho_session_conf_t *sc, ngx_http_sekisho_redis_t *redis)
+{
+    ngx_conf_init_value(sc->idle, 30 * 60);
+    ngx_conf_init_value(sc->lifetime, 8 * 60 * 60);
+
+    if (sc->cookie.data == NULL) {
+        ngx_str_set(&sc->cookie, "sekisho_session");
+    }
+
+    if (sc->nkeys == 0) {
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_http_sekisho_logout_list_conf(cf, &sc->logout, redis,
+                                          sc->lifetime)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_int_t
+ngx_http_sekisho_session_init_worker(ngx_cycle_t *cycle,
+    ngx_http_sekisho_session_conf_t *sc)
+{
+    if (sc->nkeys == 0 || sc->logout.redis == NULL) {
+        return NGX_OK;
+    }
+
+    return ngx_http_sekisho_logout_list_init_worker(cycle, &sc->logout);
+}
 
 
 /* NGX_OK: a token of ours; NGX_DECLINED: no cookie; NGX_ERROR: forged */
@@ -157,18 +263,18 @@ ngx_http_sekisho_session_lookup(ngx_http_request_t *r,
     ngx_uint_t                     i;
     ngx_table_elt_t              **h;
     ngx_http_sekisho_token_t      *t;
-    ngx_http_sekisho_jpki_main_t  *jm;
+    ngx_http_sekisho_session_conf_t  *sc;
     ngx_http_sekisho_main_conf_t  *mcf;
 
     mcf = ngx_http_sekisho_main_conf(r);
-    jm = &mcf->jpki;
+    sc = &mcf->session;
     *token = NULL;
 
     h = r->headers_in.cookies.elts;
 
     for (i = 0; i < r->headers_in.cookies.nelts; i++) {
         if (ngx_http_sekisho_cookie_value(h[i]->value.data, h[i]->value.len,
-                                          &jm->cookie, &value)
+                                          &sc->cookie, &value)
             == NGX_OK)
         {
             break;
@@ -188,13 +294,13 @@ ngx_http_sekisho_session_lookup(ngx_http_request_t *r,
 
     if (value.len && value.len <= NGX_HTTP_SEKISHO_TOKEN_MAX) {
 
-        if (jm->tokens == NULL) {
-            jm->tokens = ngx_calloc(NGX_HTTP_SEKISHO_TOKENS
+        if (sc->tokens == NULL) {
+            sc->tokens = ngx_calloc(NGX_HTTP_SEKISHO_TOKENS
                                     * sizeof(ngx_http_sekisho_token_t),
                                     ngx_cycle->log);
         }
 
-        if (jm->tokens) {
+        if (sc->tokens) {
 
             /*
              * A value ends with its MAC, different for every value
@@ -203,7 +309,7 @@ ngx_http_sekisho_session_lookup(ngx_http_request_t *r,
 
             n = ngx_min(value.len, 8);
 
-            t = (ngx_http_sekisho_token_t *) jm->tokens
+            t = (ngx_http_sekisho_token_t *) sc->tokens
                 + ngx_murmur_hash2(value.data + value.len - n, n)
                   % NGX_HTTP_SEKISHO_TOKENS;
 
@@ -219,8 +325,8 @@ ngx_http_sekisho_session_lookup(ngx_http_request_t *r,
         }
     }
 
-    if (ngx_http_sekisho_session_decode(value.data, value.len, jm->keys,
-                                        jm->nkeys, s, key)
+    if (ngx_http_sekisho_session_decode(value.data, value.len, sc->keys,
+                                        sc->nkeys, s, key)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -256,7 +362,7 @@ ngx_http_sekisho_session_check(ngx_http_request_t *r)
     ngx_http_sekisho_token_t       *t;
     ngx_http_sekisho_session_t      s;
     ngx_http_sekisho_loc_conf_t    *lcf;
-    ngx_http_sekisho_jpki_main_t   *jm;
+    ngx_http_sekisho_session_conf_t  *sc;
     ngx_http_sekisho_main_conf_t   *mcf;
 
     ctx = ngx_http_sekisho_ctx(r, 1);
@@ -265,7 +371,7 @@ ngx_http_sekisho_session_check(ngx_http_request_t *r)
     }
 
     mcf = ngx_http_sekisho_main_conf(r);
-    jm = &mcf->jpki;
+    sc = &mcf->session;
 
     rc = ngx_http_sekisho_session_lookup(r, &s, &key, &t);
 
@@ -278,7 +384,7 @@ ngx_http_sekisho_session_check(ngx_http_request_t *r)
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "sekisho: session cookie \"%V\" is not signed by the "
                       "session key (forged, damaged or from an older key)",
-                      &jm->cookie);
+                      &sc->cookie);
 
         return ngx_http_sekisho_session_refuse(r, ctx,
                                        NGX_HTTP_SEKISHO_REASON_SESSION_INVALID);
@@ -296,7 +402,7 @@ ngx_http_sekisho_session_check(ngx_http_request_t *r)
     now = ngx_time();
 
     /* the most telling reason first: a logout, then the limits */
-    if (ngx_http_sekisho_is_revoked(jm, s.sid)) {
+    if (ngx_http_sekisho_logout_listed(&sc->logout, s.sid)) {
         return ngx_http_sekisho_session_refuse(r, ctx,
                                        NGX_HTTP_SEKISHO_REASON_SESSION_REVOKED);
     }
@@ -306,13 +412,13 @@ ngx_http_sekisho_session_check(ngx_http_request_t *r)
                                        NGX_HTTP_SEKISHO_REASON_SESSION_EXPIRED);
     }
 
-    if (now - s.last >= jm->idle) {
+    if (now - s.last >= sc->idle) {
         return ngx_http_sekisho_session_refuse(r, ctx,
                                         NGX_HTTP_SEKISHO_REASON_SESSION_IDLE);
     }
 
     /* a logout elsewhere may not be known here yet */
-    if (ngx_current_msec - (jm->synced ? jm->synced : jm->started)
+    if (ngx_http_sekisho_logout_list_age(&sc->logout)
         > NGX_HTTP_SEKISHO_SYNC_STALE_MS)
     {
         lcf = ngx_http_sekisho_loc_conf(r);
@@ -347,7 +453,7 @@ ngx_http_sekisho_session_check(ngx_http_request_t *r)
     }
 
     /* activity slides the idle limit; the previous key's tokens move on */
-    if (now - s.last >= ngx_min(NGX_HTTP_SEKISHO_REISSUE_S, jm->idle / 2)
+    if (now - s.last >= ngx_min(NGX_HTTP_SEKISHO_REISSUE_S, sc->idle / 2)
         || key != 0)
     {
         s.last = now;
@@ -390,7 +496,7 @@ ngx_http_sekisho_session_refuse(ngx_http_request_t *r,
     ctx->reason = reason;
 
     mcf = ngx_http_sekisho_main_conf(r);
-    login = &mcf->jpki.login_uri;
+    login = &mcf->session.login_uri;
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "sekisho: session refused, reason: %V",
@@ -447,7 +553,7 @@ ngx_http_sekisho_session_issue(ngx_http_request_t *r,
     now = ngx_time();
     s->issued = now;
     s->last = now;
-    s->expires = ngx_min(now + mcf->jpki.lifetime, s->not_after);
+    s->expires = ngx_min(now + mcf->session.lifetime, s->not_after);
 
     return ngx_http_sekisho_session_cookie(r, s, &ctx->set_cookie);
 }
@@ -468,7 +574,7 @@ ngx_http_sekisho_session_cookie(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    n = ngx_http_sekisho_session_encode(p, s, &mcf->jpki.keys[0]);
+    n = ngx_http_sekisho_session_encode(p, s, &mcf->session.keys[0]);
     if (n == 0) {
         return NGX_ERROR;
     }
@@ -508,7 +614,7 @@ ngx_http_sekisho_session_filter(ngx_http_request_t *r)
         return NGX_ERROR;
     }
 
-    p = ngx_pnalloc(r->pool, mcf->jpki.cookie.len + ctx->set_cookie.len
+    p = ngx_pnalloc(r->pool, mcf->session.cookie.len + ctx->set_cookie.len
                              + 128);
     if (p == NULL) {
         return NGX_ERROR;
@@ -529,10 +635,10 @@ ngx_http_sekisho_session_filter(ngx_http_request_t *r)
     h->value.data = p;
 
     p = ngx_sprintf(p, "%V=%V; Path=/; Max-Age=%T; HttpOnly; "
-                    "SameSite=Strict", &mcf->jpki.cookie, &ctx->set_cookie,
+                    "SameSite=Strict", &mcf->session.cookie, &ctx->set_cookie,
                     age);
 
-    if (mcf->jpki.secure) {
+    if (mcf->session.secure) {
         p = ngx_cpymem(p, "; Secure", sizeof("; Secure") - 1);
     }
 
@@ -550,7 +656,7 @@ ngx_http_sekisho_session_filter(ngx_http_request_t *r)
  * headers are gone by now (ngx_http_sekisho_strip_headers()).
  */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_sekisho_session_add_headers(ngx_http_request_t *r,
     ngx_str_t *not_after)
 {
@@ -703,24 +809,6 @@ ngx_http_sekisho_session_texts(ngx_http_sekisho_ctx_t *ctx, u_char *text,
 }
 
 
-/* serial numbers in upper-case hex, as certificate tools print them */
-
-size_t
-ngx_http_sekisho_hex(u_char *dst, u_char *src, size_t len)
-{
-    size_t  i;
-
-    static const u_char  hex[] = "0123456789ABCDEF";
-
-    for (i = 0; i < len; i++) {
-        dst[2 * i] = hex[src[i] >> 4];
-        dst[2 * i + 1] = hex[src[i] & 0x0f];
-    }
-
-    return 2 * len;
-}
-
-
 /* "X-Sekisho-...", also spelt with underscores (underscores_in_headers) */
 
 static ngx_uint_t
@@ -823,59 +911,13 @@ ngx_http_sekisho_strip_headers(ngx_http_request_t *r)
 
 ngx_int_t
 ngx_http_sekisho_session_revoke(ngx_http_request_t *r,
-    ngx_http_sekisho_session_t *s)
+    ngx_http_sekisho_session_t *s, ngx_http_sekisho_logout_pt done)
 {
-    u_char                        *p;
-    ngx_str_t                      args[3];
-    ngx_http_sekisho_ctx_t        *ctx;
-    ngx_http_sekisho_jpki_main_t  *jm;
     ngx_http_sekisho_main_conf_t  *mcf;
 
     mcf = ngx_http_sekisho_main_conf(r);
-    jm = &mcf->jpki;
-    ctx = ngx_http_sekisho_ctx(r, 0);
 
-    ngx_http_sekisho_revoked_add(jm, s->sid, s->expires);
-
-    p = ngx_pnalloc(r->pool, 22 + NGX_INT64_LEN);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    args[0] = jm->revoked_key;
-    args[1].data = p;
-    args[1].len = ngx_http_sekisho_base64url_encode(p, s->sid,
-                                                    NGX_HTTP_SEKISHO_SID_LEN);
-    p += args[1].len;
-    args[2].data = p;
-    args[2].len = ngx_sprintf(p, "%T", jm->lifetime * 1000) - p;
-
-    ctx->jpki_cmd = ngx_http_sekisho_redis_eval(mcf->redis,
-                                               &ngx_http_sekisho_revoke_script,
-                                               1, 3, args,
-                                               ngx_http_sekisho_session_revoked,
-                                               ctx);
-
-    return ctx->jpki_cmd ? NGX_OK : NGX_DECLINED;
-}
-
-
-static void
-ngx_http_sekisho_session_revoked(void *data, redisReply *reply)
-{
-    ngx_http_sekisho_ctx_t *ctx = data;
-
-    ngx_connection_t    *c;
-    ngx_http_request_t  *r;
-
-    r = ctx->request;
-    c = r->connection;
-    ctx->jpki_cmd = NULL;
-
-    ngx_http_sekisho_jpki_logged_out(r, reply != NULL
-                                        && reply->type == REDIS_REPLY_INTEGER);
-
-    ngx_http_run_posted_requests(c);
+    return ngx_http_sekisho_logout_add(r, &mcf->session.logout, s, done);
 }
 
 
@@ -892,215 +934,5 @@ ngx_http_sekisho_session_init(ngx_conf_t *cf)
         id->hash = ngx_hash_strlow(id->lowcase, id->name.data, id->name.len);
     }
 
-    return ngx_http_sekisho_redis_script(&ngx_http_sekisho_revoke_script,
-                                         ngx_http_sekisho_revoke_lua);
-}
-
-
-static ngx_int_t
-ngx_http_sekisho_is_revoked(ngx_http_sekisho_jpki_main_t *jm, u_char *sid)
-{
-    ngx_rbtree_key_t             key;
-    ngx_rbtree_node_t           *node, *sentinel;
-    ngx_http_sekisho_revoked_t  *rv;
-
-    if (jm->revoked.root == NULL) {
-        return 0;
-    }
-
-    ngx_memcpy(&key, sid, sizeof(ngx_rbtree_key_t));
-
-    node = jm->revoked.root;
-    sentinel = jm->revoked.sentinel;
-
-    while (node != sentinel) {
-
-        if (key != node->key) {
-            node = (key < node->key) ? node->left : node->right;
-            continue;
-        }
-
-        rv = (ngx_http_sekisho_revoked_t *) node;
-
-        if (ngx_memcmp(rv->sid, sid, NGX_HTTP_SEKISHO_SID_LEN) == 0) {
-            return 1;
-        }
-
-        node = node->right;
-    }
-
-    return 0;
-}
-
-
-static void
-ngx_http_sekisho_revoked_add(ngx_http_sekisho_jpki_main_t *jm, u_char *sid,
-    time_t expires)
-{
-    ngx_http_sekisho_revoked_t  *rv;
-
-    if (jm->revoked.root == NULL || ngx_http_sekisho_is_revoked(jm, sid)) {
-        return;
-    }
-
-    rv = ngx_alloc(sizeof(ngx_http_sekisho_revoked_t), ngx_cycle->log);
-    if (rv == NULL) {
-        return;
-    }
-
-    ngx_memcpy(rv->sid, sid, NGX_HTTP_SEKISHO_SID_LEN);
-    ngx_memcpy(&rv->node.key, sid, sizeof(ngx_rbtree_key_t));
-    rv->expires = expires;
-
-    ngx_rbtree_insert(&jm->revoked, &rv->node);
-    ngx_queue_insert_tail(&jm->revoked_queue, &rv->queue);
-}
-
-
-static void
-ngx_http_sekisho_revoked_insert(ngx_rbtree_node_t *temp,
-    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
-{
-    ngx_rbtree_node_t  **p;
-
-    for ( ;; ) {
-        p = (node->key < temp->key) ? &temp->left : &temp->right;
-
-        if (*p == sentinel) {
-            break;
-        }
-
-        temp = *p;
-    }
-
-    *p = node;
-    node->parent = temp;
-    node->left = sentinel;
-    node->right = sentinel;
-    ngx_rbt_red(node);
-}
-
-
-ngx_int_t
-ngx_http_sekisho_session_sync_init(ngx_cycle_t *cycle,
-    ngx_http_sekisho_jpki_main_t *jm)
-{
-    ngx_rbtree_init(&jm->revoked, &jm->sentinel,
-                    ngx_http_sekisho_revoked_insert);
-    ngx_queue_init(&jm->revoked_queue);
-
-    jm->started = ngx_current_msec;
-    jm->synced = 0;
-    jm->since = 0;
-
-    jm->sync.handler = ngx_http_sekisho_session_sync;
-    jm->sync.data = jm;
-    jm->sync.log = cycle->log;
-    jm->sync.cancelable = 1;
-
-    ngx_add_timer(&jm->sync, 1);
-
-    return NGX_OK;
-}
-
-
-/* each second: the logout list's entries since the last look */
-
-static void
-ngx_http_sekisho_session_sync(ngx_event_t *ev)
-{
-    u_char                        *p, buf[NGX_INT64_LEN + 2];
-    ngx_str_t                      args[5];
-    ngx_http_sekisho_jpki_main_t  *jm;
-    ngx_http_sekisho_main_conf_t  *mcf;
-
-    jm = ev->data;
-
-    if (ngx_exiting || ngx_terminate) {
-        return;
-    }
-
-    mcf = ngx_http_sekisho_cycle_main_conf(ngx_cycle);
-
-    if (jm->sync_cmd == NULL) {
-        ngx_str_set(&args[0], "ZRANGEBYSCORE");
-        args[1] = jm->revoked_key;
-
-        /* an overlap of two seconds: scores are not written in order */
-        p = ngx_sprintf(buf, "%L", jm->since > 2000 ? jm->since - 2000 : 0);
-        args[2].data = buf;
-        args[2].len = p - buf;
-
-        ngx_str_set(&args[3], "+inf");
-        ngx_str_set(&args[4], "WITHSCORES");
-
-        jm->sync_cmd = ngx_http_sekisho_redis_command(mcf->redis, 5, args,
-                                              ngx_http_sekisho_session_synced,
-                                              jm);
-    }
-
-    ngx_add_timer(&jm->sync, NGX_HTTP_SEKISHO_SYNC_MS);
-}
-
-
-static void
-ngx_http_sekisho_session_synced(void *data, redisReply *reply)
-{
-    ngx_http_sekisho_jpki_main_t *jm = data;
-
-    u_char                       sid[NGX_HTTP_SEKISHO_SID_LEN + 4];
-    size_t                       n, i;
-    time_t                       now;
-    int64_t                      score;
-    ngx_queue_t                 *q;
-    redisReply                  *m, *sc;
-    ngx_http_sekisho_revoked_t  *rv;
-
-    jm->sync_cmd = NULL;
-
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
-        return;
-    }
-
-    for (i = 0; i + 1 < reply->elements; i += 2) {
-        m = reply->element[i];
-        sc = reply->element[i + 1];
-
-        if (m->type != REDIS_REPLY_STRING || sc->type != REDIS_REPLY_STRING
-            || ngx_http_sekisho_base64url_decode(sid, sizeof(sid),
-                                                 (u_char *) m->str,
-                                                 m->len, &n)
-               != NGX_OK
-            || n != NGX_HTTP_SEKISHO_SID_LEN)
-        {
-            continue;
-        }
-
-        score = (int64_t) ngx_atoof((u_char *) sc->str, sc->len);
-
-        if (score > jm->since) {
-            jm->since = score;
-        }
-
-        ngx_http_sekisho_revoked_add(jm, sid,
-                                     (time_t) (score / 1000) + jm->lifetime);
-    }
-
-    jm->synced = ngx_current_msec;
-
-    /* sessions past their lifetime are refused anyway */
-    now = ngx_time();
-
-    while (!ngx_queue_empty(&jm->revoked_queue)) {
-        q = ngx_queue_head(&jm->revoked_queue);
-        rv = ngx_queue_data(q, ngx_http_sekisho_revoked_t, queue);
-
-        if (rv->expires > now) {
-            break;
-        }
-
-        ngx_queue_remove(q);
-        ngx_rbtree_delete(&jm->revoked, &rv->node);
-        ngx_free(rv);
-    }
+    return ngx_http_sekisho_logout_list_init(cf);
 }

@@ -132,3 +132,21 @@ ngx_http_sekisho_utf8_string(u_char *p, u_char *end)
 
     return NGX_OK;
 }
+
+
+/* serial numbers in upper-case hex, as certificate tools print them */
+
+size_t
+ngx_http_sekisho_hex(u_char *dst, u_char *src, size_t len)
+{
+    size_t  i;
+
+    static const u_char  hex[] = "0123456789ABCDEF";
+
+    for (i = 0; i < len; i++) {
+        dst[2 * i] = hex[src[i] >> 4];
+        dst[2 * i + 1] = hex[src[i] & 0x0f];
+    }
+
+    return 2 * len;
+}

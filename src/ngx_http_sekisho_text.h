@@ -19,6 +19,9 @@
 /* a hexadecimal digit's value, or NGX_ERROR */
 ngx_int_t ngx_http_sekisho_hex_value(u_char c);
 
+/* upper-case hex of len bytes into dst (2 * len): 2 * len */
+size_t ngx_http_sekisho_hex(u_char *dst, u_char *src, size_t len);
+
 /* an RFC 9110 token character */
 ngx_uint_t ngx_http_sekisho_token_char(u_char c);
 
