@@ -19,6 +19,7 @@
 #include <ngx_http.h>
 #include "ngx_http_sekisho_geo.h"
 #include "ngx_http_sekisho_geo_rules.h"
+#include "ngx_http_sekisho_geo_gate.h"
 #include "ngx_http_sekisho_lockout.h"
 #include "ngx_http_sekisho_redis.h"
 #include "ngx_http_sekisho_audit.h"
@@ -40,13 +41,7 @@ typedef struct {
 
 
 typedef struct {
-    ngx_flag_t                      enable;
-    ngx_array_t                    *countries;     /* of uint16_t */
-    ngx_array_t                    *allow;         /* of ngx_cidr_t */
-    ngx_array_t                    *deny;          /* of ngx_cidr_t */
-    ngx_uint_t                      unknown;
-    ngx_flag_t                      dry_run;
-    ngx_http_sekisho_geo_policy_t   policy;        /* the above, merged */
+    ngx_http_sekisho_gate_conf_t    gate;
     ngx_http_sekisho_login_conf_t   login;
     ngx_http_sekisho_audit_conf_t   audit;
     ngx_http_sekisho_jpki_loc_t     jpki;

@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 #include "ngx_http_sekisho_conf.h"
 #include "ngx_http_sekisho_ctx.h"
+#include "ngx_http_sekisho_geo_gate.h"
 #include "ngx_http_sekisho_jpki_access.h"
 #include "ngx_http_sekisho_metrics.h"
 #include "ngx_http_sekisho_page.h"
@@ -20,10 +21,6 @@
 
 static ngx_int_t ngx_http_sekisho_post_read_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_sekisho_access_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_sekisho_geo_gate(ngx_http_request_t *r,
-    ngx_http_sekisho_loc_conf_t *lcf);
-static uint16_t ngx_http_sekisho_country(ngx_http_request_t *r,
-    ngx_http_sekisho_ctx_t *ctx);
 
 static ngx_int_t ngx_http_sekisho_country_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
@@ -46,12 +43,6 @@ static ngx_int_t ngx_http_sekisho_log_handler(ngx_http_request_t *r);
 static void ngx_http_sekisho_set_variable(ngx_http_variable_value_t *v,
     const ngx_str_t *s);
 
-static char *ngx_http_sekisho_geoip_db(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static char *ngx_http_sekisho_geo_countries(ngx_conf_t *cf,
-    ngx_command_t *cmd, void *conf);
-static char *ngx_http_sekisho_geo_cidrs(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 static char *ngx_http_sekisho_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_sekisho_conf_set_enum_slot(ngx_conf_t *cf,
@@ -68,16 +59,9 @@ static ngx_int_t ngx_http_sekisho_init_process(ngx_cycle_t *cycle);
 static void ngx_http_sekisho_exit_process(ngx_cycle_t *cycle);
 
 
-#define NGX_HTTP_SEKISHO_UNKNOWN_DENY   0
-#define NGX_HTTP_SEKISHO_UNKNOWN_ALLOW  1
-
-/* the default reload interval of "sekisho_geoip_db" */
-#define NGX_HTTP_SEKISHO_GEO_RELOAD     60000
-
-
 static ngx_conf_enum_t  ngx_http_sekisho_unknown[] = {
-    { ngx_string("deny"), NGX_HTTP_SEKISHO_UNKNOWN_DENY },
-    { ngx_string("allow"), NGX_HTTP_SEKISHO_UNKNOWN_ALLOW },
+    { ngx_string("deny"), NGX_HTTP_SEKISHO_GATE_UNKNOWN_DENY },
+    { ngx_string("allow"), NGX_HTTP_SEKISHO_GATE_UNKNOWN_ALLOW },
     { ngx_null_string, 0 }
 };
 
@@ -103,49 +87,49 @@ static ngx_command_t  ngx_http_sekisho_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_sekisho_loc_conf_t, enable),
+      offsetof(ngx_http_sekisho_loc_conf_t, gate.enable),
       NULL },
 
     { ngx_string("sekisho_geoip_db"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
-      ngx_http_sekisho_geoip_db,
+      ngx_http_sekisho_gate_db_conf,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      0,
+      offsetof(ngx_http_sekisho_main_conf_t, geo_db),
       NULL },
 
     { ngx_string("sekisho_geo_countries"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
-      ngx_http_sekisho_geo_countries,
+      ngx_http_sekisho_gate_countries_conf,
       NGX_HTTP_LOC_CONF_OFFSET,
-      0,
+      offsetof(ngx_http_sekisho_loc_conf_t, gate.countries),
       NULL },
 
     { ngx_string("sekisho_geo_allow"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
-      ngx_http_sekisho_geo_cidrs,
+      ngx_http_sekisho_gate_cidrs_conf,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_sekisho_loc_conf_t, allow),
+      offsetof(ngx_http_sekisho_loc_conf_t, gate.allow),
       NULL },
 
     { ngx_string("sekisho_geo_deny"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
-      ngx_http_sekisho_geo_cidrs,
+      ngx_http_sekisho_gate_cidrs_conf,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_sekisho_loc_conf_t, deny),
+      offsetof(ngx_http_sekisho_loc_conf_t, gate.deny),
       NULL },
 
     { ngx_string("sekisho_geo_unknown"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_sekisho_conf_set_enum_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_sekisho_loc_conf_t, unknown),
+      offsetof(ngx_http_sekisho_loc_conf_t, gate.unknown),
       &ngx_http_sekisho_unknown },
 
     { ngx_string("sekisho_geo_dry_run"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_sekisho_loc_conf_t, dry_run),
+      offsetof(ngx_http_sekisho_loc_conf_t, gate.dry_run),
       NULL },
 
     { ngx_string("sekisho_redis"),
@@ -446,8 +430,8 @@ ngx_http_sekisho_access_handler(ngx_http_request_t *r)
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_sekisho_module);
 
     /* the phases run again after a body was read or Redis answered */
-    if (lcf->enable && !(ctx && ctx->gated)) {
-        rc = ngx_http_sekisho_geo_gate(r, lcf);
+    if (lcf->gate.enable && !(ctx && ctx->gated)) {
+        rc = ngx_http_sekisho_gate(r, &lcf->gate);
 
         if (rc != NGX_DECLINED) {
             return rc;
@@ -470,105 +454,6 @@ ngx_http_sekisho_access_handler(ngx_http_request_t *r)
     }
 
     return NGX_DECLINED;
-}
-
-
-static ngx_int_t
-ngx_http_sekisho_geo_gate(ngx_http_request_t *r,
-    ngx_http_sekisho_loc_conf_t *lcf)
-{
-    u_char                         cc[2];
-    struct sockaddr               *sa;
-    struct sockaddr_in             sin;
-    const ngx_str_t               *reason;
-    ngx_http_sekisho_ctx_t        *ctx;
-    ngx_http_sekisho_geo_facts_t   facts;
-
-    ctx = ngx_http_sekisho_ctx(r, 1);
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    sa = ngx_http_sekisho_unmap_v4(r->connection->sockaddr, &sin);
-
-    ngx_memzero(&facts, sizeof(ngx_http_sekisho_geo_facts_t));
-
-    facts.in_deny = (lcf->deny && ngx_cidr_match(sa, lcf->deny) == NGX_OK);
-    facts.in_allow = (lcf->allow && ngx_cidr_match(sa, lcf->allow) == NGX_OK);
-    facts.country = ngx_http_sekisho_country(r, ctx);
-
-    ctx->decision = ngx_http_sekisho_geo_decide(&facts, &lcf->policy,
-                                                &ctx->reason);
-
-    if (ctx->decision == NGX_HTTP_SEKISHO_ALLOW) {
-        return NGX_DECLINED;
-    }
-
-    reason = ngx_http_sekisho_reason_name(ctx->reason);
-
-    if (facts.country) {
-        ngx_http_sekisho_country_unpack(facts.country, cc);
-    } else {
-        cc[0] = '-';
-        cc[1] = '-';
-    }
-
-    if (ctx->decision == NGX_HTTP_SEKISHO_DRYRUN_DENY) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "sekisho: dry run, would refuse %V, reason: %V, "
-                      "country: %*s", &r->connection->addr_text, reason,
-                      (size_t) 2, cc);
-        return NGX_DECLINED;
-    }
-
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "sekisho: refused %V, reason: %V, country: %*s",
-                  &r->connection->addr_text, reason, (size_t) 2, cc);
-
-    if (ctx->reason != NGX_HTTP_SEKISHO_REASON_GEO_DENYLIST) {
-        ngx_http_sekisho_alert_refusal(sa, &r->connection->addr_text);
-    }
-
-    return ngx_http_sekisho_refuse(r, NGX_HTTP_FORBIDDEN,
-                                   NGX_HTTP_SEKISHO_PAGE_GEO, NULL);
-}
-
-
-/* looked up once per request, for the gate and for $sekisho_country */
-
-static uint16_t
-ngx_http_sekisho_country(ngx_http_request_t *r, ngx_http_sekisho_ctx_t *ctx)
-{
-    uint16_t                       code;
-    struct sockaddr               *sa;
-    struct sockaddr_in             sin;
-    ngx_http_sekisho_main_conf_t  *mcf;
-
-    if (ctx->looked_up) {
-        return ctx->country;
-    }
-
-    ctx->looked_up = 1;
-
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_sekisho_module);
-
-    if (mcf->geo_db == NULL) {
-        return 0;
-    }
-
-    sa = ngx_http_sekisho_unmap_v4(r->connection->sockaddr, &sin);
-
-    if (ngx_http_sekisho_geo_lookup(mcf->geo_db, sa, r->connection->log,
-                                    &code)
-        != NGX_OK)
-    {
-        return 0;
-    }
-
-    ctx->country = code;
-    ngx_http_sekisho_country_unpack(code, ctx->country_text);
-
-    return code;
 }
 
 
@@ -612,7 +497,7 @@ ngx_http_sekisho_decision_variable(ngx_http_request_t *r,
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_sekisho_module);
 
-    if (!lcf->enable) {
+    if (!lcf->gate.enable) {
         ngx_http_sekisho_set_variable(v, &ngx_http_sekisho_allow_name);
         return NGX_OK;
     }
@@ -640,7 +525,7 @@ ngx_http_sekisho_reason_variable(ngx_http_request_t *r,
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_sekisho_module);
 
-    if (!lcf->enable) {
+    if (!lcf->gate.enable) {
         ngx_http_sekisho_set_variable(v,
                  ngx_http_sekisho_reason_name(NGX_HTTP_SEKISHO_REASON_GEO_OFF));
         return NGX_OK;
@@ -810,168 +695,6 @@ ngx_http_sekisho_set_variable(ngx_http_variable_value_t *v, const ngx_str_t *s)
     v->no_cacheable = 1;
     v->not_found = 0;
     v->data = s->data;
-}
-
-
-static char *
-ngx_http_sekisho_geoip_db(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_sekisho_main_conf_t *mcf = conf;
-
-    ngx_str_t   *value, path, s;
-    ngx_msec_t   reload;
-    ngx_uint_t   i;
-
-    if (mcf->geo_db) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    reload = NGX_HTTP_SEKISHO_GEO_RELOAD;
-    ngx_str_null(&path);
-
-    for (i = 2; i < cf->args->nelts; i++) {
-
-        if (ngx_strncmp(value[i].data, "reload=", 7) == 0) {
-            s.data = value[i].data + 7;
-            s.len = value[i].len - 7;
-
-            if (s.len == 3 && ngx_strncmp(s.data, "off", 3) == 0) {
-                reload = 0;
-                continue;
-            }
-
-            reload = ngx_parse_time(&s, 0);
-            if (reload == (ngx_msec_t) NGX_ERROR) {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "path=", 5) == 0) {
-            path.data = value[i].data + 5;
-            path.len = value[i].len - 5;
-
-            if (path.len == 0) {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        goto invalid;
-    }
-
-    mcf->geo_db = ngx_http_sekisho_geo_db_create(cf, &value[1], reload, &path);
-
-    if (mcf->geo_db == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
-
-invalid:
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid parameter \"%V\" in \"%V\" directive",
-                       &value[i], &cmd->name);
-
-    return NGX_CONF_ERROR;
-}
-
-
-static char *
-ngx_http_sekisho_geo_countries(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    ngx_http_sekisho_loc_conf_t *lcf = conf;
-
-    uint16_t    *code;
-    ngx_str_t   *value;
-    ngx_uint_t   i;
-
-    if (lcf->countries != NGX_CONF_UNSET_PTR) {
-        return "is duplicate";
-    }
-
-    lcf->countries = ngx_array_create(cf->pool, cf->args->nelts - 1,
-                                      sizeof(uint16_t));
-    if (lcf->countries == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    value = cf->args->elts;
-
-    for (i = 1; i < cf->args->nelts; i++) {
-        code = ngx_array_push(lcf->countries);
-        if (code == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        *code = ngx_http_sekisho_country_pack(value[i].data, value[i].len);
-
-        if (*code == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid country code \"%V\" in \"%V\" "
-                               "directive, it must be an ISO 3166 two-letter "
-                               "code such as \"JP\"", &value[i], &cmd->name);
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-/* "sekisho_geo_allow" and "sekisho_geo_deny": addresses and networks */
-
-static char *
-ngx_http_sekisho_geo_cidrs(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    char  *p = conf;
-
-    ngx_int_t     rc;
-    ngx_str_t    *value;
-    ngx_uint_t    i;
-    ngx_cidr_t   *cidr;
-    ngx_array_t **list;
-
-    list = (ngx_array_t **) (p + cmd->offset);
-
-    if (*list == NGX_CONF_UNSET_PTR) {
-        *list = ngx_array_create(cf->pool, 4, sizeof(ngx_cidr_t));
-        if (*list == NULL) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    value = cf->args->elts;
-
-    for (i = 1; i < cf->args->nelts; i++) {
-        cidr = ngx_array_push(*list);
-        if (cidr == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        rc = ngx_ptocidr(&value[i], cidr);
-
-        if (rc == NGX_ERROR) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid address or network \"%V\" in \"%V\" "
-                               "directive", &value[i], &cmd->name);
-            return NGX_CONF_ERROR;
-        }
-
-        if (rc == NGX_DONE) {
-            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                               "low address bits of %V are meaningless in "
-                               "\"%V\" directive", &value[i], &cmd->name);
-        }
-    }
-
-    return NGX_CONF_OK;
 }
 
 
@@ -1173,18 +896,7 @@ ngx_http_sekisho_create_loc_conf(ngx_conf_t *cf)
         return NULL;
     }
 
-    /*
-     * set by ngx_pcalloc():
-     *
-     *     conf->policy = { NULL, 0, 0, 0 };
-     */
-
-    conf->enable = NGX_CONF_UNSET;
-    conf->countries = NGX_CONF_UNSET_PTR;
-    conf->allow = NGX_CONF_UNSET_PTR;
-    conf->deny = NGX_CONF_UNSET_PTR;
-    conf->unknown = NGX_CONF_UNSET_UINT;
-    conf->dry_run = NGX_CONF_UNSET;
+    ngx_http_sekisho_gate_create(&conf->gate);
 
     ngx_http_sekisho_login_conf_init(&conf->login);
     conf->audit.log = NGX_CONF_UNSET_PTR;
@@ -1200,44 +912,14 @@ ngx_http_sekisho_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_sekisho_loc_conf_t *prev = parent;
     ngx_http_sekisho_loc_conf_t *conf = child;
 
-    uint16_t                      *code;
     ngx_http_sekisho_main_conf_t  *mcf;
 
-    ngx_conf_merge_value(conf->enable, prev->enable, 0);
-    ngx_conf_merge_ptr_value(conf->countries, prev->countries, NULL);
-    ngx_conf_merge_ptr_value(conf->allow, prev->allow, NULL);
-    ngx_conf_merge_ptr_value(conf->deny, prev->deny, NULL);
-    ngx_conf_merge_uint_value(conf->unknown, prev->unknown,
-                              NGX_HTTP_SEKISHO_UNKNOWN_DENY);
-    ngx_conf_merge_value(conf->dry_run, prev->dry_run, 0);
+    mcf = ngx_http_sekisho_cf_main_conf(cf);
 
-    /* the default allowed country set: Japan */
-    if (conf->countries == NULL) {
-        conf->countries = ngx_array_create(cf->pool, 1, sizeof(uint16_t));
-        if (conf->countries == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        code = ngx_array_push(conf->countries);
-        if (code == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        *code = ngx_http_sekisho_country_pack((u_char *) "JP", 2);
-    }
-
-    conf->policy.countries = conf->countries->elts;
-    conf->policy.ncountries = conf->countries->nelts;
-    conf->policy.unknown_allow =
-                           (conf->unknown == NGX_HTTP_SEKISHO_UNKNOWN_ALLOW);
-    conf->policy.dry_run = conf->dry_run ? 1 : 0;
-
-    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_sekisho_module);
-
-    if (conf->enable && mcf->geo_db == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"sekisho on\" requires \"sekisho_geoip_db\" "
-                           "in the http block");
+    if (ngx_http_sekisho_gate_merge(cf, &prev->gate, &conf->gate,
+                                    mcf->geo_db)
+        != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
