@@ -388,7 +388,7 @@ city_name(buf_t *b, int i)
 
     memset(&rdns, 0, sizeof(buf_t));
 
-    /* as scripts/jpki-test-pki names a point (openssl's UTF8Strings);
+    /* as scripts/test/jpki-test-pki names a point (openssl's UTF8Strings);
      * city 0 is Tsukuba-shi, whose test card the benchmark logs in with */
     if (i == 0) {
         snprintf(cn, sizeof(cn), "Tsukuba-shi CRLDP");

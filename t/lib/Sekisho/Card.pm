@@ -2,8 +2,8 @@ package Sekisho::Card;
 
 # The card side of the harness: a private pcscd with the vpcd reader,
 # the virtual My Number card (scripts/card/sekisho-card-emu), the test
-# JPKI authority (scripts/jpki-test-pki, built once and cached), and the
-# applicant's tool (sekisho-card).  Functions take the Sekisho::Test
+# JPKI authority (scripts/test/jpki-test-pki, built once and cached), and
+# the applicant's tool (sekisho-card).  Functions take the Sekisho::Test
 # object; what they start is stopped with it.
 #
 #   my $t = Sekisho::Test->new;
@@ -127,14 +127,14 @@ sub run_cmd {
 ###############################################################################
 # The test authority
 
-# Builds the test JPKI authority once per version of scripts/jpki-test-pki
-# (its modification time) under build/test-pki/, and returns the
-# directory.  Tests only read it.  It is built aside and renamed into
+# Builds the test JPKI authority once per version of
+# scripts/test/jpki-test-pki (its modification time) under
+# build/test-pki/, and returns the directory.  Tests only read it.  It is built aside and renamed into
 # place, so concurrent test files see it whole or not at all.
 sub jpki_pki {
     my ($t) = @_;
 
-    my $script = "$TOP/scripts/jpki-test-pki";
+    my $script = "$TOP/scripts/test/jpki-test-pki";
     my $mtime = (stat $script)[9] or die "$script: $!\n";
     my $base = "$TOP/build/test-pki";
     my $dir = "$base/$mtime";
@@ -144,7 +144,7 @@ sub jpki_pki {
     make_path($base);
     my $tmp = tempdir("build-XXXXXX", DIR => $base);
     my $out = `$script $tmp/pki 2>&1`;
-    die "scripts/jpki-test-pki failed:\n$out" if $?;
+    die "scripts/test/jpki-test-pki failed:\n$out" if $?;
 
     # another test may have finished first: keep its copy
     if (!rename("$tmp/pki", $dir) && !-f "$dir/README") {
