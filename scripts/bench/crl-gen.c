@@ -2,7 +2,7 @@
 /*
  * Copyright (C) Sekisho authors
  *
- * bench-crl-gen: CRLs at national scale for scripts/bench crl, signed
+ * bench-crl-gen: CRLs at national scale for scripts/bench/run crl, signed
  * by a test CA (never J-LIS): "n" CRLs, one per distribution point
  * (municipality), holding "total" entries together, the first one
  * holding "big" of them (J-LIS's largest city).  Each CRL has an
