@@ -42,7 +42,7 @@ our $READER = 'Virtual PCD 00 00';
 # Tools
 
 # The path of sekisho-card or sekisho-card-emu, built (or rebuilt when a
-# source is newer) with scripts/build-card; the sanitizer build when the
+# source is newer) with scripts/card/build; the sanitizer build when the
 # test runs under SEKISHO_ASAN.
 sub tool {
     my ($t, $name) = @_;
@@ -55,11 +55,11 @@ sub tool {
     return $bin;
 }
 
-# Runs scripts/build-card [flag] unless $bin is newer than every source.
+# Runs scripts/card/build [flag] unless $bin is newer than every source.
 sub build {
     my ($flag, $bin) = @_;
 
-    my @src = (glob("$TOP/scripts/card/*.[ch]"), "$TOP/scripts/build-card");
+    my @src = (glob("$TOP/scripts/card/*.[ch]"), "$TOP/scripts/card/build");
     my $stale = !-x $bin;
     if (!$stale) {
         my $m = (stat $bin)[9];
@@ -67,8 +67,8 @@ sub build {
     }
     return unless $stale;
 
-    my $out = `$TOP/scripts/build-card $flag 2>&1`;
-    die "scripts/build-card $flag failed:\n$out" if $?;
+    my $out = `$TOP/scripts/card/build $flag 2>&1`;
+    die "scripts/card/build $flag failed:\n$out" if $?;
 }
 
 # The environment for the tools: the sanitizers report into the test
