@@ -129,8 +129,9 @@ sub run_cmd {
 
 # Builds the test JPKI authority once per version of
 # scripts/test/jpki-test-pki (its modification time) under
-# build/test-pki/, and returns the directory.  Tests only read it.  It is built aside and renamed into
-# place, so concurrent test files see it whole or not at all.
+# build/test-pki/, and returns the directory.  Tests only read it.  It
+# is built aside and renamed into place, so concurrent test files see
+# it whole or not at all.
 sub jpki_pki {
     my ($t) = @_;
 
