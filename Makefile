@@ -46,7 +46,7 @@ geoip:
 	geoip/fetch
 
 bench: deps build
-	scripts/bench
+	scripts/bench/run
 
 # libFuzzer on the pure parsers; FUZZ_SECONDS per target (default 60)
 fuzz: build

@@ -1,6 +1,6 @@
 #!/usr/bin/perl
 
-# scripts/sekisho-admin against the gateway's own Redis state: status,
+# scripts/admin/sekisho-admin against the gateway's own Redis state: status,
 # unlock, unlock-ip and list-locked, with the same key scheme.
 
 use strict;
@@ -51,7 +51,7 @@ sub login {
 sub admin {
     my @args = @_;
     my $d = $t->dir;
-    my $cmd = join ' ', "$top/scripts/sekisho-admin",
+    my $cmd = join ' ', "$top/scripts/admin/sekisho-admin",
         '--redis', '127.0.0.1:' . $t->port('redis'),
         '--password-file', "$d/redis.pass", '--key-file', "$d/lockout.key",
         map { "'$_'" } @args;

@@ -24,7 +24,7 @@ use Sekisho::Test;
 my $t = Sekisho::Test->new;
 my $top = Sekisho::Test::top();
 my $d = $t->dir;
-my $tool = "$top/scripts/sekisho-audit";
+my $tool = "$top/scripts/admin/sekisho-audit";
 
 my $KEY = 'report-test-key-0123456789';
 $t->write_file('audit.key', "$KEY\n");

@@ -84,7 +84,7 @@ sub records {
 
 sub verify {
     my @files = @_;
-    my $out = `$top/scripts/sekisho-audit verify --key-file $d/audit.key @files 2>&1`;
+    my $out = `$top/scripts/admin/sekisho-audit verify --key-file $d/audit.key @files 2>&1`;
     return ($? >> 8, $out);
 }
 
@@ -227,28 +227,28 @@ like($out, qr/tampered\.log:5:/, 'at the inserted line');
 ($rc, $out) = tampered('repeat', @lines, @lines);
 is($rc, 1, 'a file repeated after itself fails verification');
 like($out, qr/a new chain starts in the middle/, 'as a chain started again');
-$out = `$top/scripts/sekisho-audit verify --allow-new-chain --key-file $d/audit.key $d/tampered.log`;
+$out = `$top/scripts/admin/sekisho-audit verify --allow-new-chain --key-file $d/audit.key $d/tampered.log`;
 is($? >> 8, 0, '--allow-new-chain accepts it, for a known restart from nothing');
 
-my $wrong = `$top/scripts/sekisho-audit verify --key-file $d/lockout.key $d/audit.log.1`;
+my $wrong = `$top/scripts/admin/sekisho-audit verify --key-file $d/lockout.key $d/audit.log.1`;
 isnt($? >> 8, 0, 'the wrong key fails verification');
 
 # search
 
-$out = `$top/scripts/sekisho-audit search --account alice $d/audit.log.1 2>/dev/null`;
+$out = `$top/scripts/admin/sekisho-audit search --account alice $d/audit.log.1 2>/dev/null`;
 is(scalar(() = $out =~ /\n/g), 2, 'search by account finds its two records');
-$out = `$top/scripts/sekisho-audit search --address 198.51.100.9 $d/audit.log.1 $d/audit.log 2>/dev/null`;
+$out = `$top/scripts/admin/sekisho-audit search --address 198.51.100.9 $d/audit.log.1 $d/audit.log 2>/dev/null`;
 is(scalar(() = $out =~ /\n/g), 4, 'search by address across files');
 my @all = records('audit.log.1');
 my $from = $all[3]{'@timestamp'};
 my $want = grep { $_->{'@timestamp'} ge $from } @all;
-$out = `$top/scripts/sekisho-audit search --from '$from' $d/audit.log.1 2>/dev/null`;
+$out = `$top/scripts/admin/sekisho-audit search --from '$from' $d/audit.log.1 2>/dev/null`;
 is(scalar(() = $out =~ /\n/g), $want, 'search by time range (from)');
-$out = `$top/scripts/sekisho-audit search --to '$all[0]{'@timestamp'}' $d/audit.log.1 2>/dev/null`;
+$out = `$top/scripts/admin/sekisho-audit search --to '$all[0]{'@timestamp'}' $d/audit.log.1 2>/dev/null`;
 my $upto = grep { $_->{'@timestamp'} le $all[0]{'@timestamp'} } @all;
 is(scalar(() = $out =~ /\n/g), $upto, 'search by time range (to)');
 my $rid = $foreign->{'request.id'};
-$out = `$top/scripts/sekisho-audit search --request-id $rid $d/audit.log.1 2>/dev/null`;
+$out = `$top/scripts/admin/sekisho-audit search --request-id $rid $d/audit.log.1 2>/dev/null`;
 like($out, qr/"request.id":"$rid"/, 'search by request id');
 
 $t->done;

@@ -1,6 +1,6 @@
 #!/usr/bin/perl
 # The C unit tests of the card side (scripts/card/test_*.c), built with
-# AddressSanitizer and UBSan by scripts/build-card --unit; each binary's
+# AddressSanitizer and UBSan by scripts/card/build --unit; each binary's
 # TAP becomes a subtest here, so that prove -r t/ runs them.
 use strict;
 use warnings;

@@ -1,7 +1,7 @@
 #!/usr/bin/perl
-# Tests scripts/jpki-test-pki: the TEST JPKI-shaped authority must mirror the
-# JPKI certificate profiles (docs: JPKI.md section 3) and never claim to be
-# the real JPKI.
+# Tests scripts/test/jpki-test-pki: the TEST JPKI-shaped authority must
+# mirror the JPKI certificate profiles (docs: JPKI.md section 3) and never
+# claim to be the real JPKI.
 use strict;
 use warnings;
 use utf8;
@@ -16,12 +16,12 @@ binmode Test::More->builder->$_, ':encoding(UTF-8)'
     for qw(output failure_output todo_output);
 
 my $root   = File::Spec->rel2abs("$FindBin::Bin/..");
-my $script = "$root/scripts/jpki-test-pki";
+my $script = "$root/scripts/test/jpki-test-pki";
 
 plan skip_all => 'openssl not available'
     unless system('openssl version >/dev/null 2>&1') == 0;
 
-ok(-x $script, 'scripts/jpki-test-pki is executable');
+ok(-x $script, 'scripts/test/jpki-test-pki is executable');
 
 my $tmp = tempdir('jpki-pki-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 my $dir = "$tmp/pki";

@@ -115,7 +115,7 @@ sub header_text {
     return $v;
 }
 
-# alice as scripts/jpki-test-pki makes her
+# alice as scripts/test/jpki-test-pki makes her
 is(header_text('X-Sekisho-JPKI-Signer-Name'), '山田 花子',
     'the name is the one in the certificate');
 is(header_text('X-Sekisho-JPKI-Signer-Sex'), '2', 'the sex code');

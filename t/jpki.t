@@ -411,7 +411,7 @@ like($log, qr/^jpki_bad_signature $who{'alice-auth'} good - 401$/m,
     'variables: a failed login');
 
 # the auditor's report shows the card logins, the chain intact
-my $report = `'${\ $t->top}/scripts/sekisho-audit' report --key-file '$d/audit.key' '$d/audit.jsonl' --html '$d/report.html' 2>&1`;
+my $report = `'${\ $t->top}/scripts/admin/sekisho-audit' report --key-file '$d/audit.key' '$d/audit.jsonl' --html '$d/report.html' 2>&1`;
 like($report, qr/chain VERIFIED/, 'the audit chain verifies');
 my $html = $t->read_file('report.html');
 like($html, qr/id="jpki-count">([1-9]\d*)</, 'the report counts the card logins');

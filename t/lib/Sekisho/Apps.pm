@@ -51,7 +51,7 @@ my %COMMAND = (
     # the demo's stand-in application: the first copy of a field, lc only
     sample => sub {
         my ($port, $log) = @_;
-        return ($^X, "$TOP/scripts/sample-upstream", $port, "$log.requests",
+        return ($^X, "$TOP/scripts/test/sample-upstream", $port, "$log.requests",
             $log);
     },
 );

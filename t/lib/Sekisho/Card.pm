@@ -2,8 +2,8 @@ package Sekisho::Card;
 
 # The card side of the harness: a private pcscd with the vpcd reader,
 # the virtual My Number card (scripts/card/sekisho-card-emu), the test
-# JPKI authority (scripts/jpki-test-pki, built once and cached), and the
-# applicant's tool (sekisho-card).  Functions take the Sekisho::Test
+# JPKI authority (scripts/test/jpki-test-pki, built once and cached), and
+# the applicant's tool (sekisho-card).  Functions take the Sekisho::Test
 # object; what they start is stopped with it.
 #
 #   my $t = Sekisho::Test->new;
@@ -42,7 +42,7 @@ our $READER = 'Virtual PCD 00 00';
 # Tools
 
 # The path of sekisho-card or sekisho-card-emu, built (or rebuilt when a
-# source is newer) with scripts/build-card; the sanitizer build when the
+# source is newer) with scripts/card/build; the sanitizer build when the
 # test runs under SEKISHO_ASAN.
 sub tool {
     my ($t, $name) = @_;
@@ -55,11 +55,11 @@ sub tool {
     return $bin;
 }
 
-# Runs scripts/build-card [flag] unless $bin is newer than every source.
+# Runs scripts/card/build [flag] unless $bin is newer than every source.
 sub build {
     my ($flag, $bin) = @_;
 
-    my @src = (glob("$TOP/scripts/card/*.[ch]"), "$TOP/scripts/build-card");
+    my @src = (glob("$TOP/scripts/card/*.[ch]"), "$TOP/scripts/card/build");
     my $stale = !-x $bin;
     if (!$stale) {
         my $m = (stat $bin)[9];
@@ -67,8 +67,8 @@ sub build {
     }
     return unless $stale;
 
-    my $out = `$TOP/scripts/build-card $flag 2>&1`;
-    die "scripts/build-card $flag failed:\n$out" if $?;
+    my $out = `$TOP/scripts/card/build $flag 2>&1`;
+    die "scripts/card/build $flag failed:\n$out" if $?;
 }
 
 # The environment for the tools: the sanitizers report into the test
@@ -127,14 +127,15 @@ sub run_cmd {
 ###############################################################################
 # The test authority
 
-# Builds the test JPKI authority once per version of scripts/jpki-test-pki
-# (its modification time) under build/test-pki/, and returns the
-# directory.  Tests only read it.  It is built aside and renamed into
-# place, so concurrent test files see it whole or not at all.
+# Builds the test JPKI authority once per version of
+# scripts/test/jpki-test-pki (its modification time) under
+# build/test-pki/, and returns the directory.  Tests only read it.  It
+# is built aside and renamed into place, so concurrent test files see
+# it whole or not at all.
 sub jpki_pki {
     my ($t) = @_;
 
-    my $script = "$TOP/scripts/jpki-test-pki";
+    my $script = "$TOP/scripts/test/jpki-test-pki";
     my $mtime = (stat $script)[9] or die "$script: $!\n";
     my $base = "$TOP/build/test-pki";
     my $dir = "$base/$mtime";
@@ -144,7 +145,7 @@ sub jpki_pki {
     make_path($base);
     my $tmp = tempdir("build-XXXXXX", DIR => $base);
     my $out = `$script $tmp/pki 2>&1`;
-    die "scripts/jpki-test-pki failed:\n$out" if $?;
+    die "scripts/test/jpki-test-pki failed:\n$out" if $?;
 
     # another test may have finished first: keep its copy
     if (!rename("$tmp/pki", $dir) && !-f "$dir/README") {

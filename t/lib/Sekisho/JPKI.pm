@@ -1,7 +1,7 @@
 package Sekisho::JPKI;
 
 # What a card and its software do, done with OpenSSL from the test PKI
-# (scripts/jpki-test-pki): login signatures over the documented
+# (scripts/test/jpki-test-pki): login signatures over the documented
 # message, CMS signatures over bodies, and certificates of every kind
 # a gateway must refuse.  For tests of the gateway without a card.
 

@@ -270,7 +270,7 @@ sub start_upstream {
     my $pid = fork;
     die "fork: $!\n" unless defined $pid;
     if ($pid == 0) {
-        exec $^X, "$TOP/scripts/sample-upstream", $port, $log;
+        exec $^X, "$TOP/scripts/test/sample-upstream", $port, $log;
         die "exec sample-upstream: $!\n";
     }
 

@@ -4,7 +4,7 @@
  *
  * Where a first-seen card login spends its time: the OpenSSL calls the
  * gateway makes, one by one, on a certificate of the test authority.
- * Run by scripts/bench-jpki:
+ * Run by scripts/bench/jpki:
  *
  *   bench-openssl <user cert.pem> <CA bundle.pem> [iterations]
  */

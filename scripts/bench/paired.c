@@ -26,8 +26,8 @@
  * Every answer must be 200; a Set-Cookie for the cookie's name replaces
  * the cookie, as a browser would.  SEKISHO_BENCH_BROWSER=1 in the
  * environment adds the four headers a browser sends (the same as
- * scripts/bench-jpki-ir's).  Built and run by scripts/bench (the geo
- * gate) and scripts/bench-jpki (the session check).
+ * scripts/bench/jpki-ir's).  Built and run by scripts/bench/geo (the
+ * geo gate) and scripts/bench/jpki (the session check).
  */
 
 

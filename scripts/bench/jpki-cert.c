@@ -7,7 +7,7 @@
  * ngx_http_sekisho_jpki_check_slot() (src/ngx_http_sekisho_jpki_verify.c)
  * for a certificate never seen (an empty cache each time) and for one
  * seen before, then the signature check.  Built and run by
- * scripts/bench-jpki:
+ * scripts/bench/jpki:
  *
  *   bench-jpki-cert <user cert.pem> <CA bundle.pem> [iterations]
  */

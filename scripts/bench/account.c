@@ -9,7 +9,7 @@
  * sent, ASCII lower case), on the same bodies.  A form is cut again at
  * ";" and "]=" only when it has them; an id of printable ASCII takes a
  * path without utf8proc's tables that gives the same answer.  Built and run by
- * scripts/bench account; the old reader is taken from git there.
+ * scripts/bench/run account; the old reader is taken from git there.
  *
  *   bench-account [iterations]
  */

@@ -2,7 +2,7 @@
 /*
  * Copyright (C) Sekisho authors
  *
- * bench-crl-gen: CRLs at national scale for scripts/bench crl, signed
+ * bench-crl-gen: CRLs at national scale for scripts/bench/run crl, signed
  * by a test CA (never J-LIS): "n" CRLs, one per distribution point
  * (municipality), holding "total" entries together, the first one
  * holding "big" of them (J-LIS's largest city).  Each CRL has an
@@ -388,7 +388,7 @@ city_name(buf_t *b, int i)
 
     memset(&rdns, 0, sizeof(buf_t));
 
-    /* as scripts/jpki-test-pki names a point (openssl's UTF8Strings);
+    /* as scripts/test/jpki-test-pki names a point (openssl's UTF8Strings);
      * city 0 is Tsukuba-shi, whose test card the benchmark logs in with */
     if (i == 0) {
         snprintf(cn, sizeof(cn), "Tsukuba-shi CRLDP");
