@@ -16,7 +16,7 @@ static u_char *ngx_http_sekisho_put_uint64(u_char *p, uint64_t n);
 static u_char *ngx_http_sekisho_put_hex(u_char *p, u_char *src, size_t len);
 
 
-static u_char  ngx_http_sekisho_hex[] = "0123456789abcdef";
+static u_char  ngx_http_sekisho_audit_hex[] = "0123456789abcdef";
 
 
 /*
@@ -59,8 +59,8 @@ ngx_http_sekisho_json_escape(u_char *dst, u_char *src, size_t size)
             *dst++ = 'u';
             *dst++ = '0';
             *dst++ = '0';
-            *dst++ = ngx_http_sekisho_hex[*src >> 4];
-            *dst++ = ngx_http_sekisho_hex[*src & 0xf];
+            *dst++ = ngx_http_sekisho_audit_hex[*src >> 4];
+            *dst++ = ngx_http_sekisho_audit_hex[*src & 0xf];
 
         } else {
             *dst++ = *src;
@@ -145,8 +145,8 @@ static u_char *
 ngx_http_sekisho_put_hex(u_char *p, u_char *src, size_t len)
 {
     while (len--) {
-        *p++ = ngx_http_sekisho_hex[*src >> 4];
-        *p++ = ngx_http_sekisho_hex[*src++ & 0xf];
+        *p++ = ngx_http_sekisho_audit_hex[*src >> 4];
+        *p++ = ngx_http_sekisho_audit_hex[*src++ & 0xf];
     }
 
     return p;

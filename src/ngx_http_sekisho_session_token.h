@@ -14,6 +14,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include "ngx_http_sekisho_text.h"
 
 
 #define NGX_HTTP_SEKISHO_SID_LEN       16
@@ -54,11 +55,6 @@ ngx_int_t ngx_http_sekisho_cookie_value(u_char *p, size_t len,
 ngx_uint_t ngx_http_sekisho_token_equal(u_char *a, u_char *b, size_t len);
 
 const ngx_str_t *ngx_http_sekisho_revocation_name(ngx_uint_t revocation);
-
-size_t ngx_http_sekisho_base64url_encode(u_char *dst, u_char *src,
-    size_t len);
-ngx_int_t ngx_http_sekisho_base64url_decode(u_char *dst, size_t max,
-    u_char *src, size_t len, size_t *out);
 
 
 #endif /* _NGX_HTTP_SEKISHO_SESSION_TOKEN_H_INCLUDED_ */

@@ -9,6 +9,10 @@
 #include "ngx_http_sekisho_text.h"
 
 
+static const u_char  ngx_http_sekisho_b64url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+
 ngx_int_t
 ngx_http_sekisho_hex_value(u_char c)
 {
@@ -149,4 +153,104 @@ ngx_http_sekisho_hex(u_char *dst, u_char *src, size_t len)
     }
 
     return 2 * len;
+}
+
+
+/* base64url without padding (RFC 4648, section 5); returns the length */
+
+size_t
+ngx_http_sekisho_base64url_encode(u_char *dst, u_char *src, size_t len)
+{
+    u_char  *d;
+
+    d = dst;
+
+    while (len > 2) {
+        *d++ = ngx_http_sekisho_b64url[(src[0] >> 2) & 0x3f];
+        *d++ = ngx_http_sekisho_b64url[((src[0] & 3) << 4) | (src[1] >> 4)];
+        *d++ = ngx_http_sekisho_b64url[((src[1] & 0x0f) << 2)
+                                       | (src[2] >> 6)];
+        *d++ = ngx_http_sekisho_b64url[src[2] & 0x3f];
+
+        src += 3;
+        len -= 3;
+    }
+
+    if (len) {
+        *d++ = ngx_http_sekisho_b64url[(src[0] >> 2) & 0x3f];
+
+        if (len == 1) {
+            *d++ = ngx_http_sekisho_b64url[(src[0] & 3) << 4];
+
+        } else {
+            *d++ = ngx_http_sekisho_b64url[((src[0] & 3) << 4)
+                                           | (src[1] >> 4)];
+            *d++ = ngx_http_sekisho_b64url[(src[1] & 0x0f) << 2];
+        }
+    }
+
+    return d - dst;
+}
+
+
+/*
+ * Strict: only the base64url alphabet, no padding, no unused bits set,
+ * so that each value has exactly one spelling.
+ */
+
+ngx_int_t
+ngx_http_sekisho_base64url_decode(u_char *dst, size_t max, u_char *src,
+    size_t len, size_t *out)
+{
+    size_t      n, i;
+    uint32_t    acc;
+    ngx_uint_t  bits, v;
+
+    if (len % 4 == 1 || (len / 4) * 3 + (len % 4 ? len % 4 - 1 : 0) > max) {
+        return NGX_ERROR;
+    }
+
+    n = 0;
+    acc = 0;
+    bits = 0;
+
+    for (i = 0; i < len; i++) {
+        v = src[i];
+
+        if (v >= 'A' && v <= 'Z') {
+            v -= 'A';
+
+        } else if (v >= 'a' && v <= 'z') {
+            v = v - 'a' + 26;
+
+        } else if (v >= '0' && v <= '9') {
+            v = v - '0' + 52;
+
+        } else if (v == '-') {
+            v = 62;
+
+        } else if (v == '_') {
+            v = 63;
+
+        } else {
+            return NGX_ERROR;
+        }
+
+        acc = (acc << 6) | v;
+        bits += 6;
+
+        if (bits >= 8) {
+            bits -= 8;
+            dst[n++] = (u_char) (acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+
+    if (acc != 0) {
+        return NGX_ERROR;
+    }
+
+    *out = n;
+
+    return NGX_OK;
 }

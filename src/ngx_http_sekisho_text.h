@@ -2,9 +2,9 @@
 /*
  * Copyright (C) Sekisho authors
  *
- * Small pure helpers over bytes that the readers of request text
- * share: nothing here allocates or calls into nginx's core, so that
- * unit tests and fuzzers link them alone.
+ * Small pure helpers over bytes that every part shares (characters,
+ * UTF-8, hex, base64url): nothing here allocates or calls into nginx's
+ * core, so that unit tests and fuzzers link them alone.
  */
 
 
@@ -21,6 +21,15 @@ ngx_int_t ngx_http_sekisho_hex_value(u_char c);
 
 /* upper-case hex of len bytes into dst (2 * len): 2 * len */
 size_t ngx_http_sekisho_hex(u_char *dst, u_char *src, size_t len);
+
+/*
+ * base64url without padding (RFC 4648, section 5): the length written;
+ * decoded strictly (one spelling per value), at most max bytes
+ */
+size_t ngx_http_sekisho_base64url_encode(u_char *dst, u_char *src,
+    size_t len);
+ngx_int_t ngx_http_sekisho_base64url_decode(u_char *dst, size_t max,
+    u_char *src, size_t len, size_t *out);
 
 /* an RFC 9110 token character */
 ngx_uint_t ngx_http_sekisho_token_char(u_char c);

@@ -7,7 +7,7 @@
  * again with a valid MAC appended, so that the field parsing behind
  * the MAC is reached too (scripts/fuzz, make fuzz).
  *
- * uses: ngx_http_sekisho_session_token.c
+ * uses: ngx_http_sekisho_session_token.c ngx_http_sekisho_text.c
  * libs: -lcrypto
  */
 

@@ -6,7 +6,7 @@
  * every field tampered with, malformed values, base64url edge cases,
  * finding the value in a Cookie header, comparing cached values.
  *
- * uses: ngx_http_sekisho_session_token.c
+ * uses: ngx_http_sekisho_session_token.c ngx_http_sekisho_text.c
  * libs: -lcrypto
  */
 
