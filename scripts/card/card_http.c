@@ -2,463 +2,577 @@
 /*
  * Copyright (C) Sekisho authors
  *
- * HTTP for the login.  Blocking sockets with timeouts are enough for a
- * command-line tool.  TLS checks the certificate chain and the host
- * name (or address) by default; the answer is read until it is
- * complete by its Content-Length or chunks, or the server closes.
+ * HTTP for the login, over libcurl's easy interface: blocking, which
+ * is enough for a command-line tool.  TLS checks the certificate chain
+ * against the system's CA store (or --cacert alone) and the host name
+ * (or address); proxies come from the environment as for curl(1).
+ * libcurl's own verbose output is never turned on: it would print the
+ * Cookie and Set-Cookie headers, and the tool prints no secret.
  */
 
 
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 #include <arpa/inet.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 #include "card_http.h"
 
 
-typedef struct {
-    int         fd;
-    SSL_CTX    *ctx;
-    SSL        *ssl;
-} card_conn_t;
+#define CARD_HTTP_MAX_HEAD  65536
 
 
-static int card_http_connect(const card_http_conf_t *conf,
-    const card_url_t *u, card_conn_t *c, char *err, size_t errlen);
-static int card_http_tls(const card_http_conf_t *conf, const card_url_t *u,
-    card_conn_t *c, char *err, size_t errlen);
-static void card_http_close(card_conn_t *c);
-static int card_http_send(card_conn_t *c, const char *p, size_t n);
-static ssize_t card_http_recv(card_conn_t *c, u_char *p, size_t n);
-static int card_http_parse(u_char *buf, size_t n, card_http_resp_t *resp,
-    int final);
-static int card_http_dechunk(const u_char *p, size_t n, u_char *out,
-    size_t *on);
+struct card_http_s {
+    CURL                     *curl;
+    const card_http_conf_t   *conf;
+    card_http_resp_t         *resp;        /* the answer being read */
+    size_t                    head_len;
+    size_t                    head_size;
+    size_t                    body_size;
+    int                       too_long;
+    char                      errbuf[CURL_ERROR_SIZE];
+};
 
 
-static int
-card_http_connect(const card_http_conf_t *conf, const card_url_t *u,
-    card_conn_t *c, char *err, size_t errlen)
+static size_t card_http_on_header(char *p, size_t size, size_t n,
+    void *data);
+static size_t card_http_on_body(char *p, size_t size, size_t n, void *data);
+static int card_http_append(char **buf, size_t *len, size_t *size,
+    const char *p, size_t n);
+static int card_http_proxied(void);
+static const char *card_http_tls_reason(const char *errbuf);
+static void card_http_error(card_http_t *h, const card_url_t *u,
+    CURLcode rc, char *err, size_t errlen);
+
+
+card_http_t *
+card_http_open(const card_http_conf_t *conf, char *err, size_t errlen)
 {
-    int               fd, e, flags;
-    char              port[8];
-    socklen_t         elen;
-    struct pollfd     pfd;
-    struct timeval    tv;
-    struct addrinfo   hints, *res, *ai;
+    CURL         *c;
+    card_http_t  *h;
 
-    memset(&hints, 0, sizeof(struct addrinfo));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    snprintf(port, sizeof(port), "%u", u->port);
-
-    e = getaddrinfo(u->host, port, &hints, &res);
-    if (e != 0) {
-        snprintf(err, errlen, "cannot resolve %s: %s", u->host,
-                 gai_strerror(e));
-        return -1;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(err, errlen, "cannot start libcurl");
+        return NULL;
     }
 
-    fd = -1;
-    e = 0;
+    h = calloc(1, sizeof(card_http_t));
+    c = curl_easy_init();
 
-    for (ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-                    ai->ai_protocol);
-        if (fd < 0) {
-            e = errno;
-            continue;
-        }
-
-        flags = fcntl(fd, F_GETFL);
-        (void) fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-            e = 0;
-
-        } else if (errno == EINPROGRESS) {
-            pfd.fd = fd;
-            pfd.events = POLLOUT;
-
-            if (poll(&pfd, 1, conf->timeout * 1000) == 1) {
-                elen = sizeof(e);
-                if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) != 0) {
-                    e = errno;
-                }
-
-            } else {
-                e = ETIMEDOUT;
-            }
-
-        } else {
-            e = errno;
-        }
-
-        if (e == 0) {
-            (void) fcntl(fd, F_SETFL, flags);
-            break;
-        }
-
-        close(fd);
-        fd = -1;
+    if (h == NULL || c == NULL) {
+        free(h);
+        curl_easy_cleanup(c);
+        curl_global_cleanup();
+        snprintf(err, errlen, "cannot start libcurl");
+        return NULL;
     }
 
-    freeaddrinfo(res);
+    h->curl = c;
+    h->conf = conf;
 
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot connect to %s: %s", u->hostport,
-                 strerror(e));
-        return -1;
+    (void) curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+    (void) curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    (void) curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    (void) curl_easy_setopt(c, CURLOPT_USERAGENT, "sekisho-card/1");
+    (void) curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+
+    /* the cookie engine, in memory: nothing is read or written by it */
+    (void) curl_easy_setopt(c, CURLOPT_COOKIEFILE, "");
+
+    (void) curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, card_http_on_header);
+    (void) curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
+    (void) curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, card_http_on_body);
+    (void) curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+
+    /* a proxy's answer to CONNECT is not the gateway's */
+    (void) curl_easy_setopt(c, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+
+    /*
+     * Timeouts as the hand-written client had them: the connection
+     * (TCP, then a proxy's tunnel and the TLS handshake) within the
+     * timeout, then no wait for data longer than the timeout (under one
+     * byte a second for that long); no limit on the whole exchange.
+     */
+    (void) curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long) conf->timeout);
+    (void) curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    (void) curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long) conf->timeout);
+
+    /* HTTP/2 when the server offers it in the TLS handshake (ALPN) */
+    (void) curl_easy_setopt(c, CURLOPT_HTTP_VERSION,
+                            (long) CURL_HTTP_VERSION_2TLS);
+    (void) curl_easy_setopt(c, CURLOPT_SSLVERSION,
+                            (long) CURL_SSLVERSION_TLSv1_2);
+
+    if (conf->insecure) {
+        (void) curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        (void) curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+
+    } else if (conf->cacert) {
+        /* this file alone, as before: not the system's directory too */
+        (void) curl_easy_setopt(c, CURLOPT_CAINFO, conf->cacert);
+        (void) curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
     }
 
-    tv.tv_sec = conf->timeout;
-    tv.tv_usec = 0;
-    (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    (void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    /* no CURLOPT_PROXY: https_proxy, http_proxy, no_proxy are libcurl's */
 
-    c->fd = fd;
-
-    return u->tls ? card_http_tls(conf, u, c, err, errlen) : 0;
+    return h;
 }
 
 
 static int
-card_http_tls(const card_http_conf_t *conf, const card_url_t *u,
-    card_conn_t *c, char *err, size_t errlen)
+card_http_append(char **buf, size_t *len, size_t *size, const char *p,
+    size_t n)
 {
-    long            v;
-    u_char          addr[16];
-    unsigned long   e;
+    char    *nb;
+    size_t   ns;
 
-    c->ctx = SSL_CTX_new(TLS_client_method());
-    if (c->ctx == NULL) {
-        snprintf(err, errlen, "TLS: cannot create a context");
-        return -1;
-    }
-
-    SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
-
-    /* the lengths in the answer tell whether it is complete */
-    SSL_CTX_set_options(c->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-
-    if (!conf->insecure) {
-        SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
-
-        if (conf->cacert
-            ? SSL_CTX_load_verify_locations(c->ctx, conf->cacert, NULL) != 1
-            : SSL_CTX_set_default_verify_paths(c->ctx) != 1)
-        {
-            snprintf(err, errlen, "TLS: cannot load the CA certificates%s%s",
-                     conf->cacert ? " from " : "",
-                     conf->cacert ? conf->cacert : "");
-            return -1;
+    if (*len + n + 1 > *size) {
+        ns = *size ? *size : 1024;
+        while (ns < *len + n + 1) {
+            ns *= 2;
         }
-    }
 
-    c->ssl = SSL_new(c->ctx);
-    if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
-        snprintf(err, errlen, "TLS: cannot create a connection");
-        return -1;
-    }
-
-    if (inet_pton(AF_INET, u->host, addr) == 1
-        || inet_pton(AF_INET6, u->host, addr) == 1)
-    {
-        /* an address: checked against the certificate's IP entries */
-        if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), u->host)
-            != 1)
-        {
-            snprintf(err, errlen, "TLS: bad address %s", u->host);
+        nb = realloc(*buf, ns);
+        if (nb == NULL) {
             return -1;
         }
 
-    } else if (SSL_set_tlsext_host_name(c->ssl, u->host) != 1
-               || SSL_set1_host(c->ssl, u->host) != 1)
-    {
-        snprintf(err, errlen, "TLS: bad host name %s", u->host);
-        return -1;
+        *buf = nb;
+        *size = ns;
     }
 
-    if (SSL_connect(c->ssl) != 1) {
-        v = SSL_get_verify_result(c->ssl);
+    memcpy(*buf + *len, p, n);
+    *len += n;
+    (*buf)[*len] = '\0';
 
-        if (v != X509_V_OK) {
-            snprintf(err, errlen, "TLS: the certificate of %s is not "
-                     "trusted: %s (see --cacert)", u->hostport,
-                     X509_verify_cert_error_string(v));
+    return 0;
+}
 
-        } else {
-            e = ERR_peek_last_error();
-            snprintf(err, errlen, "TLS handshake with %s failed: %s",
-                     u->hostport,
-                     e ? ERR_reason_error_string(e) : "connection closed");
+
+/*
+ * The header lines of the answer: an answer's status line starts
+ * again (after a redirect followed, or an interim 1xx answer).
+ */
+
+static size_t
+card_http_on_header(char *p, size_t size, size_t n, void *data)
+{
+    card_http_t       *h = data;
+    card_http_resp_t  *resp = h->resp;
+
+    n *= size;
+
+    if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+        h->head_len = 0;
+        resp->body_len = 0;
+        resp->body[0] = '\0';
+    }
+
+    if (h->head_len + n > CARD_HTTP_MAX_HEAD) {
+        h->too_long = 1;
+        return 0;
+    }
+
+    if (card_http_append(&resp->head, &h->head_len, &h->head_size, p, n)
+        != 0)
+    {
+        return 0;
+    }
+
+    return n;
+}
+
+
+static size_t
+card_http_on_body(char *p, size_t size, size_t n, void *data)
+{
+    card_http_t       *h = data;
+    card_http_resp_t  *resp = h->resp;
+
+    n *= size;
+
+    if (resp->body_len + n > CARD_HTTP_MAX_BODY) {
+        h->too_long = 1;
+        return 0;
+    }
+
+    if (card_http_append((char **) &resp->body, &resp->body_len,
+                         &h->body_size, p, n)
+        != 0)
+    {
+        return 0;
+    }
+
+    return n;
+}
+
+
+/* whether a proxy may be in play: then libcurl's words say which */
+
+static int
+card_http_proxied(void)
+{
+    static const char  *vars[] = {
+        "http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy",
+        "ALL_PROXY", NULL
+    };
+
+    const char  **v;
+    const char   *s;
+
+    for (v = vars; *v; v++) {
+        s = getenv(*v);
+        if (s && *s) {
+            return 1;
         }
-
-        ERR_clear_error();
-        return -1;
     }
 
     return 0;
 }
 
+
+/*
+ * OpenSSL's reason from libcurl's message ("...:SSL routines::wrong
+ * version number" -> "wrong version number"), as the hand-written
+ * client gave it.
+ */
+
+static const char *
+card_http_tls_reason(const char *errbuf)
+{
+    const char  *p;
+
+    if (*errbuf == '\0') {
+        return "connection closed";
+    }
+
+    p = strstr(errbuf, "::");
+    if (p && strstr(errbuf, "error:")) {
+        return strrchr(errbuf, ':') + 1;
+    }
+
+    return errbuf;
+}
+
+
+/* libcurl's failure in the words (and prefixes) the tool has always had */
 
 static void
-card_http_close(card_conn_t *c)
+card_http_error(card_http_t *h, const card_url_t *u, CURLcode rc, char *err,
+    size_t errlen)
 {
-    if (c->ssl) {
-        (void) SSL_shutdown(c->ssl);
-        SSL_free(c->ssl);
+    long         v, code, os, port;
+    u_char       addr[16];
+    const char  *why, *hp;
+    curl_off_t   handshaken;
+
+    hp = u->hostport;
+    why = h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc);
+
+    if (h->conf->verbose) {
+        fprintf(stderr, "libcurl: %s (%d)\n", why, (int) rc);
     }
 
-    SSL_CTX_free(c->ctx);
-
-    if (c->fd >= 0) {
-        close(c->fd);
+    if (h->too_long) {
+        snprintf(err, errlen, "the answer of %s is too long", hp);
+        return;
     }
 
-    c->fd = -1;
-    c->ssl = NULL;
-    c->ctx = NULL;
-}
+    switch (rc) {
 
+    case CURLE_OUT_OF_MEMORY:
+        snprintf(err, errlen, "out of memory");
+        return;
 
-static int
-card_http_send(card_conn_t *c, const char *p, size_t n)
-{
-    ssize_t  r;
+    case CURLE_COULDNT_RESOLVE_HOST:
+        snprintf(err, errlen, "cannot resolve %s: %s", u->host, why);
+        return;
 
-    while (n > 0) {
-        if (c->ssl) {
-            r = SSL_write(c->ssl, p, (int) (n > 65536 ? 65536 : n));
-            if (r <= 0) {
-                return -1;
-            }
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        snprintf(err, errlen, "cannot resolve the proxy for %s: %s", hp,
+                 why);
+        return;
+
+    case CURLE_COULDNT_CONNECT:
+        os = 0;
+        (void) curl_easy_getinfo(h->curl, CURLINFO_OS_ERRNO, &os);
+
+        snprintf(err, errlen, "cannot connect to %s: %s%s%s%s", hp,
+                 os ? strerror((int) os) : "failed",
+                 card_http_proxied() ? " (" : "",
+                 card_http_proxied() ? why : "",
+                 card_http_proxied() ? ")" : "");
+        return;
+
+    case CURLE_OPERATION_TIMEDOUT:
+        /* libcurl 7.88 counts the connect time after TLS: the socket */
+        port = 0;
+        handshaken = 0;
+        (void) curl_easy_getinfo(h->curl, CURLINFO_LOCAL_PORT, &port);
+        (void) curl_easy_getinfo(h->curl, CURLINFO_APPCONNECT_TIME_T,
+                                 &handshaken);
+
+        if (u->tls && handshaken == 0
+            && (port != 0 || strstr(h->errbuf, "SSL") != NULL))
+        {
+            snprintf(err, errlen, "TLS handshake with %s failed: timed out",
+                     hp);
+
+        } else if (port == 0) {
+            snprintf(err, errlen, "cannot connect to %s: %s", hp,
+                     strerror(ETIMEDOUT));
 
         } else {
-            r = send(c->fd, p, n, MSG_NOSIGNAL);
-            if (r < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                return -1;
-            }
+            snprintf(err, errlen, "no complete answer from %s: timed out",
+                     hp);
+        }
+        return;
+
+    case CURLE_PEER_FAILED_VERIFICATION:
+        /* "unspecified" is libcurl's value for a check not made */
+        v = X509_V_OK;
+        (void) curl_easy_getinfo(h->curl, CURLINFO_PROXY_SSL_VERIFYRESULT,
+                                 &v);
+        if (v != X509_V_OK && v != X509_V_ERR_UNSPECIFIED) {
+            snprintf(err, errlen, "TLS: the certificate of the proxy is not "
+                     "trusted: %s", X509_verify_cert_error_string(v));
+            return;
         }
 
-        p += r;
-        n -= (size_t) r;
-    }
+        v = X509_V_OK;
+        (void) curl_easy_getinfo(h->curl, CURLINFO_SSL_VERIFYRESULT, &v);
 
-    return 0;
-}
-
-
-/* bytes read, 0 at the end, -1 on an error or a timeout */
-
-static ssize_t
-card_http_recv(card_conn_t *c, u_char *p, size_t n)
-{
-    int      r, e;
-    ssize_t  rr;
-
-    if (c->ssl) {
-        r = SSL_read(c->ssl, p, (int) (n > 65536 ? 65536 : n));
-        if (r > 0) {
-            return r;
+        /* a good chain, and libcurl's own check of the name refused it */
+        if (strstr(h->errbuf, "target host name") != NULL) {
+            v = (inet_pton(AF_INET, u->host, addr) == 1
+                 || inet_pton(AF_INET6, u->host, addr) == 1)
+                ? X509_V_ERR_IP_ADDRESS_MISMATCH
+                : X509_V_ERR_HOSTNAME_MISMATCH;
         }
 
-        e = SSL_get_error(c->ssl, r);
-        ERR_clear_error();
+        snprintf(err, errlen, "TLS: the certificate of %s is not trusted: "
+                 "%s (see --cacert)", hp,
+                 (v != X509_V_OK && v != X509_V_ERR_UNSPECIFIED)
+                 ? X509_verify_cert_error_string(v) : why);
+        return;
 
-        return (e == SSL_ERROR_ZERO_RETURN) ? 0 : -1;
-    }
+    case CURLE_SSL_CACERT_BADFILE:
+        snprintf(err, errlen, "TLS: cannot load the CA certificates%s%s",
+                 h->conf->cacert ? " from " : "",
+                 h->conf->cacert ? h->conf->cacert : "");
+        return;
 
-    do {
-        rr = recv(c->fd, p, n, 0);
-    } while (rr < 0 && errno == EINTR);
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_ISSUER_ERROR:
+        snprintf(err, errlen, "TLS handshake with %s failed: %s", hp,
+                 card_http_tls_reason(h->errbuf));
+        return;
 
-    return rr;
-}
+    case CURLE_SEND_ERROR:
+        snprintf(err, errlen, "cannot send to %s: %s", hp, why);
+        return;
 
+    case CURLE_RECV_ERROR:
+        code = 0;
+        (void) curl_easy_getinfo(h->curl, CURLINFO_HTTP_CONNECTCODE, &code);
 
-/*
- * Chunked transfer coding: 1 complete (the body in out), 0 not yet,
- * -1 malformed.  out must hold n bytes.
- */
-
-static int
-card_http_dechunk(const u_char *p, size_t n, u_char *out, size_t *on)
-{
-    size_t          i, size;
-    int             d;
-    const u_char   *e;
-
-    *on = 0;
-    i = 0;
-
-    for ( ;; ) {
-        size = 0;
-        d = 0;
-
-        while (i < n) {
-            u_char  ch = p[i];
-
-            if (ch >= '0' && ch <= '9') {
-                size = size * 16 + (size_t) (ch - '0');
-            } else if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f') {
-                size = size * 16 + (size_t) ((ch | 0x20) - 'a' + 10);
-            } else {
-                break;
-            }
-
-            if (++d > 8) {
-                return -1;
-            }
-            i++;
+        if (code >= 300) {
+            snprintf(err, errlen, "the proxy refused a tunnel to %s: "
+                     "HTTP %ld", hp, code);
+            return;
         }
 
-        if (i >= n) {
-            return 0;
-        }
+        /* fall through */
 
-        if (d == 0) {
-            return -1;
-        }
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+        snprintf(err, errlen, "no complete answer from %s: connection failed",
+                 hp);
+        return;
 
-        /* chunk extensions up to the end of the line */
-        e = memchr(p + i, '\n', n - i);
-        if (e == NULL) {
-            return 0;
-        }
-        i = (size_t) (e - p) + 1;
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_BAD_CONTENT_ENCODING:
+        snprintf(err, errlen, "%s gave no valid HTTP answer", hp);
+        return;
 
-        if (size == 0) {
-            /* trailers, then an empty line */
-            for ( ;; ) {
-                e = memchr(p + i, '\n', n - i);
-                if (e == NULL) {
-                    return 0;
-                }
-                if ((size_t) (e - p) == i
-                    || ((size_t) (e - p) == i + 1 && p[i] == '\r'))
-                {
-                    return 1;
-                }
-                i = (size_t) (e - p) + 1;
-            }
-        }
+    case CURLE_TOO_MANY_REDIRECTS:
+        snprintf(err, errlen, "%s redirects too many times", hp);
+        return;
 
-        if (n - i < size + 2) {
-            return 0;
-        }
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        snprintf(err, errlen, "%s redirects where the tool does not "
+                 "follow: %s", hp, why);
+        return;
 
-        memcpy(out + *on, p + i, size);
-        *on += size;
-        i += size;
-
-        if (p[i] == '\r') {
-            i++;
-        }
-        if (i >= n) {
-            return 0;
-        }
-        if (p[i] != '\n') {
-            return -1;
-        }
-        i++;
+    default:
+        snprintf(err, errlen, "%s: %s", hp, why);
+        return;
     }
 }
 
 
 /*
- * 1 when buf holds a whole answer (parsed into resp), 0 if more is to
- * come, -1 if it is not HTTP.  final: the server has closed.
+ * One request.  headers: more header lines, each ended by CRLF.  With
+ * CARD_HTTP_FOLLOW a GET follows up to 5 redirects, never from https
+ * to http; otherwise a 3xx answer is the answer, its target in
+ * resp->redirect.
  */
 
-static int
-card_http_parse(u_char *buf, size_t n, card_http_resp_t *resp, int final)
+int
+card_http_request(card_http_t *h, const card_url_t *u, const char *method,
+    const char *headers, const u_char *body, size_t len, int flags,
+    card_http_resp_t *resp, char *err, size_t errlen)
 {
-    int             rc;
-    u_char         *end, *body;
-    size_t          hlen, blen, clen, on;
-    const char     *v;
-    char           *x;
+    int                  rc, follow;
+    long                 status, version;
+    char                *url, *line, *eff, *loc;
+    size_t               n;
+    CURLcode             cc;
+    const char          *p, *e;
+    struct curl_slist   *hl, *nl;
+    CURL                *c;
 
-    end = NULL;
-    if (n >= 4) {
-        end = memmem(buf, n, "\r\n\r\n", 4);
+    memset(resp, 0, sizeof(card_http_resp_t));
+
+    c = h->curl;
+    hl = NULL;
+    url = NULL;
+    rc = -1;
+
+    resp->head = calloc(1, 1);
+    resp->body = calloc(1, 1);
+    h->head_size = resp->head ? 1 : 0;
+    h->body_size = resp->body ? 1 : 0;
+    h->head_len = 0;
+    h->too_long = 0;
+    h->errbuf[0] = '\0';
+    h->resp = resp;
+
+    n = strlen(u->hostport) + strlen(u->path) + sizeof("https://");
+    url = malloc(n);
+
+    /* "Expect:" off: the login's body goes at once, no 100-continue */
+    hl = curl_slist_append(NULL, "Accept: application/json");
+    nl = hl ? curl_slist_append(hl, "Expect:") : NULL;
+
+    if (resp->head == NULL || resp->body == NULL || url == NULL
+        || nl == NULL)
+    {
+        snprintf(err, errlen, "out of memory");
+        goto done;
     }
 
-    if (end == NULL) {
-        return final ? -1 : 0;
-    }
+    snprintf(url, n, "%s://%s%s", u->tls ? "https" : "http", u->hostport,
+             u->path);
 
-    if (n < 12 || memcmp(buf, "HTTP/1.", 7) != 0 || buf[8] != ' ') {
-        return -1;
-    }
+    for (p = headers; p && *p; p = e + strspn(e, "\r\n")) {
+        e = p + strcspn(p, "\r\n");
 
-    hlen = (size_t) (end - buf);
-    body = end + 4;
-    blen = n - (size_t) (body - buf);
+        line = strndup(p, (size_t) (e - p));
+        nl = line ? curl_slist_append(hl, line) : NULL;
+        free(line);
 
-    free(resp->head);
-    resp->head = malloc(hlen + 1);
-    if (resp->head == NULL) {
-        return -1;
-    }
-    memcpy(resp->head, buf, hlen);
-    resp->head[hlen] = '\0';
-
-    resp->status = (int) strtol((char *) buf + 9, &x, 10);
-    if (x != (char *) buf + 12 || resp->status < 100) {
-        return -1;
-    }
-
-    free(resp->body);
-    resp->body = malloc(blen + 1);
-    if (resp->body == NULL) {
-        return -1;
-    }
-
-    v = card_http_header(resp, "Transfer-Encoding", NULL, &clen);
-
-    if (v && clen >= 7 && strncasecmp(v + clen - 7, "chunked", 7) == 0) {
-        rc = card_http_dechunk(body, blen, resp->body, &on);
-        if (rc <= 0) {
-            return (rc < 0 || final) ? -1 : 0;
+        if (nl == NULL) {
+            snprintf(err, errlen, "out of memory");
+            goto done;
         }
-        resp->body_len = on;
+    }
 
-    } else if ((v = card_http_header(resp, "Content-Length", NULL, &clen))) {
-        clen = strtoul(v, &x, 10);
-        if (blen < clen) {
-            return final ? -1 : 0;
-        }
-        memcpy(resp->body, body, clen);
-        resp->body_len = clen;
+    if (strcmp(method, "GET") == 0) {
+        (void) curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+
+    } else if (strcmp(method, "POST") == 0) {
+        (void) curl_easy_setopt(c, CURLOPT_POSTFIELDS,
+                                body ? (const char *) body : "");
+        (void) curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+                                (curl_off_t) (body ? len : 0));
 
     } else {
-        if (!final) {
-            return 0;
-        }
-        memcpy(resp->body, body, blen);
-        resp->body_len = blen;
+        snprintf(err, errlen, "unsupported method %s", method);
+        goto done;
     }
 
-    resp->body[resp->body_len] = '\0';
+    /*
+     * Redirects are followed for a GET alone (libcurl would turn a POST
+     * into a GET on 301, 302 and 303, and send the body again elsewhere
+     * on 307 and 308), and never from https down to http.
+     */
+    follow = (flags & CARD_HTTP_FOLLOW) && strcmp(method, "GET") == 0;
 
-    return 1;
+    (void) curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, (long) follow);
+    (void) curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+    (void) curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
+                            u->tls ? "https" : "http,https");
+    (void) curl_easy_setopt(c, CURLOPT_URL, url);
+    (void) curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+
+    if (h->conf->verbose) {
+        fprintf(stderr, "%s %s\n", method, url);
+    }
+
+    cc = curl_easy_perform(c);
+
+    (void) curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+    (void) curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
+
+    if (cc != CURLE_OK) {
+        card_http_error(h, u, cc, err, errlen);
+        goto done;
+    }
+
+    status = 0;
+    version = 0;
+    eff = NULL;
+    loc = NULL;
+    (void) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    (void) curl_easy_getinfo(c, CURLINFO_HTTP_VERSION, &version);
+    (void) curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &eff);
+    (void) curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc);
+
+    if (status < 100 || status > 999) {
+        snprintf(err, errlen, "%s gave no valid HTTP answer", u->hostport);
+        goto done;
+    }
+
+    resp->status = (int) status;
+
+    if (loc && status >= 300 && status < 400) {
+        resp->redirect = strdup(loc);
+    }
+
+    if (h->conf->verbose) {
+        if (eff && strcmp(eff, url) != 0) {
+            fprintf(stderr, "redirected to %s\n", eff);
+        }
+
+        fprintf(stderr, "< %s %d\n",
+                version == CURL_HTTP_VERSION_2_0 ? "HTTP/2"
+                : version == CURL_HTTP_VERSION_1_0 ? "HTTP/1.0"
+                : "HTTP/1.1", resp->status);
+    }
+
+    rc = 0;
+
+done:
+
+    h->resp = NULL;
+    curl_slist_free_all(hl);
+    free(url);
+
+    if (rc != 0) {
+        card_http_free(resp);
+    }
+
+    return rc;
 }
 
 
@@ -504,132 +618,40 @@ card_http_header(const card_http_resp_t *resp, const char *name,
 }
 
 
+/*
+ * Each cookie libcurl's engine holds, as a line of a curl cookie jar
+ * (a "#HttpOnly_" prefix for an HttpOnly one); the number of cookies,
+ * or -1.  The copies libcurl makes are wiped before they are freed.
+ */
+
 int
-card_http_request(const card_http_conf_t *conf, const card_url_t *u,
-    const char *method, const char *headers, const u_char *body, size_t len,
-    card_http_resp_t *resp, char *err, size_t errlen)
+card_http_cookies(card_http_t *h, card_http_cookie_pt each, void *data)
 {
-    int           rc, done;
-    char         *req;
-    u_char       *buf;
-    size_t        n, size, rl;
-    ssize_t       r;
-    card_conn_t   c;
+    int                  n;
+    struct curl_slist   *list, *l;
 
-    memset(resp, 0, sizeof(card_http_resp_t));
-    memset(&c, 0, sizeof(card_conn_t));
-    c.fd = -1;
-    buf = NULL;
-    rc = -1;
+    list = NULL;
 
-    rl = strlen(u->path) + strlen(u->hostport) + 512;
-    rl += headers ? strlen(headers) : 0;
-    req = malloc(rl);
-    if (req == NULL) {
-        snprintf(err, errlen, "out of memory");
+    if (curl_easy_getinfo(h->curl, CURLINFO_COOKIELIST, &list) != CURLE_OK) {
         return -1;
-    }
-
-    n = (size_t) snprintf(req, rl,
-                          "%s %s HTTP/1.1\r\n"
-                          "Host: %s\r\n"
-                          "User-Agent: sekisho-card/1\r\n"
-                          "Accept: application/json\r\n"
-                          "Connection: close\r\n"
-                          "%s",
-                          method, u->path, u->hostport,
-                          headers ? headers : "");
-
-    if (body) {
-        n += (size_t) snprintf(req + n, rl - n, "Content-Length: %zu\r\n",
-                               len);
-    }
-
-    n += (size_t) snprintf(req + n, rl - n, "\r\n");
-
-    if (conf->verbose) {
-        fprintf(stderr, "%s %s://%s%s\n", method, u->tls ? "https" : "http",
-                u->hostport, u->path);
-    }
-
-    if (card_http_connect(conf, u, &c, err, errlen) != 0) {
-        goto done;
-    }
-
-    if (card_http_send(&c, req, n) != 0
-        || (body && card_http_send(&c, (const char *) body, len) != 0))
-    {
-        snprintf(err, errlen, "cannot send to %s: %s", u->hostport,
-                 errno == EAGAIN ? "timed out" : strerror(errno));
-        goto done;
-    }
-
-    size = 16384;
-    buf = malloc(size);
-    if (buf == NULL) {
-        snprintf(err, errlen, "out of memory");
-        goto done;
     }
 
     n = 0;
 
-    for ( ;; ) {
-        if (n == size) {
-            u_char  *nb;
+    for (l = list; l; l = l->next) {
+        if (n >= 0 && each(data, l->data) == 0) {
+            n++;
 
-            if (size > CARD_HTTP_MAX_BODY) {
-                snprintf(err, errlen, "the answer of %s is too long",
-                         u->hostport);
-                goto done;
-            }
-
-            nb = realloc(buf, size * 2);
-            if (nb == NULL) {
-                snprintf(err, errlen, "out of memory");
-                goto done;
-            }
-            buf = nb;
-            size *= 2;
+        } else {
+            n = -1;
         }
 
-        r = card_http_recv(&c, buf + n, size - n);
-
-        if (r < 0) {
-            snprintf(err, errlen, "no complete answer from %s: %s",
-                     u->hostport,
-                     (errno == EAGAIN || errno == EWOULDBLOCK)
-                     ? "timed out" : "connection failed");
-            goto done;
-        }
-
-        n += (size_t) r;
-
-        done = card_http_parse(buf, n, resp, r == 0);
-
-        if (done == 1) {
-            break;
-        }
-
-        if (done < 0) {
-            snprintf(err, errlen, "%s gave no valid HTTP answer",
-                     u->hostport);
-            goto done;
-        }
+        OPENSSL_cleanse(l->data, strlen(l->data));
     }
 
-    rc = 0;
+    curl_slist_free_all(list);
 
-done:
-
-    card_http_close(&c);
-    free(req);
-    free(buf);
-
-    if (rc != 0) {
-        card_http_free(resp);
-    }
-
-    return rc;
+    return n;
 }
 
 
@@ -638,6 +660,21 @@ card_http_free(card_http_resp_t *resp)
 {
     free(resp->head);
     free(resp->body);
+    free(resp->redirect);
     resp->head = NULL;
     resp->body = NULL;
+    resp->redirect = NULL;
+}
+
+
+void
+card_http_close(card_http_t *h)
+{
+    if (h == NULL) {
+        return;
+    }
+
+    curl_easy_cleanup(h->curl);
+    free(h);
+    curl_global_cleanup();
 }

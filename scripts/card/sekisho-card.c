@@ -64,6 +64,16 @@ typedef struct {
 } card_signer_t;
 
 
+/* the session's cookies on their way to a jar or a Cookie line */
+
+typedef struct {
+    FILE               *jar;
+    char               *hdr;
+    size_t              size;
+    size_t              len;
+} card_cookies_t;
+
+
 static void card_usage(FILE *f);
 static int card_kind(const char *s, jpki_pin_kind_t *kind);
 static int card_get_pin(card_opts_t *o, jpki_pin_kind_t kind, char *pin,
@@ -79,8 +89,9 @@ static int card_cms_signer(void *data, const u_char *di, size_t len,
     u_char *sig, size_t *siglen);
 static int card_hash_file(const char *file, u_char *hash);
 static int card_cmd_login(card_opts_t *o, const char *url);
-static int card_login_cookies(card_opts_t *o, const card_url_t *u,
-    card_http_resp_t *resp, time_t now);
+static int card_login_cookie(void *data, const char *line);
+static int card_login_cookies(card_opts_t *o, card_http_t *h,
+    card_http_resp_t *resp);
 
 
 static void
@@ -637,28 +648,71 @@ card_cmd_sign(card_opts_t *o, const char *which)
 
 
 /*
- * Cookies of a successful login: into a curl cookie jar (mode 0600),
- * or printed as a Cookie header line.
+ * One cookie of libcurl's engine, a line of a curl cookie jar: to the
+ * jar as it is, or its name and value to the Cookie header line.
  */
 
 static int
-card_login_cookies(card_opts_t *o, const card_url_t *u,
-    card_http_resp_t *resp, time_t now)
+card_login_cookie(void *data, const char *line)
 {
-    int             fd, n;
-    char            hdr[4096], line[4096], *v;
-    FILE           *f;
-    size_t          len, hl;
-    const char     *from;
-    card_cookie_t   c;
+    card_cookies_t  *ck = data;
+    size_t           nl, vl;
+    const char      *name, *value;
+    int              i;
 
-    f = NULL;
+    if (ck->jar) {
+        return fprintf(ck->jar, "%s\n", line) < 0 ? -1 : 0;
+    }
+
+    /* domain, subdomains, path, secure, expiry, name, value */
+    name = line;
+    for (i = 0; i < 5 && name; i++) {
+        name = strchr(name, '\t');
+        name = name ? name + 1 : NULL;
+    }
+
+    if (name == NULL) {
+        return 0;
+    }
+
+    value = strchr(name, '\t');
+    nl = value ? (size_t) (value - name) : strlen(name);
+    value = value ? value + 1 : "";
+    vl = strlen(value);
+
+    if (ck->len + nl + vl + 4 < ck->size) {
+        ck->len += (size_t) snprintf(ck->hdr + ck->len, ck->size - ck->len,
+                                     "%s%.*s=%s", ck->len ? "; " : "",
+                                     (int) nl, name, value);
+    }
+
+    return 0;
+}
+
+
+/*
+ * Cookies of a successful login, from libcurl's engine: into a curl
+ * cookie jar (mode 0600), or printed as a Cookie header line.
+ */
+
+static int
+card_login_cookies(card_opts_t *o, card_http_t *h, card_http_resp_t *resp)
+{
+    int              fd, n;
+    char             hdr[4096];
+    size_t           len;
+    card_cookies_t   ck;
+
+    memset(&ck, 0, sizeof(card_cookies_t));
+    ck.hdr = hdr;
+    ck.size = sizeof(hdr);
+    hdr[0] = '\0';
 
     if (o->cookie_jar) {
         fd = open(o->cookie_jar, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        ck.jar = fd >= 0 ? fdopen(fd, "w") : NULL;
 
-        if (f == NULL) {
+        if (ck.jar == NULL) {
             if (fd >= 0) {
                 close(fd);
             }
@@ -667,49 +721,19 @@ card_login_cookies(card_opts_t *o, const card_url_t *u,
             return CARD_ERROR;
         }
 
-        fprintf(f, "# Netscape HTTP Cookie File\n"
-                   "# written by sekisho-card\n\n");
+        fprintf(ck.jar, "# Netscape HTTP Cookie File\n"
+                        "# written by sekisho-card\n\n");
     }
 
-    hl = 0;
-    n = 0;
-    hdr[0] = '\0';
+    n = card_http_cookies(h, card_login_cookie, &ck);
 
-    for (from = NULL;
-         (from = card_http_header(resp, "Set-Cookie", from, &len)) != NULL; )
-    {
-        v = strndup(from, len);
-        if (v == NULL) {
-            continue;
-        }
-
-        if (card_cookie_parse(v, now, &c) == 0
-            && card_cookie_jar_line(&c, u, line, sizeof(line)) == 0)
-        {
-            if (f) {
-                fputs(line, f);
-
-            } else if (hl + strlen(c.name) + strlen(c.value) + 4
-                       < sizeof(hdr))
-            {
-                hl += (size_t) snprintf(hdr + hl, sizeof(hdr) - hl,
-                                        "%s%s=%s", hl ? "; " : "",
-                                        c.name, c.value);
-            }
-
-            n++;
-        }
-
-        OPENSSL_cleanse(v, len);
-        free(v);
-    }
-
-    if (f && fclose(f) != 0) {
+    if (ck.jar && (fclose(ck.jar) != 0 || n < 0)) {
         card_err("cannot write %s\n", o->cookie_jar);
         return CARD_ERROR;
     }
 
-    if (n == 0) {
+    /* the session cookie is the login answer's */
+    if (n <= 0 || card_http_header(resp, "Set-Cookie", NULL, &len) == NULL) {
         card_err("warning: the gateway set no session cookie\n");
 
     } else if (o->cookie_jar) {
@@ -731,14 +755,14 @@ card_cmd_login(card_opts_t *o, const char *url)
     int                rc, r;
     char               pin[17], err[512], curl_buf[2100];
     char               challenge[CARD_CHALLENGE_MAX + 1];
-    char              *msg, *body, *cert64, *headers, *cookie, *nc;
+    char              *msg, *body, *cert64;
     u_char             hash[JPKI_SHA256_LEN], di[JPKI_DIGEST_INFO_LEN];
     u_char             sig[JPKI_SIG_LEN], *cert;
     char               sig64[card_base64_len(JPKI_SIG_LEN) + 1];
-    size_t             n, cert_len, siglen, len, cl;
+    size_t             n, cert_len, siglen;
     unsigned           tries;
-    const char        *from;
     card_url_t         lu, cu;
+    card_http_t       *h;
     card_pcsc_t        p;
     card_http_resp_t   resp;
 
@@ -776,8 +800,7 @@ card_cmd_login(card_opts_t *o, const char *url)
     msg = NULL;
     body = NULL;
     cert64 = NULL;
-    headers = NULL;
-    cookie = NULL;
+    h = NULL;
 
     /* the card first: no challenge is spent on a card that cannot sign */
     rc = card_open(o, &p);
@@ -799,8 +822,25 @@ card_cmd_login(card_opts_t *o, const char *url)
         goto done;
     }
 
-    if (card_http_request(&o->http, &cu, "GET", NULL, NULL, 0, &resp, err,
-                          sizeof(err)) != 0)
+    /*
+     * One HTTP session for the challenge and the login: libcurl's cookie
+     * engine keeps the challenge's cookies (a load balancer's, say) and
+     * sends them with the login where they belong, as a browser would.
+     */
+    h = card_http_open(&o->http, err, sizeof(err));
+    if (h == NULL) {
+        card_err("%s\n", err);
+        rc = CARD_ERROR;
+        goto done;
+    }
+
+    /*
+     * The challenge is a GET: safe to follow to where the gateway sends
+     * it (http to https, a moved path), within 5 hops and never down
+     * from https to http.
+     */
+    if (card_http_request(h, &cu, "GET", NULL, NULL, 0, CARD_HTTP_FOLLOW,
+                          &resp, err, sizeof(err)) != 0)
     {
         card_err("challenge: %s\n", err);
         rc = CARD_NETWORK;
@@ -822,27 +862,6 @@ card_cmd_login(card_opts_t *o, const char *url)
                  o->challenge_url);
         rc = CARD_NETWORK;
         goto done;
-    }
-
-    /* cookies of the challenge go back with the answer, as a browser's */
-    if (cu.tls == lu.tls && cu.port == lu.port
-        && strcmp(cu.host, lu.host) == 0)
-    {
-        cl = 0;
-        for (from = NULL;
-             (from = card_http_header(&resp, "Set-Cookie", from, &len));
-             /* void */)
-        {
-            n = strcspn(from, ";\r\n");
-            n = n < len ? n : len;
-            nc = realloc(cookie, cl + n + 3);
-            if (nc == NULL) {
-                break;
-            }
-            cookie = nc;
-            cl += (size_t) sprintf(cookie + cl, "%s%.*s", cl ? "; " : "",
-                                   (int) n, from);
-        }
     }
 
     card_http_free(&resp);
@@ -879,9 +898,8 @@ card_cmd_login(card_opts_t *o, const char *url)
     cert64 = malloc(card_base64_len(cert_len) + 1);
     body = malloc(card_base64_len(cert_len) + sizeof(sig64) + strlen(challenge)
                   + 128);
-    headers = malloc((cookie ? strlen(cookie) : 0) + 128);
 
-    if (cert64 == NULL || body == NULL || headers == NULL) {
+    if (cert64 == NULL || body == NULL) {
         card_err("out of memory\n");
         rc = CARD_ERROR;
         goto done;
@@ -893,12 +911,18 @@ card_cmd_login(card_opts_t *o, const char *url)
     n = (size_t) sprintf(body, "{\"challenge\":\"%s\",\"certificate\":\"%s\","
                          "\"signature\":\"%s\"}", challenge, cert64, sig64);
 
-    sprintf(headers, "Content-Type: application/json\r\n%s%s%s",
-            cookie ? "Cookie: " : "", cookie ? cookie : "",
-            cookie ? "\r\n" : "");
-
-    if (card_http_request(&o->http, &lu, "POST", headers, (u_char *) body, n,
-                          &resp, err, sizeof(err)) != 0)
+    /*
+     * The login is a POST and follows no redirect: libcurl would turn it
+     * into a GET on 301, 302 or 303 (the login lost, a page taken for
+     * the answer) or, on 307 and 308, send the signed answer and the
+     * certificate to wherever the Location says.  The signature is
+     * bound to the login URL's Host; a 3xx is a refusal that names its
+     * target, and the applicant gives that URL if it is the gateway.
+     */
+    if (card_http_request(h, &lu, "POST",
+                          "Content-Type: application/json\r\n",
+                          (u_char *) body, n, 0, &resp, err, sizeof(err))
+        != 0)
     {
         card_err("login: %s\n", err);
         rc = CARD_NETWORK;
@@ -910,6 +934,10 @@ card_cmd_login(card_opts_t *o, const char *url)
         fprintf(stderr, "%s%s", (char *) resp.body,
                 resp.body_len && resp.body[resp.body_len - 1] == '\n'
                 ? "" : "\n");
+        if (resp.redirect) {
+            card_err("the login URL redirects to %s (not followed: give "
+                     "that URL if it is the gateway's)\n", resp.redirect);
+        }
         rc = CARD_REFUSED;
         goto done;
     }
@@ -917,7 +945,7 @@ card_cmd_login(card_opts_t *o, const char *url)
     printf("%s%s", (char *) resp.body,
            resp.body_len && resp.body[resp.body_len - 1] == '\n' ? "" : "\n");
 
-    rc = card_login_cookies(o, &lu, &resp, time(NULL));
+    rc = card_login_cookies(o, h, &resp);
 
 done:
 
@@ -928,8 +956,7 @@ done:
     free(msg);
     free(body);
     free(cert64);
-    free(headers);
-    free(cookie);
+    card_http_close(h);
 
     return rc;
 }
