@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netdb.h>
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -247,7 +248,7 @@ card_http_tls_reason(const char *errbuf)
 {
     const char  *p;
 
-    if (*errbuf == '\0') {
+    if (*errbuf == '\0' || strstr(errbuf, "SSL_ERROR_SYSCALL") != NULL) {
         return "connection closed";
     }
 
@@ -266,10 +267,12 @@ static void
 card_http_error(card_http_t *h, const card_url_t *u, CURLcode rc, char *err,
     size_t errlen)
 {
-    long         v, code, os, port;
-    u_char       addr[16];
-    const char  *why, *hp;
-    curl_off_t   handshaken;
+    int               e;
+    long              v, code, os, port;
+    u_char            addr[16];
+    const char       *why, *hp;
+    curl_off_t        handshaken;
+    struct addrinfo   hints, *res;
 
     hp = u->hostport;
     why = h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc);
@@ -290,7 +293,17 @@ card_http_error(card_http_t *h, const card_url_t *u, CURLcode rc, char *err,
         return;
 
     case CURLE_COULDNT_RESOLVE_HOST:
-        snprintf(err, errlen, "cannot resolve %s: %s", u->host, why);
+        /* the resolver's own words, as before: ask it again */
+        memset(&hints, 0, sizeof(struct addrinfo));
+        hints.ai_socktype = SOCK_STREAM;
+        res = NULL;
+        e = getaddrinfo(u->host, NULL, &hints, &res);
+        if (res) {
+            freeaddrinfo(res);
+        }
+
+        snprintf(err, errlen, "cannot resolve %s: %s", u->host,
+                 e ? gai_strerror(e) : why);
         return;
 
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -389,14 +402,13 @@ card_http_error(card_http_t *h, const card_url_t *u, CURLcode rc, char *err,
             return;
         }
 
-        /* fall through */
-
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
         snprintf(err, errlen, "no complete answer from %s: connection failed",
                  hp);
         return;
 
+    /* closed before the answer was whole: as the hand-written client */
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
@@ -409,8 +421,17 @@ card_http_error(card_http_t *h, const card_url_t *u, CURLcode rc, char *err,
         return;
 
     case CURLE_UNSUPPORTED_PROTOCOL:
-        snprintf(err, errlen, "%s redirects where the tool does not "
-                 "follow: %s", hp, why);
+        code = 0;
+        (void) curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &code);
+
+        if (code >= 300 && code < 400) {
+            snprintf(err, errlen, "%s redirects where the tool does not "
+                     "follow: %s", hp, why);
+
+        } else {
+            /* HTTP/0.9, or no HTTP at all */
+            snprintf(err, errlen, "%s gave no valid HTTP answer", hp);
+        }
         return;
 
     default:

@@ -2,8 +2,9 @@ package Sekisho::Card;
 
 # The card side of the harness: a private pcscd with the vpcd reader,
 # the virtual My Number card (scripts/card/sekisho-card-emu), the test
-# JPKI authority (scripts/test/jpki-test-pki, built once and cached), and
-# the applicant's tool (sekisho-card).  Functions take the Sekisho::Test
+# JPKI authority (scripts/test/jpki-test-pki, built once and cached),
+# the applicant's tool (sekisho-card), and an office's HTTP proxy
+# (Debian's tinyproxy).  Functions take the Sekisho::Test
 # object; what they start is stopped with it.
 #
 #   my $t = Sekisho::Test->new;
@@ -245,6 +246,61 @@ sub stop_pcscd {
     my ($t) = @_;
     my $pid = delete $t->{pcscd_pid} or return;
     _stop($t, $pid);
+}
+
+###############################################################################
+# An office's HTTP proxy
+
+# Starts Debian's tinyproxy in the foreground on a free loopback port,
+# with its own configuration in the test directory; every request it
+# gets (CONNECT included) is a line of proxy.log.  Options:
+# connect_ports => [ports] (the only ports CONNECT may reach; default:
+# any).  Returns the port; it is stopped by its pid with the test.
+sub start_proxy {
+    my ($t, %opts) = @_;
+
+    my $d = $t->{dir};
+    my $port = $t->port('proxy');
+
+    my $conf = <<"EOF";
+Port $port
+Listen 127.0.0.1
+Allow 127.0.0.1
+Timeout 30
+MaxClients 16
+LogFile "$d/proxy.log"
+LogLevel Connect
+PidFile "$d/proxy.pid"
+DisableViaHeader Yes
+EOF
+    $conf .= "ConnectPort $_\n" for @{ $opts{connect_ports} || [] };
+    $t->write_file('proxy.conf', $conf);
+
+    my $pid = fork;
+    die "fork: $!\n" unless defined $pid;
+    if ($pid == 0) {
+        open STDOUT, '>>', "$d/proxy.out";
+        open STDERR, '>>', "$d/proxy.out";
+        exec 'tinyproxy', '-d', '-c', "$d/proxy.conf";
+        exit 127;
+    }
+
+    push @{ $t->{pids} }, $pid;
+
+    $t->wait_port($port)
+        or die "tinyproxy did not start:\n" . $t->read_file('proxy.out');
+
+    return $port;
+}
+
+# The requests the proxy has had, one a line: "CONNECT host:port
+# HTTP/1.1", or "GET http://host:port/path HTTP/1.1".
+sub proxy_requests {
+    my ($t) = @_;
+    return '' unless -f "$t->{dir}/proxy.log";
+    my $log = $t->read_file('proxy.log');
+    return join '',
+        map { "$_\n" } $log =~ /: Request \(file descriptor \d+\): (.*)$/mg;
 }
 
 ###############################################################################
