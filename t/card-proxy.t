@@ -103,6 +103,12 @@ $login_conf
 $login_conf
         }
 
+        # from https down to http, and round in a circle: not followed
+        location = /down/challenge {
+            return 302 http://127.0.0.1:%%PORT_0%%/jpki/challenge;
+        }
+        location = /loop/challenge { return 302 /loop/challenge; }
+
         # a login that moved: a POST, never followed
         location = /moved/login { return 308 /jpki/login; }
 
@@ -253,6 +259,18 @@ is($rc, 0, 'a challenge moved with 301: followed, login') or diag($err);
 $ok++ unless $rc;
 like($t->read_file('proto.log'), qr{^GET /old/challenge HTTP/1\.1 301$}m,
     'the gateway answered 301 to the old challenge URL');
+
+($rc, $out, $err) = card('login', "https://127.0.0.1:$tls_port/down/login",
+    '--pin-file', $auth_pin, '--cacert', "$d/tls.pem");
+is($rc, 13, 'a challenge sent from https down to http: exit code 13');
+like($err, qr/127\.0\.0\.1:$tls_port redirects where the tool does not follow/,
+    'a challenge sent from https down to http: not followed');
+
+($rc, $out, $err) = card('login', "http://127.0.0.1:$port/loop/login",
+    '--pin-file', $auth_pin);
+is($rc, 13, 'a challenge redirected in a circle: exit code 13');
+like($err, qr/127\.0\.0\.1:$port redirects too many times/,
+    'a challenge redirected in a circle: says so');
 
 $before = logins();
 ($rc, $out, $err) = card('login', "http://127.0.0.1:$port/moved/login",

@@ -76,9 +76,18 @@ card_http_open(const card_http_conf_t *conf, char *err, size_t errlen)
     h->curl = c;
     h->conf = conf;
 
+    /* http and https alone, also where a redirect leads (libcurl 7.85) */
+    if (curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https")
+        != CURLE_OK)
+    {
+        card_http_close(h);
+        snprintf(err, errlen, "libcurl %s is too old (7.85 or later needed)",
+                 curl_version_info(CURLVERSION_NOW)->version);
+        return NULL;
+    }
+
     (void) curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
     (void) curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    (void) curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     (void) curl_easy_setopt(c, CURLOPT_USERAGENT, "sekisho-card/1");
     (void) curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
 
@@ -454,13 +463,13 @@ card_http_request(card_http_t *h, const card_url_t *u, const char *method,
     card_http_resp_t *resp, char *err, size_t errlen)
 {
     int                  rc, follow;
-    long                 status, version;
     char                *url, *line, *eff, *loc;
+    long                 status, version;
+    CURL                *c;
     size_t               n;
     CURLcode             cc;
     const char          *p, *e;
     struct curl_slist   *hl, *nl;
-    CURL                *c;
 
     memset(resp, 0, sizeof(card_http_resp_t));
 
