@@ -24,10 +24,6 @@ for my $need (qw(pcscd openssl tinyproxy)) {
 plan skip_all => 'vsmartcard-vpcd not installed (scripts/deps)'
     unless -f '/usr/lib/pcsc/drivers/serial/libifdvpcd.so';
 
-# only the proxies each test names
-delete @ENV{qw(http_proxy https_proxy HTTPS_PROXY all_proxy ALL_PROXY
-    no_proxy NO_PROXY)};
-
 my $t = Sekisho::Test->new;
 my $d = $t->dir;
 my $pki = test_pki($t);

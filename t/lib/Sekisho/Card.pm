@@ -85,7 +85,7 @@ sub tool_env {
 
 # Runs sekisho-card with arguments (never a PIN: PINs go in files or on
 # standard input): (exit code, stdout, stderr).  Options: stdin =>
-# text, env => { NAME => value }.
+# text, env => { NAME => value } (proxies only from there).
 sub card {
     my ($t, @args) = @_;
     my %opts = ref $args[-1] eq 'HASH' ? %{ pop @args } : ();
@@ -107,6 +107,10 @@ sub run_cmd {
     my $pid = fork;
     die "fork: $!\n" unless defined $pid;
     if ($pid == 0) {
+        # the tests' servers are on loopback: a proxy of the machine's
+        # environment is not theirs (a test that wants one names it)
+        delete @ENV{qw(http_proxy https_proxy HTTPS_PROXY all_proxy
+            ALL_PROXY no_proxy NO_PROXY)};
         my %env = (tool_env($t), %{ $opts{env} || {} });
         @ENV{ keys %env } = values %env;
         open STDIN, '<', $in;
