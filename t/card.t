@@ -493,6 +493,8 @@ sub start_gateway {
             last if /^\r?\n$/;
         }
         my ($method, $path) = $head =~ /^(\S+) (\S+)/;
+        # a TLS handshake sent here is no request (its bytes vary)
+        ($method, $path) = ('', '') unless defined $path;
         my ($len) = $head =~ /^Content-Length: (\d+)/mi;
         read($c, $body, $len) if $len;
         my ($host) = $head =~ /^Host: ([^\r\n]*)/mi;
