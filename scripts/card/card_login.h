@@ -29,25 +29,11 @@ typedef struct {
 } card_url_t;
 
 
-typedef struct {
-    char        name[128];
-    char        value[2048];
-    char        domain[256];     /* empty: host-only cookie */
-    char        path[512];       /* empty: the default path */
-    int         secure;
-    int         httponly;
-    time_t      expires;         /* 0: a session cookie */
-} card_cookie_t;
-
-
 int card_url_parse(const char *url, card_url_t *u, char *err, size_t len);
 int card_challenge_url(const char *login, char *out, size_t size);
 size_t card_login_message(const char *host, const char *challenge,
     char *out, size_t size);
 int card_json_string(const char *json, size_t len, const char *key,
-    char *out, size_t size);
-int card_cookie_parse(const char *header, time_t now, card_cookie_t *c);
-int card_cookie_jar_line(const card_cookie_t *c, const card_url_t *u,
     char *out, size_t size);
 
 

@@ -22,7 +22,6 @@ main(void)
     size_t         n;
     card_url_t     u;
     const char    *json;
-    card_cookie_t  c;
 
     /* base64 and base64url */
     card_base64_encode((u_char *) "\xfb\xff\xbf", 3, out, 0);
@@ -139,45 +138,6 @@ main(void)
     rc = card_json_string("{\"challenge\":\"abcdef\"}", 22, "challenge",
                           out, 4);
     is_int(rc, -1, "too long a value refused");
-
-    /* cookies */
-    rc = card_cookie_parse("sekisho_session=v1.abc; Path=/; HttpOnly; "
-                           "Secure; SameSite=Strict", 1000, &c);
-    ok(rc == 0, "Set-Cookie parsed");
-    is_str(c.name, "sekisho_session", "cookie name");
-    is_str(c.value, "v1.abc", "cookie value");
-    ok(c.httponly && c.secure && c.expires == 0, "flags; a session cookie");
-
-    card_url_parse("http://127.0.0.1:8080/jpki/login", &u, err, sizeof(err));
-    rc = card_cookie_jar_line(&c, &u, out, sizeof(out));
-    ok(rc == 0, "jar line written");
-    is_str(out, "#HttpOnly_127.0.0.1\tFALSE\t/\tTRUE\t0\tsekisho_session\t"
-           "v1.abc\n", "curl jar line for a host-only HttpOnly cookie");
-
-    rc = card_cookie_parse("s=1; Max-Age=60; Expires=Wed, 21 Oct 2015 "
-                           "07:28:00 GMT", 1000, &c);
-    ok(rc == 0 && c.expires == 1060, "Max-Age wins over Expires");
-    rc = card_cookie_parse("s=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT",
-                           1000, &c);
-    ok(rc == 0 && c.expires == 1445412480, "Expires parsed");
-
-    card_cookie_parse("s=1", 1000, &c);
-    card_cookie_jar_line(&c, &u, out, sizeof(out));
-    is_str(out, "127.0.0.1\tFALSE\t/jpki\tFALSE\t0\ts\t1\n",
-           "default path is the login's directory");
-
-    card_cookie_parse("s=1; Domain=.example.jp", 1000, &c);
-    card_url_parse("https://gate.example.jp/l", &u, err, sizeof(err));
-    rc = card_cookie_jar_line(&c, &u, out, sizeof(out));
-    ok(rc == 0, "cookie for the parent domain");
-    is_str(out, ".example.jp\tTRUE\t/\tFALSE\t0\ts\t1\n", "domain cookie");
-
-    card_cookie_parse("s=1; Domain=other.jp", 1000, &c);
-    ok(card_cookie_jar_line(&c, &u, out, sizeof(out)) != 0,
-       "cookie for another site ignored");
-
-    ok(card_cookie_parse("novalue", 1000, &c) != 0, "no = refused");
-    ok(card_cookie_parse("=v", 1000, &c) != 0, "empty name refused");
 
     return done_testing();
 }
