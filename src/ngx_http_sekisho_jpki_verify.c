@@ -19,7 +19,7 @@
 #include <openssl/x509v3.h>
 #include "ngx_http_sekisho_jpki_der.h"
 #include "ngx_http_sekisho_jpki_verify.h"
-#include "ngx_http_sekisho_crl_der.h"
+#include "ngx_http_sekisho_der_names.h"
 #include "ngx_http_sekisho_crl_set.h"
 #include "ngx_http_sekisho_session_token.h"
 

@@ -12,7 +12,9 @@
  * and the two must agree.
  *
  * uses: ngx_http_sekisho_jpki_verify.c ngx_http_sekisho_jpki_der.c
+ * uses: ngx_http_sekisho_der.c ngx_http_sekisho_der_names.c
  * uses: ngx_http_sekisho_crl_index.c ngx_http_sekisho_crl_der.c
+ * uses: ngx_http_sekisho_crl_pem.c
  * uses: ngx_http_sekisho_crl_set.c ngx_http_sekisho_text.c
  * libs: -lcrypto
  */
