@@ -23,6 +23,8 @@
 #include "ngx_http_sekisho_json.h"
 #include "ngx_http_sekisho_request.h"
 #include "ngx_http_sekisho_secret.h"
+#include "ngx_http_sekisho_jpki_cms.h"
+#include "ngx_http_sekisho_jpki_identity.h"
 #include <openssl/pem.h>
 
 
