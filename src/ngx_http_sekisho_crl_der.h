@@ -80,38 +80,5 @@ void ngx_http_sekisho_crl_entries_init(ngx_http_sekisho_crl_der_t *crl,
 ngx_int_t ngx_http_sekisho_crl_entries_next(
     ngx_http_sekisho_crl_entries_t *it, ngx_str_t *serial, const char **why);
 
-/*
- * The GeneralName elements (each tag and all, as encoded) of a
- * GeneralNames content: for a CRL's idp_names, and for each
- * DistributionPoint of a certificate's cRLDistributionPoints below.
- * NGX_OK with n names (at most max; more is NGX_ERROR), NGX_ERROR
- * malformed, or a form this reader does not take (x400Address,
- * ediPartyName).
- */
-ngx_int_t ngx_http_sekisho_general_names(u_char *p, size_t len,
-    ngx_str_t *names, ngx_uint_t max, ngx_uint_t *n);
-
-/*
- * A certificate's cRLDistributionPoints extension value (the
- * extnValue OCTET STRING's content): the fullName GeneralName elements
- * of all its DistributionPoints together.  NGX_DECLINED when a
- * DistributionPoint has reasons, a cRLIssuer, or a
- * nameRelativeToCRLIssuer (not supported: the caller treats the
- * certificate as having no matching CRL; n is 0), NGX_ERROR malformed.
- */
-ngx_int_t ngx_http_sekisho_crl_dp_names(u_char *ext, size_t len,
-    ngx_str_t *names, ngx_uint_t max, ngx_uint_t *n);
-
-/*
- * A PEM CRL ("-----BEGIN X509 CRL-----" ... "-----END X509 CRL-----",
- * base64 with line breaks) decoded into "der" (at least 3/4 of len;
- * "der" may be "pem" itself, decoded in place): NGX_OK with dlen,
- * NGX_DECLINED when the data is not PEM (then it may be DER), NGX_ERROR
- * for broken PEM.  Exactly one CRL block; text before BEGIN or after
- * END other than white space is NGX_ERROR.
- */
-ngx_int_t ngx_http_sekisho_crl_pem(u_char *pem, size_t len, u_char *der,
-    size_t *dlen);
-
 
 #endif /* _NGX_HTTP_SEKISHO_CRL_DER_H_INCLUDED_ */

@@ -13,6 +13,8 @@
 #include <openssl/sha.h>
 #include "ngx_http_sekisho_crl_set.h"
 #include "ngx_http_sekisho_crl_der.h"
+#include "ngx_http_sekisho_crl_pem.h"
+#include "ngx_http_sekisho_der_names.h"
 
 
 /* distribution point names one CRL may have */

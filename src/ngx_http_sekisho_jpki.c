@@ -24,6 +24,7 @@
 #include "ngx_http_sekisho_body.h"
 #include "ngx_http_sekisho_jpki.h"
 #include "ngx_http_sekisho_jpki_outcome.h"
+#include "ngx_http_sekisho_jpki_identity.h"
 #include "ngx_http_sekisho_jpki_trust.h"
 #include "ngx_http_sekisho_json.h"
 #include "ngx_http_sekisho_page.h"

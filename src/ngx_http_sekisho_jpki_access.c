@@ -19,6 +19,8 @@
 #include "ngx_http_sekisho_body.h"
 #include "ngx_http_sekisho_jpki_access.h"
 #include "ngx_http_sekisho_jpki_outcome.h"
+#include "ngx_http_sekisho_jpki_cms.h"
+#include "ngx_http_sekisho_jpki_identity.h"
 #include "ngx_http_sekisho_jpki_trust.h"
 #include "ngx_http_sekisho_page.h"
 #include "ngx_http_sekisho_reason.h"

@@ -50,8 +50,6 @@ typedef struct {
 
 ngx_int_t ngx_http_sekisho_jpki_der_read(u_char *der, size_t len,
     ngx_http_sekisho_jpki_der_t *c);
-ngx_int_t ngx_http_sekisho_der_time(u_char tag, u_char *p, size_t len,
-    time_t *t);
 
 
 #endif /* _NGX_HTTP_SEKISHO_JPKI_DER_H_INCLUDED_ */

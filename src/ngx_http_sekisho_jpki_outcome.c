@@ -11,6 +11,7 @@
 #include "ngx_http_sekisho_alert.h"
 #include "ngx_http_sekisho_geo_rules.h"
 #include "ngx_http_sekisho_jpki_outcome.h"
+#include "ngx_http_sekisho_jpki_identity.h"
 #include "ngx_http_sekisho_reason.h"
 #include "ngx_http_sekisho_text.h"
 

@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 #include <openssl/pem.h>
 #include "ngx_http_sekisho_conf.h"
+#include "ngx_http_sekisho_jpki_identity.h"
 #include "ngx_http_sekisho_jpki_trust.h"
 
 

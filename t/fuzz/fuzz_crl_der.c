@@ -27,7 +27,8 @@
  * GeneralNames) into each corpus directory named on the command line
  * that holds no file yet; nothing is written when it has files.
  *
- * uses: ngx_http_sekisho_crl_der.c ngx_http_sekisho_jpki_der.c
+ * uses: ngx_http_sekisho_crl_der.c ngx_http_sekisho_crl_pem.c
+ * uses: ngx_http_sekisho_der.c ngx_http_sekisho_der_names.c
  * uses: ngx_http_sekisho_text.c
  * libs: -lcrypto
  */
@@ -41,6 +42,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include "ngx_http_sekisho_crl_der.h"
+#include "ngx_http_sekisho_crl_pem.h"
+#include "ngx_http_sekisho_der_names.h"
 
 
 #define FUZZ_NAMES  64

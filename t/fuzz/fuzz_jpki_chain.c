@@ -63,7 +63,12 @@
  * At exit: how many inputs were run, read, parsed, and chained by the
  * fast path, and the login's verdicts.
  *
- * uses: ngx_http_sekisho_jpki_verify.c ngx_http_sekisho_jpki_der.c
+ * uses: ngx_http_sekisho_jpki_verify.c ngx_http_sekisho_jpki_chain.c
+ * uses: ngx_http_sekisho_jpki_policy.c ngx_http_sekisho_jpki_ca.c
+ * uses: ngx_http_sekisho_jpki_der.c ngx_http_sekisho_der.c
+ * uses: ngx_http_sekisho_der_names.c ngx_http_sekisho_crl_index.c
+ * uses: ngx_http_sekisho_crl_set.c ngx_http_sekisho_crl_der.c
+ * uses: ngx_http_sekisho_crl_pem.c ngx_http_sekisho_text.c
  * libs: -lcrypto
  */
 
@@ -75,6 +80,8 @@
 #include <openssl/x509v3.h>
 #include "ngx_http_sekisho_jpki_der.h"
 #include "ngx_http_sekisho_jpki_verify.h"
+#include "ngx_http_sekisho_jpki_chain.h"
+#include "ngx_http_sekisho_crl_set.h"
 
 
 /* 2025-06-01 00:00:00 UTC: within the root's, the CRL's, the seeds' */
@@ -138,6 +145,7 @@ static void fuzz_report(void);
 static void fuzz_setup(void);
 static X509 *fuzz_root(void);
 static X509_CRL *fuzz_crl(void);
+static void fuzz_index(X509_CRL *crl);
 static X509_NAME *fuzz_name(const char *o, const char *cn);
 static ngx_uint_t fuzz_dir_empty(const char *path);
 static void fuzz_seed(const char *dir);
@@ -174,7 +182,7 @@ static EVP_PKEY                       *fuzz_ca_key;
 static EVP_PKEY                       *fuzz_user_key;
 static X509                           *fuzz_root_cert;
 static ngx_http_sekisho_jpki_ca_t      fuzz_ca;
-static ngx_http_sekisho_jpki_crl_t     fuzz_crls[1];
+static ngx_http_sekisho_crlix_t        fuzz_crlix;
 static ngx_http_sekisho_jpki_check_t   fuzz_checks[FUZZ_CHECKS];
 static fuzz_stats_t                    fuzz_stats;
 
@@ -604,7 +612,7 @@ fuzz_setup(void)
     fuzz_ca.store = X509_STORE_new();
     fuzz_ca.roots = sk_X509_new_null();
 
-    /* the authority takes a reference; the CRL's issuer keeps ours */
+    /* the authority takes a reference; ours names the CRL's root */
     X509_up_ref(fuzz_root_cert);
 
     if (fuzz_ca.store == NULL || fuzz_ca.roots == NULL
@@ -618,8 +626,7 @@ fuzz_setup(void)
         abort();
     }
 
-    fuzz_crls[0].crl = fuzz_crl();
-    fuzz_crls[0].issuer = fuzz_root_cert;
+    fuzz_index(fuzz_crl());
 
     for (i = 0; i < FUZZ_CHECKS; i++) {
         fuzz_checks[i].ca = &fuzz_ca;
@@ -630,13 +637,11 @@ fuzz_setup(void)
 
         if (i == FUZZ_AUTH_CRL || i == FUZZ_SIGN_CRL) {
             fuzz_checks[i].revocation = NGX_HTTP_SEKISHO_REVOKE_REQUIRE;
-            fuzz_checks[i].crls = fuzz_crls;
-            fuzz_checks[i].ncrls = 1;
+            fuzz_checks[i].crlix = &fuzz_crlix;
 
         } else {
             fuzz_checks[i].revocation = NGX_HTTP_SEKISHO_REVOKE_OFF;
-            fuzz_checks[i].crls = NULL;
-            fuzz_checks[i].ncrls = 0;
+            fuzz_checks[i].crlix = NULL;
         }
     }
 
@@ -733,6 +738,54 @@ fuzz_crl(void)
     }
 
     return crl;
+}
+
+
+/* the revocation index of the root's CRL, as the gateway builds it */
+
+static void
+fuzz_index(X509_CRL *crl)
+{
+    int                             len;
+    u_char                         *der, *p;
+    const char                     *why;
+    ngx_http_sekisho_crl_root_t     root;
+    ngx_http_sekisho_crl_set_t      set;
+    ngx_http_sekisho_crl_source_t   src;
+
+    ngx_memzero(&set, sizeof(ngx_http_sekisho_crl_set_t));
+    ngx_memzero(&src, sizeof(ngx_http_sekisho_crl_source_t));
+    src.path = "fuzz.crl";
+
+    root.cert = fuzz_root_cert;
+    set.roots = &root;
+    set.nroots = 1;
+    set.now = FUZZ_NOW;
+
+    why = NULL;
+    len = i2d_X509_CRL(crl, NULL);
+    der = (len > 0) ? malloc(len) : NULL;
+    p = der;
+
+    if (der == NULL || i2d_X509_CRL(crl, &p) != len
+        || ngx_http_sekisho_crl_root_id(fuzz_root_cert, root.id) != NGX_OK
+        || ngx_http_sekisho_crl_set_add_der(&set, der, len, &src, &why)
+           != NGX_OK
+        || ngx_http_sekisho_crl_set_finish(&set) != NGX_OK
+        || ngx_http_sekisho_crlix_open(&fuzz_crlix, set.index, set.index_len)
+           != NGX_OK)
+    {
+        fprintf(stderr, "fuzz_jpki_chain: cannot index the CRL: %s\n",
+                why ? why : "?");
+        abort();
+    }
+
+    /* the index keeps its bytes */
+    set.index = NULL;
+
+    ngx_http_sekisho_crl_set_free(&set);
+    free(der);
+    X509_CRL_free(crl);
 }
 
 

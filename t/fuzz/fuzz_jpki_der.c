@@ -29,7 +29,7 @@
  * replays; nothing is written when the directory has files, or when a
  * file rather than a directory is named.
  *
- * uses: ngx_http_sekisho_jpki_der.c
+ * uses: ngx_http_sekisho_jpki_der.c ngx_http_sekisho_der.c
  * libs: -lcrypto
  */
 

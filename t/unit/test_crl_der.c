@@ -16,7 +16,8 @@
  * is read in time linear in its size.  Then the distribution point
  * names of certificates, and PEM.
  *
- * uses: ngx_http_sekisho_crl_der.c ngx_http_sekisho_jpki_der.c
+ * uses: ngx_http_sekisho_crl_der.c ngx_http_sekisho_crl_pem.c
+ * uses: ngx_http_sekisho_der.c ngx_http_sekisho_der_names.c
  * uses: ngx_http_sekisho_text.c
  * libs: -lcrypto
  */
@@ -31,6 +32,8 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 #include "ngx_http_sekisho_crl_der.h"
+#include "ngx_http_sekisho_crl_pem.h"
+#include "ngx_http_sekisho_der_names.h"
 #include "ngx_http_sekisho_text.h"
 #include "tap.h"
 

@@ -14,7 +14,7 @@
  * whenever the parts the reader leaves to its caller (the names and
  * the extensions' values) decode.
  *
- * uses: ngx_http_sekisho_jpki_der.c
+ * uses: ngx_http_sekisho_jpki_der.c ngx_http_sekisho_der.c
  * libs: -lcrypto
  */
 
@@ -25,6 +25,7 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
+#include "ngx_http_sekisho_der.h"
 #include "ngx_http_sekisho_jpki_der.h"
 #include "tap.h"
 

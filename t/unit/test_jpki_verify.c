@@ -11,8 +11,12 @@
  * certificate fits the JPKI profile) and by OpenSSL's verifier alone,
  * and the two must agree.
  *
- * uses: ngx_http_sekisho_jpki_verify.c ngx_http_sekisho_jpki_der.c
+ * uses: ngx_http_sekisho_jpki_verify.c ngx_http_sekisho_jpki_chain.c
+ * uses: ngx_http_sekisho_jpki_policy.c ngx_http_sekisho_jpki_ca.c
+ * uses: ngx_http_sekisho_jpki_identity.c ngx_http_sekisho_jpki_der.c
+ * uses: ngx_http_sekisho_der.c ngx_http_sekisho_der_names.c
  * uses: ngx_http_sekisho_crl_index.c ngx_http_sekisho_crl_der.c
+ * uses: ngx_http_sekisho_crl_pem.c
  * uses: ngx_http_sekisho_crl_set.c ngx_http_sekisho_text.c
  * libs: -lcrypto
  */
@@ -24,6 +28,8 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 #include "ngx_http_sekisho_jpki_verify.h"
+#include "ngx_http_sekisho_jpki_chain.h"
+#include "ngx_http_sekisho_jpki_identity.h"
 #include "ngx_http_sekisho_session_token.h"
 #include "ngx_http_sekisho_crl_set.h"
 #include "tap.h"
