@@ -21,6 +21,11 @@
 #define NGX_HTTP_SEKISHO_GEO_RELOAD     60000
 
 
+#if (NGX_HAVE_UNIX_DOMAIN)
+static ngx_uint_t ngx_http_sekisho_gate_unix(ngx_array_t *list);
+#endif
+
+
 ngx_int_t
 ngx_http_sekisho_gate(ngx_http_request_t *r, ngx_http_sekisho_gate_conf_t *g)
 {
@@ -40,8 +45,20 @@ ngx_http_sekisho_gate(ngx_http_request_t *r, ngx_http_sekisho_gate_conf_t *g)
 
     ngx_memzero(&facts, sizeof(ngx_http_sekisho_geo_facts_t));
 
-    facts.in_deny = (g->deny && ngx_cidr_match(sa, g->deny) == NGX_OK);
-    facts.in_allow = (g->allow && ngx_cidr_match(sa, g->allow) == NGX_OK);
+#if (NGX_HAVE_UNIX_DOMAIN)
+    if (sa->sa_family == AF_UNIX) {
+        /* "unix:" in a list, as nginx's "allow unix:" */
+        facts.in_deny = ngx_http_sekisho_gate_unix(g->deny);
+        facts.in_allow = ngx_http_sekisho_gate_unix(g->allow);
+
+    } else
+#endif
+    {
+        facts.in_deny = (g->deny && ngx_cidr_match(sa, g->deny) == NGX_OK);
+        facts.in_allow = (g->allow
+                          && ngx_cidr_match(sa, g->allow) == NGX_OK);
+    }
+
     facts.country = ngx_http_sekisho_country(r, ctx);
 
     ctx->decision = ngx_http_sekisho_geo_decide(&facts, &g->policy,
@@ -194,6 +211,32 @@ invalid:
 }
 
 
+#if (NGX_HAVE_UNIX_DOMAIN)
+
+static ngx_uint_t
+ngx_http_sekisho_gate_unix(ngx_array_t *list)
+{
+    ngx_uint_t   i;
+    ngx_cidr_t  *cidr;
+
+    if (list == NULL) {
+        return 0;
+    }
+
+    cidr = list->elts;
+
+    for (i = 0; i < list->nelts; i++) {
+        if (cidr[i].family == AF_UNIX) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+#endif
+
+
 /* sekisho_geo_countries <code>...: ISO 3166 two-letter codes */
 
 char *
@@ -272,6 +315,16 @@ ngx_http_sekisho_gate_cidrs_conf(ngx_conf_t *cf, ngx_command_t *cmd,
         if (cidr == NULL) {
             return NGX_CONF_ERROR;
         }
+
+#if (NGX_HAVE_UNIX_DOMAIN)
+        /* clients on UNIX sockets: an entry of that family only */
+        if (value[i].len == 5 && ngx_strncmp(value[i].data, "unix:", 5) == 0)
+        {
+            ngx_memzero(cidr, sizeof(ngx_cidr_t));
+            cidr->family = AF_UNIX;
+            continue;
+        }
+#endif
 
         rc = ngx_ptocidr(&value[i], cidr);
 
