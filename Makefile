@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 
 .PHONY: all deps build build-asan unit test test-release test-asan \
-        demo demo-stop geoip bench fuzz deb clean
+        demo demo-stop geoip bench fuzz deb test-deb clean
 
 all: build
 
@@ -55,6 +55,10 @@ fuzz: build
 # the Debian packages, into build/deb (dpkg-buildpackage, dh-sequence-nginx)
 deb: deps
 	scripts/deb
+
+# only the packages' test (t/deb.t, also part of make test-release)
+test-deb: deps
+	prove -v t/deb.t
 
 clean:
 	rm -rf build
