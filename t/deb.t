@@ -23,11 +23,9 @@ use Fcntl qw(:flock);
 use File::Copy qw(copy);
 use File::Path qw(make_path remove_tree);
 use File::Temp qw(tempdir);
-use IO::Socket::IP;
-use POSIX qw(WNOHANG);
 use Test::More;
-use Time::HiRes qw(sleep);
 use Sekisho::Test;
+use Sekisho::Card;
 use Sekisho::JPKI;
 
 plan skip_all => 'the packages are the release build' if $ENV{SEKISHO_ASAN};
@@ -82,9 +80,6 @@ make_path("$root/tmp/sekisho-debs");
 copy($_, "$root/tmp/sekisho-debs/") or die "copy $_: $!" for @debs;
 my @in_root = map { m{([^/]+)$}; "/tmp/sekisho-debs/$1" } @debs;
 
-local $ENV{DEBIAN_FRONTEND} = 'noninteractive';
-local $ENV{LC_ALL} = 'C';
-
 in_root_ok('apt-get update', 'apt-get', 'update', '-q');
 in_root_ok('apt-get install of the three packages (and man-db)',
     'apt-get', 'install', '-y', '-q', '--no-install-recommends',
@@ -135,7 +130,8 @@ for my $crl (glob("$pki/crl/*")) {
     write_root("/var/lib/sekisho/crl/$name", slurp($crl), 0644);
 }
 
-my $ex = slurp("$root/usr/share/doc/sekisho-tools/examples/sekisho.conf.example");
+my $ex = slurp(
+    "$root/usr/share/doc/sekisho-tools/examples/sekisho.conf.example");
 $ex =~ s{/var/lib/GeoIP/GeoIP2-Country\.mmdb}{$etc/country.mmdb};
 $ex =~ s{listen 443 ssl http2;}{listen 127.0.0.1:$port;};
 $ex =~ s{^\s*ssl_certificate.*$}{}mg;
@@ -167,7 +163,7 @@ is(http_status($r), 200, 'a Japanese address passes the gate')
     or diag($r);
 is($t->upstream_requests('app'), 1, 'and reaches the application');
 
-$r = http_from('127.0.0.2', '/');
+$r = http_get('/', port => $port, local => '127.0.0.2');
 is(http_status($r), 403, 'a foreign address is refused with 403');
 is($t->upstream_requests('app'), 1, 'and never reaches the application');
 
@@ -178,7 +174,8 @@ is(http_status(http_get('/healthz', port => $port)), 200,
 # the tools inside the root
 
 my ($rc, $out) = in_root('sekisho-admin', '--help');
-ok($rc == 0 && $out =~ /status <account>/, 'sekisho-admin --help') or diag($out);
+ok($rc == 0 && $out =~ /status <account>/, 'sekisho-admin --help')
+    or diag($out);
 ($rc, $out) = in_root('sekisho-audit', '--help');
 ok($rc == 0 && $out =~ /sekisho-audit verify/, 'sekisho-audit --help')
     or diag($out);
@@ -228,8 +225,8 @@ my @left = grep { -e $_ || -l $_ } map { "$root$_" }
     glob("$root/usr/bin/sekisho-* $root/usr/share/man/man1/sekisho-*");
 is("@left", '', 'nothing of the packages is left after the purge');
 
-($rc, $out) = in_root('dpkg-query', '-W', '-f', '${db:Status-Abbrev}${Package}\n',
-    @pkgs);
+($rc, $out) = in_root('dpkg-query', '-W', '-f',
+    '${db:Status-Abbrev}${Package}\n', @pkgs);
 is(join('', grep { !/no packages found matching/ } split /^/, $out), '',
     'dpkg knows none of them any more');
 
@@ -256,49 +253,30 @@ sub write_root {
     chmod $mode, $f;
 }
 
-# (exit status, stdout and stderr) of a command
+# (exit status, stdout and stderr together) of a command
 sub capture {
-    my (@cmd) = @_;
-    my $pid = open(my $fh, '-|') // die "fork: $!";
-    if ($pid == 0) {
-        open STDERR, '>&', \*STDOUT;
-        open STDIN, '<', '/dev/null';
-        exec @cmd;
-        die "exec $cmd[0]: $!";
-    }
-    local $/;
-    my $out = <$fh> // '';
-    close $fh;
-    return ($? >> 8, $out);
+    my ($cmd, %env) = @_;
+    my ($rc, $out, $err) = Sekisho::Card::run_cmd($t, $cmd, env => \%env);
+    return ($rc, $out . $err);
 }
 
 sub run_ok {
     my ($name, @cmd) = @_;
-    my ($rc, $out) = capture(@cmd);
+    my ($rc, $out) = capture([@cmd]);
     is($rc, 0, $name) or diag($out);
 }
 
 sub in_root {
     my (@cmd) = @_;
-    local $ENV{PATH} = '/usr/sbin:/usr/bin:/sbin:/bin';
-    return capture('chroot', $root, @cmd);
+    return capture(['chroot', $root, @cmd],
+        PATH => '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL => 'C',
+        DEBIAN_FRONTEND => 'noninteractive');
 }
 
 sub in_root_ok {
     my ($name, @cmd) = @_;
     my ($rc, $out) = in_root(@cmd);
     is($rc, 0, $name) or diag($out);
-}
-
-sub http_from {
-    my ($local, $uri) = @_;
-    my $s = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $port,
-        LocalHost => $local, Timeout => 5) or return undef;
-    print $s "GET $uri HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-    local $/;
-    my $r = <$s>;
-    close $s;
-    return $r;
 }
 
 # build/deb's packages when newer than their sources, else make deb's
@@ -316,7 +294,7 @@ sub packages {
     }
 
     if (@found != 3 || !$changes || (stat $changes)[9] < $newest) {
-        my ($rc, $out) = capture("$top/scripts/deb");
+        my ($rc, $out) = capture(["$top/scripts/deb"]);
         is($rc, 0, 'make deb') or diag($out);
         @found = map { glob("$top/build/deb/${_}_*.deb") } @pkgs;
     }
@@ -334,8 +312,8 @@ sub make_tarball {
     my $dir = tempdir('pkg-debian12-bootstrap.XXXXXX', DIR => $cache,
         CLEANUP => 1);
     diag("making $tarball with debootstrap (a few minutes, once)");
-    my ($rc, $out) = capture('debootstrap', '--variant=minbase', 'bookworm',
-        "$dir/root", $mirror);
+    my ($rc, $out) = capture(['debootstrap', '--variant=minbase',
+        'bookworm', "$dir/root", $mirror]);
     die "debootstrap failed:\n$out" if $rc;
 
     if ($sources) {
@@ -347,7 +325,8 @@ sub make_tarball {
     }
     remove_tree(glob("$dir/root/var/cache/apt/archives/*.deb"));
 
-    ($rc, $out) = capture('tar', '-C', "$dir/root", '-cf', "$tarball.new", '.');
+    ($rc, $out) = capture(['tar', '-C', "$dir/root", '-cf', "$tarball.new",
+        '.']);
     die "tar failed:\n$out" if $rc;
     rename "$tarball.new", $tarball or die "rename $tarball: $!";
 }
@@ -357,7 +336,8 @@ sub make_tarball {
 sub remove_root {
     return unless $root && -d $root && $$ == $t->{owner};
     $t->stop_nginx if $t;
-    system('umount', "$root/proc") if slurp('/proc/mounts') =~ m{ \Q$root\E/proc };
+    system('umount', "$root/proc")
+        if slurp('/proc/mounts') =~ m{ \Q$root\E/proc };
     my $mounts = slurp('/proc/mounts');
     if ($mounts =~ m{ \Q$root\E[/ ]}) {
         diag("$root has a mount; left in place");
