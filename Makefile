@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 
 .PHONY: all deps build build-asan unit test test-release test-asan \
-        demo demo-stop geoip bench fuzz clean
+        demo demo-stop geoip bench fuzz deb test-deb clean
 
 all: build
 
@@ -51,6 +51,14 @@ bench: deps build
 # libFuzzer on the pure parsers; FUZZ_SECONDS per target (default 60)
 fuzz: build
 	scripts/fuzz $(FUZZ_SECONDS)
+
+# the Debian packages, into build/deb (dpkg-buildpackage, dh-sequence-nginx)
+deb: deps
+	scripts/deb
+
+# only the packages' test (t/deb.t, also part of make test-release)
+test-deb: deps
+	prove -v t/deb.t
 
 clean:
 	rm -rf build

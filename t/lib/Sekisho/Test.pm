@@ -616,7 +616,8 @@ sub http {
     my $port = $opts{port} or die "http: no port\n";
 
     my $s = IO::Socket::IP->new(PeerHost => $host, PeerPort => $port,
-        Timeout => 5) or return undef;
+        $opts{local} ? (LocalHost => $opts{local}) : (), Timeout => 5)
+        or return undef;
 
     local $SIG{ALRM} = sub { die "timeout\n" };
     my $reply = '';
@@ -636,6 +637,7 @@ sub http {
 }
 
 # http_get('/path', port => P, host => '::1', headers => { 'X-Forwarded-For' => ... })
+# (local => '127.0.0.2': the client's own address)
 sub http_get {
     my ($uri, %opts) = @_;
     my $method = $opts{method} || 'GET';
