@@ -45,21 +45,15 @@ $t->write_file('session.key', "session-key-0123456789abcdef0123456789\n");
 $t->write_file('redis.key', "redis-key-0123456789abcdef\n");
 chmod 0600, "$d/session.key", "$d/redis.key";
 
-$t->write_config(<<'EOF');
+my $GATEWAY = Sekisho::Card::gateway_http();
+
+$t->write_config(<<"EOF");
 %%TEST_GLOBALS%%
 
 http {
     %%TEST_GLOBALS_HTTP%%
 
-    sekisho_redis 127.0.0.1:%%PORT_redis%% timeout=1s;
-    sekisho_redis_key_file %%TESTDIR%%/redis.key;
-    sekisho_jpki_auth_ca %%TESTDIR%%/pki/bundle-auth-ca.pem;
-    sekisho_jpki_sign_ca %%TESTDIR%%/pki/sign-ca.pem;
-    sekisho_jpki_crl %%TESTDIR%%/pki/auth-ca.crl.pem
-                     %%TESTDIR%%/pki/sign-ca.crl.pem;
-    sekisho_session_key %%TESTDIR%%/session.key;
-    sekisho_session_cookie sid secure=off;
-    sekisho_audit_log %%TESTDIR%%/audit.jsonl;
+$GATEWAY
 
     server {
         listen 127.0.0.1:%%PORT_0%%;

@@ -60,6 +60,8 @@ my $login_conf = <<'EOF';
             sekisho_lockout ip attempts=20;
 EOF
 
+my $GATEWAY = Sekisho::Card::gateway_http();
+
 $t->write_config(<<"EOF");
 %%TEST_GLOBALS%%
 
@@ -68,15 +70,7 @@ http {
 
     log_format proto '\$request_method \$uri \$server_protocol \$status';
 
-    sekisho_redis 127.0.0.1:%%PORT_redis%% timeout=1s;
-    sekisho_redis_key_file %%TESTDIR%%/redis.key;
-    sekisho_jpki_auth_ca %%TESTDIR%%/pki/bundle-auth-ca.pem;
-    sekisho_jpki_sign_ca %%TESTDIR%%/pki/sign-ca.pem;
-    sekisho_jpki_crl %%TESTDIR%%/pki/auth-ca.crl.pem
-                     %%TESTDIR%%/pki/sign-ca.crl.pem;
-    sekisho_session_key %%TESTDIR%%/session.key;
-    sekisho_session_cookie sid secure=off;
-    sekisho_audit_log %%TESTDIR%%/audit.jsonl;
+$GATEWAY
 
     server {
         listen 127.0.0.1:%%PORT_0%%;

@@ -137,6 +137,24 @@ sub run_cmd {
 # build/test-pki/, and returns the directory.  Tests only read it.  It
 # is built aside and renamed into place, so concurrent test files see
 # it whole or not at all.
+# The http-level directives of a gateway for card logins, as the card
+# tests run it: Redis, the test authority's CAs and CRLs (pki/ under the
+# test directory), sessions and the audit log; the caller writes
+# session.key and redis.key.
+sub gateway_http {
+    return <<'END';
+    sekisho_redis 127.0.0.1:%%PORT_redis%% timeout=1s;
+    sekisho_redis_key_file %%TESTDIR%%/redis.key;
+    sekisho_jpki_auth_ca %%TESTDIR%%/pki/bundle-auth-ca.pem;
+    sekisho_jpki_sign_ca %%TESTDIR%%/pki/sign-ca.pem;
+    sekisho_jpki_crl %%TESTDIR%%/pki/auth-ca.crl.pem
+                     %%TESTDIR%%/pki/sign-ca.crl.pem;
+    sekisho_session_key %%TESTDIR%%/session.key;
+    sekisho_session_cookie sid secure=off;
+    sekisho_audit_log %%TESTDIR%%/audit.jsonl;
+END
+}
+
 sub jpki_pki {
     my ($t) = @_;
 
