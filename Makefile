@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 
 .PHONY: all deps build build-asan unit test test-release test-asan \
-        demo demo-stop geoip bench fuzz deb test-deb clean
+        test-debian13 demo demo-stop geoip bench fuzz deb test-deb clean
 
 all: build
 
@@ -33,6 +33,11 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) test-release
 	$(MAKE) test-asan
+
+# "make test" in a Debian 13 root (debootstrap, kept under
+# /var/cache/sekisho/debian13) from a fresh clone of HEAD; root only
+test-debian13:
+	scripts/test-debian13
 
 # the gateway on loopback in front of a sample upstream
 demo: deps build

@@ -260,8 +260,11 @@ ngx_http_sekisho_session_lookup(ngx_http_request_t *r,
 {
     size_t                         n;
     ngx_str_t                      value;
+    ngx_table_elt_t               *h;
+#if (nginx_version < 1023000)
     ngx_uint_t                     i;
-    ngx_table_elt_t              **h;
+    ngx_table_elt_t              **hh;
+#endif
     ngx_http_sekisho_token_t      *t;
     ngx_http_sekisho_session_conf_t  *sc;
     ngx_http_sekisho_main_conf_t  *mcf;
@@ -270,10 +273,34 @@ ngx_http_sekisho_session_lookup(ngx_http_request_t *r,
     sc = &mcf->session;
     *token = NULL;
 
-    h = r->headers_in.cookies.elts;
+    /*
+     * The Cookie headers: an array of pointers up to nginx 1.22, a list
+     * linked by "next" since 1.23.
+     */
+
+#if (nginx_version >= 1023000)
+
+    for (h = r->headers_in.cookie; h; h = h->next) {
+        if (ngx_http_sekisho_cookie_value(h->value.data, h->value.len,
+                                          &sc->cookie, &value)
+            == NGX_OK)
+        {
+            break;
+        }
+    }
+
+    if (h == NULL) {
+        return NGX_DECLINED;
+    }
+
+#else
+
+    hh = r->headers_in.cookies.elts;
 
     for (i = 0; i < r->headers_in.cookies.nelts; i++) {
-        if (ngx_http_sekisho_cookie_value(h[i]->value.data, h[i]->value.len,
+        h = hh[i];
+
+        if (ngx_http_sekisho_cookie_value(h->value.data, h->value.len,
                                           &sc->cookie, &value)
             == NGX_OK)
         {
@@ -284,6 +311,8 @@ ngx_http_sekisho_session_lookup(ngx_http_request_t *r,
     if (i == r->headers_in.cookies.nelts) {
         return NGX_DECLINED;
     }
+
+#endif
 
     /*
      * A value seen before, byte for byte, was checked then: its MAC is

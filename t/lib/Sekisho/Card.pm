@@ -225,6 +225,14 @@ LIBPATH      $VPCD
 CHANNELID    $port
 EOF
 
+    # pcscd 2.x (Debian 13) asks polkit, over the D-Bus system bus, whether
+    # a client may connect, and refuses every client when it cannot ask
+    # (no system bus in a container or a chroot).  This pcscd is the
+    # test's own, on a socket in the test directory: polkit guards the
+    # machine's pcscd, not this one.  1.9 (Debian 12) has no polkit.
+    my @polkit = `pcscd --help 2>&1` =~ /--disable-polkit/
+        ? ('--disable-polkit') : ();
+
     unlink $sock;
     my $listen = IO::Socket::UNIX->new(Type => SOCK_STREAM, Local => $sock,
         Listen => 16) or die "pcscd socket $sock: $!\n";
@@ -242,7 +250,8 @@ EOF
         delete $ENV{LISTEN_FDNAMES};
         open STDOUT, '>>', "$d/pcscd.log";
         open STDERR, '>>', "$d/pcscd.log";
-        exec 'pcscd', '--foreground', '--config', "$d/reader.conf.d";
+        exec 'pcscd', '--foreground', '--config', "$d/reader.conf.d",
+            @polkit;
         exit 127;
     }
 

@@ -128,7 +128,11 @@ sub read_file {
 sub mmdb {
     my ($self, $name, $nets, %opts) = @_;
 
-    require MaxMind::DB::Writer::Tree;
+    {
+        # Debian 13's writer warns that it is deprecated when loaded
+        no warnings 'deprecated';
+        require MaxMind::DB::Writer::Tree;
+    }
 
     my $layout = $opts{layout} || 'geoip2';
     my %types = $layout eq 'geoip2'

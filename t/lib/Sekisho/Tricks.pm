@@ -57,6 +57,18 @@ sub _pct {
 
 sub _u8 { encode_utf8($_[0]) }
 
+# Werkzeug (Flask's request parser and development server) reads some
+# requests differently from version 3 on (measured: 2.2.2 on Debian 12,
+# 3.1.3 on Debian 13): a form value's invalid UTF-8 stays percent-encoded
+# text instead of becoming U+FFFD, and the server drops a header whose
+# name has an underscore instead of making HTTP_X_ACCOUNT of it.  The
+# version is the one the Flask application of t/apps runs with.
+my $WERKZEUG3 = do {
+    my $v = `/usr/bin/python3 -c 'import importlib.metadata as m; print(m.version("werkzeug"))' 2>/dev/null`
+        // '';
+    $v =~ /^(\d+)\./ && $1 >= 3;
+};
+
 # What Python and node make of UTF-8 bytes in a header: Latin-1
 # characters, then NFKC and lower case; Python's strip() also takes a
 # trailing U+0085, JavaScript's trim() does not.
@@ -281,10 +293,11 @@ _add(name => 'percent-encoded field name',
 
 _add(name => 'invalid UTF-8 after the id',
     body => 'login_id=alice%FF&password=%PASSWORD%',
-    reaches => { php => undef, flask => "alice\xef\xbf\xbd",
+    reaches => { php => undef,
+        flask => $WERKZEUG3 ? 'alice%ff' : "alice\xef\xbf\xbd",
         express5 => 'alice%ff', express4 => 'alice%ff' },
-    note => "PHP's Normalizer refuses it; Werkzeug puts U+FFFD; qs keeps "
-        . 'the text it cannot decode');
+    note => "PHP's Normalizer refuses it; Werkzeug 2 puts U+FFFD; qs and "
+        . 'Werkzeug 3 keep the text they cannot decode');
 
 ###############################################################################
 # JSON
@@ -623,17 +636,19 @@ _add(name => 'X-Account given twice', source => 'header', type => undef,
 
 _add(name => 'X_Account with an underscore', source => 'header', type => undef,
     headers => ['X_Account' => 'alice', 'X-Password' => '%PASSWORD%'],
-    reaches => { php => 'alice', flask => 'alice', express5 => undef,
-        express4 => undef },
-    note => "PHP's and Werkzeug's servers both make HTTP_X_ACCOUNT of it");
+    reaches => { php => 'alice', flask => $WERKZEUG3 ? undef : 'alice',
+        express5 => undef, express4 => undef },
+    note => "PHP's and Werkzeug 2's servers both make HTTP_X_ACCOUNT of it; "
+        . "Werkzeug 3's drops it");
 
 _add(name => 'X_Account after a decoy X-Account', source => 'header',
     type => undef,
     headers => ['X-Account' => 'decoy', 'X_Account' => 'alice',
         'X-Password' => '%PASSWORD%'],
-    reaches => { php => 'alice', flask => 'decoy,alice', express5 => 'decoy',
-        express4 => 'decoy' },
-    note => "PHP's server overwrites, Werkzeug's joins with a comma");
+    reaches => { php => 'alice', flask => $WERKZEUG3 ? 'decoy' : 'decoy,alice',
+        express5 => 'decoy', express4 => 'decoy' },
+    note => "PHP's server overwrites, Werkzeug 2's joins with a comma, "
+        . "Werkzeug 3's drops the underscore one");
 
 _add(name => 'x-account in lower case', source => 'header', type => undef,
     headers => ['x-account' => 'alice', 'x-password' => '%PASSWORD%'],
