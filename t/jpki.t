@@ -442,12 +442,15 @@ is(http_status($r), 503, 'Redis down: no challenge, 503');
 is(reason_of($r), 'redis_unavailable', 'Redis down: reason');
 $r = login_as('alice-auth', challenge => 'B' x 43);
 is(http_status($r), 503, 'Redis down: no login, 503');
+# every half second, so that the session (idle after 4 s, its cookie
+# renewed after 2) stays alive until the list of logouts, unsynced for
+# 5 s, is stale
 $status = 0;
-for my $i (1 .. 5) {
-    sleep 1.5;
+for my $i (1 .. 24) {
+    sleep 0.5;
     $r = app($cur, Accept => 'application/json');
     $status = http_status($r);
-    diag("redis down, after ${\ ($i * 1.5)} s: $status " . (reason_of($r) // ''))
+    diag("redis down, after ${\ ($i * 0.5)} s: $status " . (reason_of($r) // ''))
         if $ENV{TEST_VERBOSE};
     last if $status == 503;
     $cur = session_cookie($r) // $cur;
