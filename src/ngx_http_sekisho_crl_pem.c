@@ -11,6 +11,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include "ngx_http_sekisho_crl_pem.h"
+#include "ngx_http_sekisho_text.h"
 
 
 static ngx_uint_t ngx_http_sekisho_crl_pem_begins(u_char *p, u_char *end);
@@ -159,22 +160,9 @@ ngx_http_sekisho_crl_pem(u_char *pem, size_t len, u_char *der, size_t *dlen)
             return NGX_ERROR;
         }
 
-        if (c >= 'A' && c <= 'Z') {
-            v = c - 'A';
+        v = ngx_http_sekisho_base64_digit(c, 0);
 
-        } else if (c >= 'a' && c <= 'z') {
-            v = c - 'a' + 26;
-
-        } else if (c >= '0' && c <= '9') {
-            v = c - '0' + 52;
-
-        } else if (c == '+') {
-            v = 62;
-
-        } else if (c == '/') {
-            v = 63;
-
-        } else {
+        if (v == NGX_ERROR) {
             return NGX_ERROR;
         }
 

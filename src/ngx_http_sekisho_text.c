@@ -194,6 +194,39 @@ ngx_http_sekisho_base64url_encode(u_char *dst, u_char *src, size_t len)
 
 
 /*
+ * A base64 digit's value (RFC 4648): the standard alphabet ("+", "/"),
+ * or with "url" the URL-safe one ("-", "_"); NGX_ERROR for any other
+ * byte.
+ */
+
+ngx_int_t
+ngx_http_sekisho_base64_digit(u_char c, ngx_uint_t url)
+{
+    if (c >= 'A' && c <= 'Z') {
+        return c - 'A';
+    }
+
+    if (c >= 'a' && c <= 'z') {
+        return c - 'a' + 26;
+    }
+
+    if (c >= '0' && c <= '9') {
+        return c - '0' + 52;
+    }
+
+    if (c == (url ? '-' : '+')) {
+        return 62;
+    }
+
+    if (c == (url ? '_' : '/')) {
+        return 63;
+    }
+
+    return NGX_ERROR;
+}
+
+
+/*
  * Strict: only the base64url alphabet, no padding, no unused bits set,
  * so that each value has exactly one spelling.
  */
@@ -204,7 +237,8 @@ ngx_http_sekisho_base64url_decode(u_char *dst, size_t max, u_char *src,
 {
     size_t      n, i;
     uint32_t    acc;
-    ngx_uint_t  bits, v;
+    ngx_int_t   v;
+    ngx_uint_t  bits;
 
     if (len % 4 == 1 || (len / 4) * 3 + (len % 4 ? len % 4 - 1 : 0) > max) {
         return NGX_ERROR;
@@ -215,28 +249,13 @@ ngx_http_sekisho_base64url_decode(u_char *dst, size_t max, u_char *src,
     bits = 0;
 
     for (i = 0; i < len; i++) {
-        v = src[i];
+        v = ngx_http_sekisho_base64_digit(src[i], 1);
 
-        if (v >= 'A' && v <= 'Z') {
-            v -= 'A';
-
-        } else if (v >= 'a' && v <= 'z') {
-            v = v - 'a' + 26;
-
-        } else if (v >= '0' && v <= '9') {
-            v = v - '0' + 52;
-
-        } else if (v == '-') {
-            v = 62;
-
-        } else if (v == '_') {
-            v = 63;
-
-        } else {
+        if (v == NGX_ERROR) {
             return NGX_ERROR;
         }
 
-        acc = (acc << 6) | v;
+        acc = (acc << 6) | (uint32_t) v;
         bits += 6;
 
         if (bits >= 8) {

@@ -26,6 +26,7 @@ size_t ngx_http_sekisho_hex(u_char *dst, u_char *src, size_t len);
  * base64url without padding (RFC 4648, section 5): the length written;
  * decoded strictly (one spelling per value), at most max bytes
  */
+ngx_int_t ngx_http_sekisho_base64_digit(u_char c, ngx_uint_t url);
 size_t ngx_http_sekisho_base64url_encode(u_char *dst, u_char *src,
     size_t len);
 ngx_int_t ngx_http_sekisho_base64url_decode(u_char *dst, size_t max,

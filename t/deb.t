@@ -25,6 +25,9 @@ use File::Path qw(make_path remove_tree);
 use File::Temp qw(tempdir);
 use Test::More;
 use Sekisho::Test;
+
+# the harness's reader of a whole file (empty if it cannot be read)
+sub read_file { Sekisho::Test->read_file(@_) }
 use Sekisho::Card;
 use Sekisho::JPKI;
 
@@ -33,7 +36,7 @@ plan skip_all => 'root only (chroot, debootstrap)' if $> != 0;
 plan skip_all => 'debootstrap is missing (scripts/deps installs it)'
     unless -x '/usr/sbin/debootstrap';
 plan skip_all => 'the packages are built for the machine: Debian 12 only'
-    unless slurp('/etc/os-release') =~ /^VERSION_CODENAME=bookworm$/m;
+    unless read_file('/etc/os-release') =~ /^VERSION_CODENAME=bookworm$/m;
 
 my $top = Sekisho::Test::top();
 my $cache = '/var/cache/sekisho';
@@ -49,7 +52,7 @@ my $t = Sekisho::Test->new;
 my @debs = packages();
 is(scalar(@debs), 3, 'make deb made the three packages')
     or BAIL_OUT('no packages');
-my $lintian = slurp("$top/build/deb/lintian.txt");
+my $lintian = read_file("$top/build/deb/lintian.txt");
 unlike($lintian, qr/^E: /m, 'lintian reports no error') or diag($lintian);
 
 ###############################################################################
@@ -95,7 +98,7 @@ ok(-f "$root/usr/lib/nginx/modules/ngx_http_sekisho_module.so",
 is(readlink("$root/etc/nginx/modules-enabled/50-mod-http-sekisho.conf"),
     '/usr/share/nginx/modules-available/mod-http-sekisho.conf',
     'the module is enabled by its link in /etc/nginx/modules-enabled');
-like(slurp("$root/usr/share/nginx/modules-available/mod-http-sekisho.conf"),
+like(read_file("$root/usr/share/nginx/modules-available/mod-http-sekisho.conf"),
     qr{^load_module modules/ngx_http_sekisho_module\.so;$}m,
     'mod-http-sekisho.conf loads it');
 ok(-f "$root/usr/share/doc/sekisho-tools/examples/sekisho.conf.example",
@@ -119,18 +122,18 @@ make_path("$root$etc", "$root/var/lib/sekisho/crl");
 chmod 0700, "$root$etc";
 write_root("$etc/$_", "$secret\n", 0600)
     for qw(redis.pass lockout.key audit.key session.key);
-write_root("$etc/country.mmdb", slurp($db), 0644);
+write_root("$etc/country.mmdb", read_file($db), 0644);
 
 # the test authority stands in for J-LIS, as in t/conf-examples.t
 my $pki = test_pki($t);
-write_root("$etc/jpki-auth-ca.pem", slurp("$pki/bundle-auth-ca.pem"), 0644);
-write_root("$etc/jpki-sign-ca.pem", slurp("$pki/sign-ca.pem"), 0644);
+write_root("$etc/jpki-auth-ca.pem", read_file("$pki/bundle-auth-ca.pem"), 0644);
+write_root("$etc/jpki-sign-ca.pem", read_file("$pki/sign-ca.pem"), 0644);
 for my $crl (glob("$pki/crl/*")) {
     my ($name) = $crl =~ m{([^/]+)$};
-    write_root("/var/lib/sekisho/crl/$name", slurp($crl), 0644);
+    write_root("/var/lib/sekisho/crl/$name", read_file($crl), 0644);
 }
 
-my $ex = slurp(
+my $ex = read_file(
     "$root/usr/share/doc/sekisho-tools/examples/sekisho.conf.example");
 $ex =~ s{/var/lib/GeoIP/GeoIP2-Country\.mmdb}{$etc/country.mmdb};
 $ex =~ s{listen 443 ssl http2;}{listen 127.0.0.1:$port;};
@@ -206,7 +209,7 @@ ok($rc == 0 && $out =~ /usage: sekisho-card/,
 
 $t->stop_nginx;
 ok(!kill(0, $nginx), 'nginx stopped');
-my $log = slurp("$root/var/log/nginx/error.log");
+my $log = read_file("$root/var/log/nginx/error.log");
 $t->write_file('error.log', $log);
 unlike($log, qr/\[emerg\]|\[alert\]|exited on signal/,
     'no alert in nginx\'s error log') or diag($log);
@@ -235,13 +238,6 @@ $t->done;
 
 ###############################################################################
 
-sub slurp {
-    my ($path) = @_;
-    open my $fh, '<', $path or return '';
-    binmode $fh;
-    local $/;
-    return scalar <$fh>;
-}
 
 sub write_root {
     my ($path, $content, $mode) = @_;
@@ -306,7 +302,7 @@ sub packages {
 # apt sources (the mirror and its security suite), packed into $tarball
 sub make_tarball {
     my $mirror = 'http://deb.debian.org/debian';
-    my $sources = slurp('/etc/apt/sources.list.d/debian.sources');
+    my $sources = read_file('/etc/apt/sources.list.d/debian.sources');
     $mirror = $1 if $sources =~ m{^URIs:\s*(\S+/debian)\s*$}m;
 
     my $dir = tempdir('pkg-debian12-bootstrap.XXXXXX', DIR => $cache,
@@ -337,8 +333,8 @@ sub remove_root {
     return unless $root && -d $root && $$ == $t->{owner};
     $t->stop_nginx if $t;
     system('umount', "$root/proc")
-        if slurp('/proc/mounts') =~ m{ \Q$root\E/proc };
-    my $mounts = slurp('/proc/mounts');
+        if read_file('/proc/mounts') =~ m{ \Q$root\E/proc };
+    my $mounts = read_file('/proc/mounts');
     if ($mounts =~ m{ \Q$root\E[/ ]}) {
         diag("$root has a mount; left in place");
         return;
