@@ -35,6 +35,15 @@
 #define NGX_HTTP_SEKISHO_GEO_ADDRESSES                                        \
     (1 << NGX_HTTP_SEKISHO_GEO_ADDRESSES_BITS)
 
+/* how often a worker looks at the age of its database with reload=off */
+#define NGX_HTTP_SEKISHO_GEO_AGE_CHECK       60000
+
+/* a build date as text: RFC 3339, or a word when it is none */
+#define NGX_HTTP_SEKISHO_GEO_DATE_LEN        32
+
+/* a stale database is alerted again after a day */
+#define NGX_HTTP_SEKISHO_GEO_STALE_REPEAT    86400
+
 
 typedef struct {
     ino_t                        ino;
@@ -92,6 +101,10 @@ struct ngx_http_sekisho_geo_db_s {
     ngx_http_sekisho_geo_sig_t   rejected;
     ngx_err_t                    stat_err;
     ngx_event_t                  timer;
+    time_t                       max_age;   /* 0: any age */
+    ngx_str_t                    max_age_text;
+    ngx_uint_t                   refuse_stale;
+    uint64_t                     stale_logged;  /* the build_epoch */
 };
 
 
@@ -113,6 +126,10 @@ static void ngx_http_sekisho_geo_cleanup(void *data);
 static void ngx_http_sekisho_geo_sig(ngx_file_info_t *fi,
     ngx_http_sekisho_geo_sig_t *sig);
 static void ngx_http_sekisho_geo_check(ngx_event_t *ev);
+static ngx_uint_t ngx_http_sekisho_geo_stale(ngx_http_sekisho_geo_db_t *db,
+    ngx_http_sekisho_geo_mmdb_t *m, u_char *built);
+static void ngx_http_sekisho_geo_age(ngx_http_sekisho_geo_db_t *db,
+    ngx_log_t *log);
 
 
 static const char  *ngx_http_sekisho_geo_iso_path[] =
@@ -192,6 +209,49 @@ ngx_http_sekisho_geo_db_create(ngx_conf_t *cf, ngx_str_t *file,
 }
 
 
+/*
+ * "max_age": a database built longer ago is stale.  With "refuse" a
+ * stale file fails the configuration (nginx -t, start, reload) and is
+ * refused as a replacement; without it the workers raise an alert.
+ */
+
+ngx_int_t
+ngx_http_sekisho_geo_db_max_age(ngx_conf_t *cf, ngx_http_sekisho_geo_db_t *db,
+    time_t max_age, ngx_str_t *text, ngx_uint_t refuse)
+{
+    u_char  built[NGX_HTTP_SEKISHO_GEO_DATE_LEN];
+
+    db->max_age = max_age;
+    db->refuse_stale = refuse;
+
+    db->max_age_text.data = ngx_pstrdup(cf->pool, text);
+    if (db->max_age_text.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    db->max_age_text.len = text->len;
+
+    if (!ngx_http_sekisho_geo_stale(db, db->current, built)) {
+        return NGX_OK;
+    }
+
+    if (refuse) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"sekisho_geoip_db\" refuses \"%V\": it was "
+                           "built %s, longer ago than max_age=%V "
+                           "(stale=refuse)", &db->file, built, text);
+        return NGX_ERROR;
+    }
+
+    ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                       "\"sekisho_geoip_db\" \"%V\" is stale: it was built "
+                       "%s, longer ago than max_age=%V", &db->file, built,
+                       text);
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_http_sekisho_geo_init_worker(ngx_cycle_t *cycle,
     ngx_http_sekisho_geo_db_t *db)
@@ -199,8 +259,9 @@ ngx_http_sekisho_geo_init_worker(ngx_cycle_t *cycle,
     ngx_http_sekisho_metrics_geoip(
                       (time_t) db->current->mmdb.metadata.build_epoch,
                       db->current->loaded);
+    ngx_http_sekisho_metrics_geoip_max_age(db->max_age);
 
-    if (db->reload == 0) {
+    if (db->reload == 0 && db->max_age == 0) {
         return NGX_OK;
     }
 
@@ -209,7 +270,8 @@ ngx_http_sekisho_geo_init_worker(ngx_cycle_t *cycle,
     db->timer.log = cycle->log;
     db->timer.cancelable = 1;
 
-    ngx_add_timer(&db->timer, db->reload);
+    /* the first age check from the event loop, once alerts can be sent */
+    ngx_add_timer(&db->timer, db->max_age ? 1 : db->reload);
 
     return NGX_OK;
 }
@@ -675,9 +737,10 @@ static void
 ngx_http_sekisho_geo_check(ngx_event_t *ev)
 {
     u_char                          err[NGX_MAX_ERROR_STR];
+    u_char                          built[NGX_HTTP_SEKISHO_GEO_DATE_LEN];
     ngx_err_t                       e;
     ngx_file_info_t                 fi;
-    ngx_http_sekisho_alert_param_t  param;
+    ngx_http_sekisho_alert_param_t  params[2];
     ngx_http_sekisho_geo_db_t    *db;
     ngx_http_sekisho_geo_sig_t    sig;
     ngx_http_sekisho_geo_mmdb_t  *m;
@@ -686,6 +749,10 @@ ngx_http_sekisho_geo_check(ngx_event_t *ev)
 
     if (ngx_exiting || ngx_terminate || ngx_quit) {
         return;
+    }
+
+    if (db->reload == 0) {
+        goto next;
     }
 
     if (ngx_file_info(db->file.data, &fi) == NGX_FILE_ERROR) {
@@ -714,6 +781,17 @@ ngx_http_sekisho_geo_check(ngx_event_t *ev)
 
     m = ngx_http_sekisho_geo_load(db, err, sizeof(err));
 
+    if (m && db->refuse_stale && ngx_http_sekisho_geo_stale(db, m, built)) {
+        ngx_snprintf(err, sizeof(err), "it was built %s, longer ago than "
+                     "max_age=%V (stale=refuse)%Z", built, &db->max_age_text);
+        ngx_http_sekisho_geo_free(m);
+        m = NULL;
+        ngx_str_set(&params[1].value, "stale");
+
+    } else {
+        ngx_str_set(&params[1].value, "invalid");
+    }
+
     if (m == NULL) {
         ngx_log_error(NGX_LOG_ERR, ev->log, 0,
                       "sekisho: geoip database \"%V\" was replaced by a file "
@@ -723,14 +801,15 @@ ngx_http_sekisho_geo_check(ngx_event_t *ev)
 
         ngx_http_sekisho_metrics_count(NGX_HTTP_SEKISHO_M_GEOIP_RELOAD_FAILED);
 
-        param.name = "file";
-        param.value = db->file;
+        params[0].name = "file";
+        params[0].value = db->file;
+        params[1].name = "reason";
         ngx_http_sekisho_alert_once(NGX_HTTP_SEKISHO_ALERT_GEOIP_RELOAD_FAILED,
                                     ((uint64_t) sig.ino << 32)
                                     ^ (uint64_t) sig.mtime
                                     ^ (uint64_t) sig.mtime_ns
                                     ^ (uint64_t) sig.size,
-                                    &param, 1);
+                                    params, 2);
         goto next;
     }
 
@@ -749,5 +828,91 @@ ngx_http_sekisho_geo_check(ngx_event_t *ev)
 
 next:
 
-    ngx_add_timer(ev, db->reload);
+    ngx_http_sekisho_geo_age(db, ev->log);
+
+    ngx_add_timer(ev, db->reload ? db->reload
+                                 : NGX_HTTP_SEKISHO_GEO_AGE_CHECK);
+}
+
+
+/*
+ * Whether a database is older than max_age, and its build date as
+ * RFC 3339 text.  A build date more than a day ahead of the clock
+ * cannot be trusted to be recent, so it counts as stale too.
+ */
+
+static ngx_uint_t
+ngx_http_sekisho_geo_stale(ngx_http_sekisho_geo_db_t *db,
+    ngx_http_sekisho_geo_mmdb_t *m, u_char *built)
+{
+    time_t     now;
+    uint64_t   epoch;
+    ngx_tm_t   tm;
+
+    epoch = m->mmdb.metadata.build_epoch;
+    now = ngx_time();
+
+    if (epoch > (uint64_t) NGX_MAX_INT32_VALUE * 64) {
+        ngx_cpystrn(built, (u_char *) "at an impossible time",
+                    NGX_HTTP_SEKISHO_GEO_DATE_LEN);
+
+    } else {
+        ngx_gmtime((time_t) epoch, &tm);
+        ngx_sprintf(built, "%4d-%02d-%02dT%02d:%02d:%02dZ%Z",
+                    tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                    tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+    }
+
+    if (db->max_age == 0) {
+        return 0;
+    }
+
+    if (epoch > (uint64_t) now + NGX_HTTP_SEKISHO_GEO_STALE_REPEAT) {
+        return 1;
+    }
+
+    return (epoch + db->max_age < (uint64_t) now);
+}
+
+
+/*
+ * The database in use grown older than max_age: logged once per file
+ * by each worker; alerted once for the node, then again each day while
+ * it stays in use.
+ */
+
+static void
+ngx_http_sekisho_geo_age(ngx_http_sekisho_geo_db_t *db, ngx_log_t *log)
+{
+    u_char                          built[NGX_HTTP_SEKISHO_GEO_DATE_LEN];
+    uint64_t                        epoch, day;
+    ngx_http_sekisho_alert_param_t  params[3];
+
+    if (!ngx_http_sekisho_geo_stale(db, db->current, built)) {
+        db->stale_logged = 0;
+        return;
+    }
+
+    epoch = db->current->mmdb.metadata.build_epoch;
+
+    if (db->stale_logged != epoch + 1) {
+        db->stale_logged = epoch + 1;
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "sekisho: geoip database \"%V\" is stale: it was "
+                      "built %s, longer ago than max_age=%V", &db->file,
+                      built, &db->max_age_text);
+    }
+
+    day = ((uint64_t) ngx_time() - epoch) / NGX_HTTP_SEKISHO_GEO_STALE_REPEAT;
+
+    params[0].name = "file";
+    params[0].value = db->file;
+    params[1].name = "built";
+    params[1].value.data = built;
+    params[1].value.len = ngx_strlen(built);
+    params[2].name = "max_age";
+    params[2].value = db->max_age_text;
+
+    ngx_http_sekisho_alert_once(NGX_HTTP_SEKISHO_ALERT_GEOIP_STALE,
+                                (epoch << 20) ^ day, params, 3);
 }

@@ -20,6 +20,9 @@ typedef struct ngx_http_sekisho_geo_db_s  ngx_http_sekisho_geo_db_t;
 
 ngx_http_sekisho_geo_db_t *ngx_http_sekisho_geo_db_create(ngx_conf_t *cf,
     ngx_str_t *file, ngx_msec_t reload, ngx_str_t *path);
+ngx_int_t ngx_http_sekisho_geo_db_max_age(ngx_conf_t *cf,
+    ngx_http_sekisho_geo_db_t *db, time_t max_age, ngx_str_t *text,
+    ngx_uint_t refuse);
 ngx_int_t ngx_http_sekisho_geo_init_worker(ngx_cycle_t *cycle,
     ngx_http_sekisho_geo_db_t *db);
 ngx_int_t ngx_http_sekisho_geo_lookup(ngx_http_sekisho_geo_db_t *db,

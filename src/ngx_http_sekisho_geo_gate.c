@@ -136,7 +136,10 @@ ngx_http_sekisho_country(ngx_http_request_t *r, ngx_http_sekisho_ctx_t *ctx)
 }
 
 
-/* sekisho_geoip_db <file> [reload=<time>|off] [path=<field path>] */
+/*
+ * sekisho_geoip_db <file> [reload=<time>|off] [path=<field path>]
+ *                  [max_age=<time> [stale=alert|refuse]]
+ */
 
 char *
 ngx_http_sekisho_gate_db_conf(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -144,9 +147,10 @@ ngx_http_sekisho_gate_db_conf(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     char  *p = conf;
 
-    ngx_str_t                   *value, path, s;
+    time_t                       max_age;
+    ngx_str_t                   *value, path, s, age;
     ngx_msec_t                   reload;
-    ngx_uint_t                   i;
+    ngx_uint_t                   i, refuse, stale;
     ngx_http_sekisho_geo_db_t  **db;
 
     db = (ngx_http_sekisho_geo_db_t **) (p + cmd->offset);
@@ -159,6 +163,10 @@ ngx_http_sekisho_gate_db_conf(ngx_conf_t *cf, ngx_command_t *cmd,
 
     reload = NGX_HTTP_SEKISHO_GEO_RELOAD;
     ngx_str_null(&path);
+    ngx_str_null(&age);
+    max_age = 0;
+    refuse = 0;
+    stale = 0;
 
     for (i = 2; i < cf->args->nelts; i++) {
 
@@ -179,6 +187,26 @@ ngx_http_sekisho_gate_db_conf(ngx_conf_t *cf, ngx_command_t *cmd,
             continue;
         }
 
+        if (ngx_strncmp(value[i].data, "max_age=", 8) == 0) {
+            age.data = value[i].data + 8;
+            age.len = value[i].len - 8;
+
+            max_age = ngx_parse_time(&age, 1);
+            if (max_age == (time_t) NGX_ERROR || max_age == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "stale=alert") == 0
+            || ngx_strcmp(value[i].data, "stale=refuse") == 0)
+        {
+            refuse = (value[i].data[6] == 'r');
+            stale = i;
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "path=", 5) == 0) {
             path.data = value[i].data + 5;
             path.len = value[i].len - 5;
@@ -193,9 +221,23 @@ ngx_http_sekisho_gate_db_conf(ngx_conf_t *cf, ngx_command_t *cmd,
         goto invalid;
     }
 
+    if (stale && max_age == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" in \"%V\" directive requires "
+                           "\"max_age=\"", &value[stale], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
     *db = ngx_http_sekisho_geo_db_create(cf, &value[1], reload, &path);
 
     if (*db == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (max_age
+        && ngx_http_sekisho_geo_db_max_age(cf, *db, max_age, &age, refuse)
+           != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 

@@ -35,6 +35,7 @@ typedef struct {
     ngx_atomic_t                 redis_sum_us;
     ngx_atomic_t                 geoip_built;
     ngx_atomic_t                 geoip_loaded;
+    ngx_atomic_t                 geoip_max_age;
     ngx_http_sekisho_locked_t    locked[NGX_HTTP_SEKISHO_LOCKED];
 } ngx_http_sekisho_metrics_sh_t;
 
@@ -197,6 +198,17 @@ ngx_http_sekisho_metrics_geoip(time_t built, time_t loaded)
     if (ngx_http_sekisho_metrics_sh) {
         ngx_http_sekisho_metrics_sh->geoip_built = built;
         ngx_http_sekisho_metrics_sh->geoip_loaded = loaded;
+    }
+}
+
+
+/* the configured max_age of the database, 0 when none is set */
+
+void
+ngx_http_sekisho_metrics_geoip_max_age(time_t max_age)
+{
+    if (ngx_http_sekisho_metrics_sh) {
+        ngx_http_sekisho_metrics_sh->geoip_max_age = max_age;
     }
 }
 
@@ -457,6 +469,14 @@ ngx_http_sekisho_metrics_handler(ngx_http_request_t *r)
             "# TYPE sekisho_geoip_load_timestamp_seconds gauge\n"
             "sekisho_geoip_load_timestamp_seconds %uA\n",
             sh->geoip_built, sh->geoip_loaded);
+    }
+
+    if (sh->geoip_built && sh->geoip_max_age) {
+        b->last = ngx_sprintf(b->last,
+            "# HELP sekisho_geoip_max_age_seconds The max_age of "
+            "sekisho_geoip_db: an older database is stale.\n"
+            "# TYPE sekisho_geoip_max_age_seconds gauge\n"
+            "sekisho_geoip_max_age_seconds %uA\n", sh->geoip_max_age);
     }
 
     r->headers_out.status = NGX_HTTP_OK;

@@ -91,7 +91,7 @@ static ngx_command_t  ngx_http_sekisho_commands[] = {
       NULL },
 
     { ngx_string("sekisho_geoip_db"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_sekisho_gate_db_conf,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_sekisho_main_conf_t, geo_db),
