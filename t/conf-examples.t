@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 
 # The configuration an operator copies (conf.d/sekisho.conf.example)
-# and the demo's (conf.d/demo.conf) pass nginx -t with the module.
+# and the demo's (conf.d/demo.conf) pass nginx -t with the module, and
+# every other file under conf.d/ is checked by a test of its own.
 
 use strict;
 use warnings;
@@ -60,5 +61,19 @@ $t->{config} = $t->write_file('demo.conf', $demo);
 ($rc, $out) = $t->nginx_test;
 is($rc, 0, 'conf.d/demo.conf passes nginx -t') or diag($out);
 unlike($demo, qr/@\w+@/, 'every placeholder of the demo is filled');
+
+# the SOC's files are loaded by their own tools' tests
+# (t/soc-rules.t, t/soc-grafana.t, t/soc-rsyslog.t): each file under
+# conf.d/ must be named by some test
+my %named;
+for my $test (glob("$top/t/*.t")) {
+    my $text = $t->read_file($test);
+    $named{$1} = 1 while $text =~ m{\b(conf\.d/[\w./-]+\w)}g;
+}
+my @files = map { s{^\Q$top\E/}{}r }
+    split /\n/, `find $top/conf.d -type f | sort`;
+cmp_ok(scalar @files, '>=', 5, scalar(@files) . ' files under conf.d/');
+is(join(', ', grep { !$named{$_} } @files), '',
+    'every file under conf.d/ is checked by a test');
 
 $t->done;

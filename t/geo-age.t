@@ -21,8 +21,9 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 use Sekisho::Test;
 
-my $real = '/work/shared/data/real/maxmind-MaxMind-DB/test-data';
-$real = $ENV{SEKISHO_MAXMIND_TEST_DATA} if $ENV{SEKISHO_MAXMIND_TEST_DATA};
+# MaxMind's own test databases, kept in ../shared/data/real
+my $real = Sekisho::Test::top()
+    . '/../shared/data/real/maxmind-MaxMind-DB/test-data';
 plan skip_all => "MaxMind's test databases are not in $real"
     unless -r "$real/GeoIP2-Country-Test.mmdb";
 

@@ -25,8 +25,9 @@ use Sekisho::JPKI;
 plan skip_all => 'promtool (Debian package prometheus) not installed'
     unless -x '/usr/bin/promtool';
 
-my $real = $ENV{SEKISHO_MAXMIND_TEST_DATA}
-    || '/work/shared/data/real/maxmind-MaxMind-DB/test-data';
+# MaxMind's own test databases, kept in ../shared/data/real
+my $real = Sekisho::Test::top()
+    . '/../shared/data/real/maxmind-MaxMind-DB/test-data';
 plan skip_all => "MaxMind's test databases are not in $real"
     unless -r "$real/GeoIP2-Country-Test.mmdb";
 
