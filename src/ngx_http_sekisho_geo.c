@@ -39,9 +39,10 @@
 #define NGX_HTTP_SEKISHO_GEO_AGE_CHECK       60000
 
 /* a build date as text: RFC 3339, or a word when it is none */
-#define NGX_HTTP_SEKISHO_GEO_DATE_LEN        32
+#define NGX_HTTP_SEKISHO_GEO_DATE_LEN        48
 
-/* a stale database is alerted again after a day */
+/* a stale database is alerted again after a day; also how far ahead of
+   the clock a build date may be */
 #define NGX_HTTP_SEKISHO_GEO_STALE_REPEAT    86400
 
 
@@ -104,7 +105,7 @@ struct ngx_http_sekisho_geo_db_s {
     time_t                       max_age;   /* 0: any age */
     ngx_str_t                    max_age_text;
     ngx_uint_t                   refuse_stale;
-    uint64_t                     stale_logged;  /* the build_epoch */
+    uint64_t                     stale_logged;  /* build_epoch + 1 */
 };
 
 
@@ -238,14 +239,14 @@ ngx_http_sekisho_geo_db_max_age(ngx_conf_t *cf, ngx_http_sekisho_geo_db_t *db,
     if (refuse) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"sekisho_geoip_db\" refuses \"%V\": it was "
-                           "built %s, longer ago than max_age=%V "
+                           "built %s, not within max_age=%V "
                            "(stale=refuse)", &db->file, built, text);
         return NGX_ERROR;
     }
 
     ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
                        "\"sekisho_geoip_db\" \"%V\" is stale: it was built "
-                       "%s, longer ago than max_age=%V", &db->file, built,
+                       "%s, not within max_age=%V", &db->file, built,
                        text);
 
     return NGX_OK;
@@ -782,7 +783,7 @@ ngx_http_sekisho_geo_check(ngx_event_t *ev)
     m = ngx_http_sekisho_geo_load(db, err, sizeof(err));
 
     if (m && db->refuse_stale && ngx_http_sekisho_geo_stale(db, m, built)) {
-        ngx_snprintf(err, sizeof(err), "it was built %s, longer ago than "
+        ngx_snprintf(err, sizeof(err), "it was built %s, not within "
                      "max_age=%V (stale=refuse)%Z", built, &db->max_age_text);
         ngx_http_sekisho_geo_free(m);
         m = NULL;
@@ -845,6 +846,7 @@ static ngx_uint_t
 ngx_http_sekisho_geo_stale(ngx_http_sekisho_geo_db_t *db,
     ngx_http_sekisho_geo_mmdb_t *m, u_char *built)
 {
+    u_char    *p;
     time_t     now;
     uint64_t   epoch;
     ngx_tm_t   tm;
@@ -855,23 +857,24 @@ ngx_http_sekisho_geo_stale(ngx_http_sekisho_geo_db_t *db,
     if (epoch > (uint64_t) NGX_MAX_INT32_VALUE * 64) {
         ngx_cpystrn(built, (u_char *) "at an impossible time",
                     NGX_HTTP_SEKISHO_GEO_DATE_LEN);
+        return (db->max_age != 0);
+    }
 
-    } else {
-        ngx_gmtime((time_t) epoch, &tm);
-        ngx_sprintf(built, "%4d-%02d-%02dT%02d:%02d:%02dZ%Z",
+    ngx_gmtime((time_t) epoch, &tm);
+    p = ngx_sprintf(built, "%4d-%02d-%02dT%02d:%02d:%02dZ",
                     tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
                     tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
-    }
-
-    if (db->max_age == 0) {
-        return 0;
-    }
 
     if (epoch > (uint64_t) now + NGX_HTTP_SEKISHO_GEO_STALE_REPEAT) {
-        return 1;
+        /* a date that cannot be right cannot show the file is recent */
+        p = ngx_cpymem(p, " (in the future)", sizeof(" (in the future)") - 1);
+        *p = '\0';
+        return (db->max_age != 0);
     }
 
-    return (epoch + db->max_age < (uint64_t) now);
+    *p = '\0';
+
+    return (db->max_age && epoch + db->max_age < (uint64_t) now);
 }
 
 
@@ -899,7 +902,7 @@ ngx_http_sekisho_geo_age(ngx_http_sekisho_geo_db_t *db, ngx_log_t *log)
         db->stale_logged = epoch + 1;
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "sekisho: geoip database \"%V\" is stale: it was "
-                      "built %s, longer ago than max_age=%V", &db->file,
+                      "built %s, not within max_age=%V", &db->file,
                       built, &db->max_age_text);
     }
 

@@ -72,7 +72,7 @@ unlike($out, qr/stale/, 'and says nothing of age');
 
 ($rc, $out) = check("$stale_db max_age=$young stale=refuse");
 isnt($rc, 0, "stale=refuse: a database older than max_age=$young fails nginx -t");
-like($out, qr/\[emerg\].*"sekisho_geoip_db" refuses "\Q$stale_db\E": it was built \Q$built\E, longer ago than max_age=\Q$young\E \(stale=refuse\)/,
+like($out, qr/\[emerg\].*"sekisho_geoip_db" refuses "\Q$stale_db\E": it was built \Q$built\E, not within max_age=\Q$young\E \(stale=refuse\)/,
     'naming the directive, the file and the build date');
 
 ($rc, $out) = check("$stale_db max_age=$young");
@@ -83,6 +83,19 @@ like($out, qr/\[warn\].*"sekisho_geoip_db" "\Q$stale_db\E" is stale: it was buil
 ($rc, $out) = check("$fresh max_age=1d stale=refuse");
 is($rc, 0, 'a database just built by geoip/build-mmdb passes max_age=1d')
     or diag($out);
+
+# a build date ahead of the clock cannot show that a file is recent
+SKIP: {
+    skip 'faketime (Debian package faketime) not installed', 2
+        unless -x '/usr/bin/faketime';
+    $t->write_file('future.csv', "first,last,country\n192.0.2.0,192.0.2.255,JP\n");
+    my $o = `faketime '2036-01-01 00:00:00' $^X $top/geoip/build-mmdb --quiet --keep-reserved -i $d/future.csv -o $d/future.mmdb 2>&1`;
+    die "build-mmdb: $o" if $?;
+    ($rc, $out) = check("$d/future.mmdb max_age=3650d stale=refuse");
+    isnt($rc, 0, 'a database built in 2036 fails max_age under stale=refuse');
+    like($out, qr/it was built 2036-01-01T\d\d:\d\d:\d\dZ \(in the future\), not within max_age=3650d/,
+        'and the message says the date is in the future');
+}
 
 $t->config_errors(\&check,
     [ "$fresh stale=refuse",
@@ -212,7 +225,7 @@ is(metric('sekisho_geoip_build_timestamp_seconds'), $fresh_epoch,
     'metrics: still the build time of the fresh database');
 is(metric('sekisho_geoip_reloads_total{result="failed"}'), 2,
     'metrics: the refusal counted by each worker');
-like($t->error_log, qr/geoip database "\Q$db\E" was replaced by a file that cannot be used: it was built \Q$built\E, longer ago than max_age=\Q$young\E \(stale=refuse\); the database already loaded stays in use/,
+like($t->error_log, qr/geoip database "\Q$db\E" was replaced by a file that cannot be used: it was built \Q$built\E, not within max_age=\Q$young\E \(stale=refuse\); the database already loaded stays in use/,
     'the error log names the build date');
 
 ($rc, $out) = $t->nginx_test;
