@@ -98,7 +98,9 @@ static ngx_http_sekisho_alert_kind_t  ngx_http_sekisho_alert_kinds[] = {
     { ngx_string("jpki_failure_burst"), 4,
       "a burst of failed card logins or signatures from one network" },
     { ngx_string("jpki_revoked_certificate"), 4,
-      "a revoked JPKI certificate was presented" }
+      "a revoked JPKI certificate was presented" },
+    { ngx_string("audit_anchor"), 5,
+      "the head of the audit chain, for the auditor to keep" }
 };
 
 
