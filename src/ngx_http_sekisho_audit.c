@@ -498,12 +498,17 @@ ngx_http_sekisho_audit_read_tail(ngx_http_sekisho_audit_t *audit,
                 /* void */
             }
 
-            if (ngx_http_sekisho_audit_tail(line, buf + n - line,
-                                            &audit->sh->seq,
-                                            audit->sh->prev, epoch)
+            /* read aside: a line that is no record leaves the chain new */
+            if (ngx_http_sekisho_audit_tail(line, buf + n - line, &seq, mac,
+                                            epoch)
                 == NGX_OK)
             {
+                audit->sh->seq = seq;
+                ngx_memcpy(audit->sh->prev, mac, NGX_HTTP_SEKISHO_MAC_HEX);
                 resumed = "resumed";
+
+            } else {
+                *epoch = 0;
             }
         }
 
