@@ -259,4 +259,35 @@ is($rc, 0, 'a rewrite inside the current epoch passes the chain (what anchors ar
 my $last = $t->read_file('audit.state');
 unlike($last, qr/$k1|$k2/, 'the last state file holds none of the earlier keys');
 
+# a damaged state file: nginx -t fails and names it
+$t->write_file('audit.state', "sekisho-audit-state 1\nepoch 12\n");
+my ($trc, $tout) = $t->nginx_test;
+isnt($trc, 0, 'a damaged state file: nginx -t fails');
+like($tout, qr/audit state file ".*audit\.state" is damaged/, 'naming it');
+
+# restored by the auditor: the key of the last record's epoch
+my $last_epoch = (records('audit.log'))[-1]{epoch};
+$out = `$tool key --key-file $d/audit.key.offline --epoch $last_epoch --out $d/audit.state 2>&1`;
+is($? >> 8, 0, 'the auditor writes the key of the last epoch as the state') or diag($out);
+$t->run;
+get('/after-restore');
+sleep 0.2;
+$t->stop_nginx;
+($rc, $out) = verify("$d/audit.key.offline", "$d/audit.log.1", "$d/audit.log");
+is($rc, 0, 'the chain goes on from a restored state') or diag($out);
+
+# the state lost: the initial key put back, the key derived up to the
+# log's last epoch
+unlink "$d/audit.state" or die;
+rename "$d/audit.key.offline", "$d/audit.key" or die;
+$t->run;
+get('/after-reseed');
+sleep 0.2;
+$t->stop_nginx;
+($rc, $out) = verify("$d/audit.key", "$d/audit.log.1", "$d/audit.log");
+is($rc, 0, 'the chain goes on from the initial key, past the epochs the log reached')
+    or diag($out);
+my ($after) = state();
+cmp_ok($after, '>', $last_epoch, 'in a later epoch than the log had');
+
 $t->done;
