@@ -74,8 +74,8 @@ struct ngx_http_sekisho_audit_s {
 static ngx_int_t ngx_http_sekisho_audit_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static void ngx_http_sekisho_audit_seed_wipe(void *data);
-static void ngx_http_sekisho_audit_resume(ngx_http_sekisho_audit_t *audit,
-    ngx_log_t *log);
+static ngx_int_t ngx_http_sekisho_audit_resume(
+    ngx_http_sekisho_audit_t *audit, ngx_log_t *log);
 static const char *ngx_http_sekisho_audit_read_tail(
     ngx_http_sekisho_audit_t *audit, uint64_t *epoch);
 static ngx_int_t ngx_http_sekisho_audit_start_epoch(
@@ -399,8 +399,11 @@ ngx_http_sekisho_audit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     /* the pool's own mutex: nginx frees it if a worker dies holding it */
     audit->mutex = &shpool->mutex;
 
-    if (data == NULL && !ngx_test_config) {
-        ngx_http_sekisho_audit_resume(audit, shm_zone->shm.log);
+    if (data == NULL && !ngx_test_config
+        && ngx_http_sekisho_audit_resume(audit, shm_zone->shm.log) != NGX_OK)
+    {
+        ngx_http_sekisho_audit_seed_wipe(audit);
+        return NGX_ERROR;
     }
 
     ngx_http_sekisho_audit_seed_wipe(audit);
@@ -409,7 +412,7 @@ ngx_http_sekisho_audit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 }
 
 
-static void
+static ngx_int_t
 ngx_http_sekisho_audit_resume(ngx_http_sekisho_audit_t *audit, ngx_log_t *log)
 {
     u_char                          *p, rec[1024];
@@ -434,12 +437,22 @@ ngx_http_sekisho_audit_resume(ngx_http_sekisho_audit_t *audit, ngx_log_t *log)
             ngx_str_set(&resumed, "resumed");
         }
 
+        /* fail closed: a gateway that could not keep its key would
+           need the initial key again at its next start */
         if (ngx_http_sekisho_audit_start_epoch(audit, epoch, &st, log)
-            == NGX_OK)
+            != NGX_OK
+            || ngx_http_sekisho_audit_state_save(&audit->state,
+                                                 audit->state_tmp, &st,
+                                                 audit->mutex,
+                                                 &audit->sh->epoch, log)
+               != NGX_OK)
         {
-            ngx_http_sekisho_audit_state_save(&audit->state, audit->state_tmp,
-                                          &st, audit->mutex,
-                                          &audit->sh->epoch, log);
+            ngx_http_sekisho_audit_wipe(&st, sizeof(st));
+            ngx_log_error(NGX_LOG_EMERG, log, 0,
+                          "\"sekisho_audit_log\" \"%V\": the audit key's "
+                          "state file \"%V\" cannot be written",
+                          &audit->path, &audit->state);
+            return NGX_ERROR;
         }
     }
 
@@ -457,6 +470,8 @@ ngx_http_sekisho_audit_resume(ngx_http_sekisho_audit_t *audit, ngx_log_t *log)
                       "sekisho: the last line of audit log \"%V\" is not a "
                       "record; the chain starts again", &audit->path);
     }
+
+    return NGX_OK;
 }
 
 
@@ -762,9 +777,10 @@ ngx_http_sekisho_audit_tick(ngx_event_t *ev)
     ngx_shmtx_unlock(audit->mutex);
 
     if (save) {
-        ngx_http_sekisho_audit_state_save(&audit->state, audit->state_tmp,
-                                          &st, audit->mutex, &sh->epoch,
-                                          ev->log);
+        (void) ngx_http_sekisho_audit_state_save(&audit->state,
+                                                 audit->state_tmp, &st,
+                                                 audit->mutex, &sh->epoch,
+                                                 ev->log);
     }
 
     if (anchor) {
@@ -1069,9 +1085,10 @@ ngx_http_sekisho_audit_append(ngx_http_sekisho_audit_t *audit, u_char *start,
     ngx_shmtx_unlock(audit->mutex);
 
     if (save) {
-        ngx_http_sekisho_audit_state_save(&audit->state, audit->state_tmp,
-                                          &st, audit->mutex,
-                                          &audit->sh->epoch, log);
+        (void) ngx_http_sekisho_audit_state_save(&audit->state,
+                                                 audit->state_tmp, &st,
+                                                 audit->mutex, &sh->epoch,
+                                                 log);
     }
 
     if (last && n == last - start) {

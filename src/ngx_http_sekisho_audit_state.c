@@ -32,6 +32,7 @@ ngx_http_sekisho_audit_seed(ngx_conf_t *cf, ngx_str_t *state,
     ngx_str_t *key_file, ngx_http_sekisho_audit_state_t *st, ngx_str_t *key)
 {
     ngx_int_t        rc;
+    ngx_str_t        dir;
     ngx_file_info_t  fi;
 
     rc = ngx_http_sekisho_audit_state_load(cf, state, st);
@@ -59,6 +60,31 @@ ngx_http_sekisho_audit_seed(ngx_conf_t *cf, ngx_str_t *state,
                            "audit state file \"%V\" does not exist and no "
                            "key= gives the initial key", state);
         return NGX_ERROR;
+    }
+
+    /* the first start writes it: its directory must be there */
+    dir = *state;
+
+    while (dir.len && dir.data[dir.len - 1] != '/') {
+        dir.len--;
+    }
+
+    if (dir.len > 1) {
+        dir.data = ngx_pstrdup(cf->pool, &dir);
+        if (dir.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        dir.data[dir.len - 1] = '\0';
+
+        if (ngx_file_info(dir.data, &fi) == NGX_FILE_ERROR
+            || !ngx_is_dir(&fi))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                               "the directory of audit state file \"%V\" "
+                               "is missing", state);
+            return NGX_ERROR;
+        }
     }
 
     return ngx_http_sekisho_read_secret(cf, key_file, 16, key);
@@ -201,31 +227,39 @@ ngx_http_sekisho_audit_state_commit(ngx_str_t *path, u_char *tmp,
  * the zone's); "st" is wiped in any case.
  */
 
-void
+ngx_int_t
 ngx_http_sekisho_audit_state_save(ngx_str_t *path, u_char *tmp,
     ngx_http_sekisho_audit_state_t *st, ngx_shmtx_t *mutex,
     uint64_t *epoch, ngx_log_t *log)
 {
+    ngx_int_t  rc;
+
+    rc = NGX_OK;
+
     if (path->len == 0 || ngx_test_config) {
         goto done;
     }
 
     ngx_sprintf(tmp, "%V.%P.tmp%Z", path, ngx_pid);
 
-    if (ngx_http_sekisho_audit_state_write(path, tmp, st, log) != NGX_OK) {
+    rc = ngx_http_sekisho_audit_state_write(path, tmp, st, log);
+
+    if (rc != NGX_OK) {
         goto done;
     }
 
     ngx_shmtx_lock(mutex);
 
-    (void) ngx_http_sekisho_audit_state_commit(path, tmp, *epoch == st->epoch,
-                                               log);
+    rc = ngx_http_sekisho_audit_state_commit(path, tmp, *epoch == st->epoch,
+                                             log);
 
     ngx_shmtx_unlock(mutex);
 
 done:
 
     ngx_http_sekisho_audit_wipe(st, sizeof(ngx_http_sekisho_audit_state_t));
+
+    return rc;
 }
 
 

@@ -21,7 +21,7 @@
 ngx_int_t ngx_http_sekisho_audit_seed(ngx_conf_t *cf, ngx_str_t *state,
     ngx_str_t *key_file, ngx_http_sekisho_audit_state_t *st,
     ngx_str_t *key);
-void ngx_http_sekisho_audit_state_save(ngx_str_t *path, u_char *tmp,
+ngx_int_t ngx_http_sekisho_audit_state_save(ngx_str_t *path, u_char *tmp,
     ngx_http_sekisho_audit_state_t *st, ngx_shmtx_t *mutex,
     uint64_t *epoch, ngx_log_t *log);
 void ngx_http_sekisho_audit_wipe(void *p, size_t len);
