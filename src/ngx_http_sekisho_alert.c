@@ -100,7 +100,9 @@ static ngx_http_sekisho_alert_kind_t  ngx_http_sekisho_alert_kinds[] = {
     { ngx_string("jpki_revoked_certificate"), 4,
       "a revoked JPKI certificate was presented" },
     { ngx_string("geoip_stale"), 4,
-      "the country database in use is older than its max_age" }
+      "the country database in use is older than its max_age" },
+    { ngx_string("audit_anchor"), 5,
+      "the head of the audit chain, for the auditor to keep" }
 };
 
 

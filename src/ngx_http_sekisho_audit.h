@@ -4,7 +4,8 @@
  *
  * The audit trail: one JSON line per decided request, written in the
  * log phase, chained with HMAC-SHA256 through shared memory so that
- * every worker appends to one chain.
+ * every worker appends to one chain; with a state file, under a key that
+ * evolves at every epoch, the chain's head sent out as anchors.
  */
 
 
@@ -34,6 +35,7 @@ typedef struct {
 
 char *ngx_http_sekisho_audit_log(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+ngx_int_t ngx_http_sekisho_audit_init_worker(ngx_cycle_t *cycle);
 void ngx_http_sekisho_audit_request(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx);
 

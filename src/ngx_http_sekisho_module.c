@@ -966,7 +966,9 @@ ngx_http_sekisho_init_process(ngx_cycle_t *cycle)
 
     ngx_http_sekisho_lockout_init_worker(cycle);
 
-    if (ngx_http_sekisho_alert_init_worker(cycle) != NGX_OK) {
+    if (ngx_http_sekisho_alert_init_worker(cycle) != NGX_OK
+        || ngx_http_sekisho_audit_init_worker(cycle) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

@@ -26,6 +26,7 @@ $ex =~ s{^\s*ssl_certificate.*$}{}mg;
 $ex =~ s{/var/log/nginx/}{%%TESTDIR%%/}g;
 $ex =~ s{/etc/nginx/sekisho/}{%%TESTDIR%%/}g;
 $ex =~ s{/var/lib/sekisho/crl}{%%TESTDIR%%/pki/crl}g;
+$ex =~ s{/var/lib/sekisho/audit/}{%%TESTDIR%%/}g;
 $t->write_file($_, "secret-for-the-example-test-32-bytes-long")
     for qw(redis.pass lockout.key audit.key session.key);
 chmod 0600, map { $t->dir . "/$_" } qw(redis.pass lockout.key audit.key session.key);

@@ -33,6 +33,13 @@ my ($rc, $out) = check("sekisho_redis 127.0.0.1:6399;
       "sekisho_metrics;");
 is($rc, 0, 'a good configuration passes nginx -t') or diag($out);
 
+$t->write_file('damaged.state', "sekisho-audit-state 1\nepoch x\n");
+chmod 0600, "$d/damaged.state";
+($rc, $out) = check("sekisho_audit_log $d/audit.log key=$d/good.key
+       state=$d/audit.state epoch=1m anchor=30s;", "");
+is($rc, 0, 'epochs and anchors pass nginx -t') or diag($out);
+ok(!-e "$d/audit.state", 'nginx -t writes no state file');
+
 $t->config_errors(\&check,
     [ "sekisho_audit_log $d/a.log events=some;", '',
         qr/invalid parameter "events=some" in "sekisho_audit_log"/,
@@ -46,6 +53,26 @@ $t->config_errors(\&check,
       "sekisho_audit_log $d/a.log key=$d/other.key;",
         qr/"sekisho_audit_log" ".*a\.log" is used with another key elsewhere/,
         'one file, two keys' ],
+    [ "sekisho_audit_log $d/a.log key=$d/good.key epoch=1m;", '',
+        qr/"sekisho_audit_log" ".*a\.log": epoch= needs state=/,
+        'epochs without a state file' ],
+    [ "sekisho_audit_log $d/a.log state=$d/none.state;", '',
+        qr/audit state file ".*none\.state" does not exist and no key= gives the initial key/,
+        'no state and no initial key' ],
+    [ "sekisho_audit_log $d/a.log key=$d/good.key state=$d/nodir/a.state;", '',
+        qr/the directory of audit state file ".*nodir\/a\.state" is missing/,
+        'the state file in a missing directory' ],
+    [ "sekisho_audit_log $d/a.log key=$d/good.key state=$d/damaged.state;", '',
+        qr/audit state file ".*damaged\.state" is damaged or empty/,
+        'a damaged state file' ],
+    [ "sekisho_audit_log $d/a.log key=$d/good.key state=$d/a.state epoch=0;", '',
+        qr/invalid parameter "epoch=0" in "sekisho_audit_log"/, 'epoch=0' ],
+    [ "sekisho_audit_log $d/a.log key=$d/good.key state=$d/a.state anchor=soon;", '',
+        qr/invalid parameter "anchor=soon" in "sekisho_audit_log"/, 'a bad anchor=' ],
+    [ "sekisho_audit_log $d/a.log key=$d/good.key state=$d/a.state;",
+      "sekisho_audit_log $d/a.log key=$d/good.key state=$d/b.state;",
+        qr/"sekisho_audit_log" ".*a\.log" is used with another key elsewhere/,
+        'one file, two state files' ],
     [ "sekisho_alert syslog:server=;", '',
         qr/invalid parameter "syslog:server=" in "sekisho_alert"/,
         'empty syslog server' ],

@@ -1,0 +1,272 @@
+
+/*
+ * Copyright (C) Sekisho authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <openssl/crypto.h>
+#include "ngx_http_sekisho_audit_chain.h"
+#include "ngx_http_sekisho_audit_state.h"
+#include "ngx_http_sekisho_secret.h"
+
+
+static ngx_int_t ngx_http_sekisho_audit_state_load(ngx_conf_t *cf,
+    ngx_str_t *path, ngx_http_sekisho_audit_state_t *st);
+static ngx_int_t ngx_http_sekisho_audit_state_write(ngx_str_t *path,
+    u_char *tmp, ngx_http_sekisho_audit_state_t *st, ngx_log_t *log);
+static ngx_int_t ngx_http_sekisho_audit_state_commit(ngx_str_t *path,
+    u_char *tmp, ngx_uint_t keep, ngx_log_t *log);
+
+
+/*
+ * At configuration time, the key to go on from: the state file's (the
+ * current epoch's) in "st", or, with no state yet, the initial key of
+ * key= (epoch 0) in "key".  With a state, the initial key is not read,
+ * and should not be on the gateway.
+ */
+
+ngx_int_t
+ngx_http_sekisho_audit_seed(ngx_conf_t *cf, ngx_str_t *state,
+    ngx_str_t *key_file, ngx_http_sekisho_audit_state_t *st, ngx_str_t *key)
+{
+    ngx_int_t        rc;
+    ngx_str_t        dir;
+    ngx_file_info_t  fi;
+
+    rc = ngx_http_sekisho_audit_state_load(cf, state, st);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        if (key_file->len
+            && ngx_file_info(key_file->data, &fi) != NGX_FILE_ERROR)
+        {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "the initial audit key \"%V\" is still on "
+                               "the gateway: the state file \"%V\" has "
+                               "taken over, the auditor keeps the initial "
+                               "key offline", key_file, state);
+        }
+
+        return NGX_OK;
+    }
+
+    if (key_file->len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "audit state file \"%V\" does not exist and no "
+                           "key= gives the initial key", state);
+        return NGX_ERROR;
+    }
+
+    /* the first start writes it: its directory must be there */
+    dir = *state;
+
+    while (dir.len && dir.data[dir.len - 1] != '/') {
+        dir.len--;
+    }
+
+    if (dir.len > 1) {
+        dir.data = ngx_pstrdup(cf->pool, &dir);
+        if (dir.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        dir.data[dir.len - 1] = '\0';
+
+        if (ngx_file_info(dir.data, &fi) == NGX_FILE_ERROR
+            || !ngx_is_dir(&fi))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                               "the directory of audit state file \"%V\" "
+                               "is missing", state);
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_sekisho_read_secret(cf, key_file, 16, key);
+}
+
+
+/*
+ * At configuration time (as root): NGX_OK with the state, NGX_DECLINED
+ * if there is no state file yet, NGX_ERROR (logged, naming the file) if
+ * it cannot be read or is not a state file.  The bytes read are wiped.
+ */
+
+static ngx_int_t
+ngx_http_sekisho_audit_state_load(ngx_conf_t *cf, ngx_str_t *path,
+    ngx_http_sekisho_audit_state_t *st)
+{
+    u_char           buf[NGX_HTTP_SEKISHO_STATE_LEN];
+    ssize_t          n;
+    ngx_fd_t         fd;
+    ngx_err_t        err;
+    ngx_int_t        rc;
+    ngx_file_info_t  fi;
+
+    fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        err = ngx_errno;
+
+        if (err == NGX_ENOENT) {
+            return NGX_DECLINED;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, err,
+                           "cannot read audit state file \"%V\"", path);
+        return NGX_ERROR;
+    }
+
+    if (ngx_fd_info(fd, &fi) != NGX_FILE_ERROR
+        && (fi.st_mode & (S_IRWXG|S_IRWXO)))
+    {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "audit state file \"%V\" can be read by other "
+                           "users than its owner", path);
+    }
+
+    n = ngx_read_fd(fd, buf, sizeof(buf));
+    err = ngx_errno;
+    ngx_close_file(fd);
+
+    rc = (n > 0 && (size_t) n < sizeof(buf))
+         ? ngx_http_sekisho_audit_state_parse(buf, n, st) : NGX_DECLINED;
+
+    ngx_http_sekisho_audit_wipe(buf, sizeof(buf));
+
+    if (rc != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, n == -1 ? err : 0,
+                           "audit state file \"%V\" is damaged or empty: "
+                           "restore it, or remove it and give the initial "
+                           "key in key= (the chain goes on from the log)",
+                           path);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Writes the state aside, in "tmp" (a file of the same directory), and
+ * syncs it; state_commit() then renames it over the state file, so
+ * that the file is always one whole state, old or new.
+ */
+
+static ngx_int_t
+ngx_http_sekisho_audit_state_write(ngx_str_t *path, u_char *tmp,
+    ngx_http_sekisho_audit_state_t *st, ngx_log_t *log)
+{
+    u_char    buf[NGX_HTTP_SEKISHO_STATE_LEN], *p;
+    ssize_t   n;
+    ngx_fd_t  fd;
+    ngx_err_t err;
+
+    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE, 0600);
+
+    if (fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      "sekisho: audit state file \"%s\" cannot be written; "
+                      "\"%V\" keeps an older key", tmp, path);
+        return NGX_ERROR;
+    }
+
+    p = ngx_http_sekisho_audit_state_print(buf, st);
+
+    n = ngx_write_fd(fd, buf, p - buf);
+    err = ngx_errno;
+
+    ngx_http_sekisho_audit_wipe(buf, sizeof(buf));
+
+    if (n != p - buf || fsync(fd) == -1) {
+        ngx_log_error(NGX_LOG_ERR, log, n == -1 ? err : ngx_errno,
+                      "sekisho: audit state file \"%s\" cannot be written; "
+                      "\"%V\" keeps an older key", tmp, path);
+        ngx_close_file(fd);
+        (void) ngx_delete_file(tmp);
+        return NGX_ERROR;
+    }
+
+    ngx_close_file(fd);
+
+    return NGX_OK;
+}
+
+
+/* "keep" 0: a newer state was written meanwhile, this one goes */
+
+static ngx_int_t
+ngx_http_sekisho_audit_state_commit(ngx_str_t *path, u_char *tmp,
+    ngx_uint_t keep, ngx_log_t *log)
+{
+    if (!keep) {
+        (void) ngx_delete_file(tmp);
+        return NGX_OK;
+    }
+
+    if (ngx_rename_file(tmp, path->data) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      "sekisho: audit state file \"%V\" cannot be replaced; "
+                      "it keeps an older key", path);
+        (void) ngx_delete_file(tmp);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Outside the audit zone's lock: the state written aside, then, under
+ * the lock, renamed over the file if it is still the newest ("epoch" is
+ * the zone's); "st" is wiped in any case.
+ */
+
+ngx_int_t
+ngx_http_sekisho_audit_state_save(ngx_str_t *path, u_char *tmp,
+    ngx_http_sekisho_audit_state_t *st, ngx_shmtx_t *mutex,
+    uint64_t *epoch, ngx_log_t *log)
+{
+    ngx_int_t  rc;
+
+    rc = NGX_OK;
+
+    if (path->len == 0 || ngx_test_config) {
+        goto done;
+    }
+
+    ngx_sprintf(tmp, "%V.%P.tmp%Z", path, ngx_pid);
+
+    rc = ngx_http_sekisho_audit_state_write(path, tmp, st, log);
+
+    if (rc != NGX_OK) {
+        goto done;
+    }
+
+    ngx_shmtx_lock(mutex);
+
+    rc = ngx_http_sekisho_audit_state_commit(path, tmp, *epoch == st->epoch,
+                                             log);
+
+    ngx_shmtx_unlock(mutex);
+
+done:
+
+    ngx_http_sekisho_audit_wipe(st, sizeof(ngx_http_sekisho_audit_state_t));
+
+    return rc;
+}
+
+
+/* zeroes that the compiler may not leave out as dead stores */
+
+void
+ngx_http_sekisho_audit_wipe(void *p, size_t len)
+{
+    OPENSSL_cleanse(p, len);
+}
