@@ -630,8 +630,8 @@ SKIP: {
         "--html $d/print.html", "--pdf $pdf");
     is($rc, 0, '--pdf: report written') or diag($out);
     like($out, qr/\Qand $pdf\E: $n{records} records, chain VERIFIED/, 'and says so');
-    my $head = -f $pdf ? substr($t->read_file($pdf), 0, 5) : '';
-    is($head, '%PDF-', 'a PDF file');
+    my $magic = -f $pdf ? substr($t->read_file($pdf), 0, 5) : '';
+    is($magic, '%PDF-', 'a PDF file');
     my $text = `pdftotext -enc UTF-8 '$pdf' - 2>&1`;
     utf8::decode($text);
     like($text, qr/signature does not verify/, 'its text has a reason\'s English label (pdftotext)');
