@@ -422,6 +422,19 @@ is(scalar(grep { $_->[ $col{'user.name'} ] eq "'\@admin" } @rows), 1, 'a cell st
 is(scalar(grep { $_->[ $col{'user.name'} ] =~ /^[=+\-\@]/ } @rows), 0, 'no cell starts a formula');
 has($csv, qr{,"<script>alert\(1\)</script>""quotes""",}, 'quotes doubled inside a quoted cell');
 
+# the reader in Perl alone (without Cpanel::JSON::XS) reads the same
+{
+    local $ENV{SEKISHO_AUDIT_PURE_PERL} = 1;
+    ($rc, $out) = run_tool('report', "--key-file $d/audit.key", "$d/audit.log.1", "$d/audit.log",
+        "--html $d/perl.html", "--csv $d/perl.csv");
+    is($rc, 0, 'SEKISHO_AUDIT_PURE_PERL=1: report written') or diag($out);
+    ok($t->read_file('perl.csv') eq $t->read_file('report.csv'),
+        'the same CSV, byte for byte, from the reader in Perl');
+    my ($pp) = $t->read_file('perl.html') =~ m{(<section id="totals">.*)<footer>}s;
+    my ($xs) = $t->read_file('report.html') =~ m{(<section id="totals">.*)<footer>}s;
+    ok(defined $pp && $pp eq $xs, 'and the same page from its totals to its footer');
+}
+
 ###############################################################################
 # tampering, a missing key, a log without a key
 
