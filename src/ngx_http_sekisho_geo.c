@@ -273,6 +273,8 @@ ngx_http_sekisho_geo_lookup(ngx_http_sekisho_geo_db_t *db,
 }
 
 
+/* what the audit record names the database by: its build time */
+
 time_t
 ngx_http_sekisho_geo_build(ngx_http_sekisho_geo_db_t *db)
 {
