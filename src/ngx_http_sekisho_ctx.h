@@ -41,6 +41,7 @@ typedef struct {
     ngx_http_sekisho_reason_e       reason;
     uint16_t                        country;
     u_char                          country_text[2];
+    time_t                          geo_build;      /* 0: no lookup */
 
     ngx_uint_t                      body;           /* BODY_* */
 
@@ -64,6 +65,10 @@ typedef struct {
     ngx_http_sekisho_redis_cmd_t   *jpki_cmd;
     ngx_str_t                       jpki_serial;   /* hex */
     ngx_uint_t                      jpki_revocation;  /* +1; 0: no card */
+    ngx_str_t                       jpki_issuer;   /* RFC 2253 */
+    time_t                          jpki_not_after;
+    ngx_str_t                       crl_number;    /* decimal; the CRL */
+    time_t                          crl_this_update;  /* that decided */
     ngx_str_t                       session_id;
     ngx_str_t                       set_cookie;
     void                           *jpki_lcf;      /* checked by its rules */

@@ -336,6 +336,15 @@ ngx_http_sekisho_geo_lookup(ngx_http_sekisho_geo_db_t *db,
 }
 
 
+/* what the audit record names the database by: its build time */
+
+time_t
+ngx_http_sekisho_geo_build(ngx_http_sekisho_geo_db_t *db)
+{
+    return (time_t) db->current->mmdb.metadata.build_epoch;
+}
+
+
 /* the same through the file's search tree; country 0: not placed */
 
 static ngx_int_t

@@ -27,6 +27,8 @@ ngx_int_t ngx_http_sekisho_geo_init_worker(ngx_cycle_t *cycle,
     ngx_http_sekisho_geo_db_t *db);
 ngx_int_t ngx_http_sekisho_geo_lookup(ngx_http_sekisho_geo_db_t *db,
     struct sockaddr *sa, ngx_log_t *log, uint16_t *country);
+/* the build time (MMDB build_epoch) of the database this worker uses */
+time_t ngx_http_sekisho_geo_build(ngx_http_sekisho_geo_db_t *db);
 
 
 #endif /* _NGX_HTTP_SEKISHO_GEO_H_INCLUDED_ */

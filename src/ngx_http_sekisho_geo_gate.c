@@ -120,6 +120,9 @@ ngx_http_sekisho_country(ngx_http_request_t *r, ngx_http_sekisho_ctx_t *ctx)
         return 0;
     }
 
+    /* the database that answers, for the audit record */
+    ctx->geo_build = ngx_http_sekisho_geo_build(mcf->geo_db);
+
     sa = ngx_http_sekisho_unmap_v4(r->connection->sockaddr, &sin);
 
     if (ngx_http_sekisho_geo_lookup(mcf->geo_db, sa, r->connection->log,

@@ -7,13 +7,19 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include "ngx_http_sekisho_conf.h"
 #include "ngx_http_sekisho_ctx.h"
 #include "ngx_http_sekisho_alert.h"
 #include "ngx_http_sekisho_geo_rules.h"
 #include "ngx_http_sekisho_jpki_outcome.h"
 #include "ngx_http_sekisho_jpki_identity.h"
+#include "ngx_http_sekisho_jpki_trust.h"
 #include "ngx_http_sekisho_reason.h"
 #include "ngx_http_sekisho_text.h"
+
+
+static void ngx_http_sekisho_jpki_cert_against(ngx_http_request_t *r,
+    ngx_http_sekisho_ctx_t *ctx, ngx_http_sekisho_jpki_cert_t *info);
 
 
 /*
@@ -71,6 +77,49 @@ ngx_http_sekisho_jpki_cert_info(ngx_http_request_t *r,
     }
 
     ctx->jpki_revocation = info->revocation + 1;
+    ctx->jpki_not_after = info->not_after;
+
+    /* what it was checked against, so that an auditor can check again */
+    ngx_http_sekisho_jpki_cert_against(r, ctx, info);
+}
+
+
+static void
+ngx_http_sekisho_jpki_cert_against(ngx_http_request_t *r,
+    ngx_http_sekisho_ctx_t *ctx, ngx_http_sekisho_jpki_cert_t *info)
+{
+    u_char                         id[NGX_HTTP_SEKISHO_CA_ID_MAX];
+    size_t                         n;
+    ngx_http_sekisho_main_conf_t  *mcf;
+
+    if (info->issuer) {
+        mcf = ngx_http_sekisho_main_conf(r);
+        n = ngx_http_sekisho_jpki_key_id(info->issuer, id, sizeof(id));
+
+        if (ngx_http_sekisho_jpki_issuer(&mcf->jpki, id, n,
+                                         &ctx->jpki_issuer)
+            != NGX_OK)
+        {
+            ngx_str_null(&ctx->jpki_issuer);
+        }
+    }
+
+    /* the row is in the index mapped now: copied before it is swapped */
+    if (info->crl == NULL) {
+        ngx_str_null(&ctx->crl_number);
+        ctx->crl_this_update = 0;
+        return;
+    }
+
+    ctx->crl_number.data = ngx_pnalloc(r->pool,
+                                       NGX_HTTP_SEKISHO_CRLIX_NUMBER * 3);
+    if (ctx->crl_number.data) {
+        ctx->crl_number.len = ngx_http_sekisho_decimal(ctx->crl_number.data,
+                                               info->crl->number,
+                                               NGX_HTTP_SEKISHO_CRLIX_NUMBER);
+    }
+
+    ctx->crl_this_update = (time_t) info->crl->this_update;
 }
 
 

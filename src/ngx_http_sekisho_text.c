@@ -156,6 +156,51 @@ ngx_http_sekisho_hex(u_char *dst, u_char *src, size_t len)
 }
 
 
+/*
+ * A big-endian unsigned number of len bytes (at most 32) in decimal,
+ * as "openssl crl -text" prints a CRL number: the digits written.
+ * dst holds 2.5 * len + 1 digits.
+ */
+
+size_t
+ngx_http_sekisho_decimal(u_char *dst, u_char *src, size_t len)
+{
+    u_char      n[32], digits[80];
+    size_t      i, k, start;
+    ngx_uint_t  rem, cur;
+
+    len = ngx_min(len, sizeof(n));
+    ngx_memcpy(n, src, len);
+
+    k = 0;
+    start = 0;
+
+    /* long division by ten, until the number is zero */
+    do {
+        rem = 0;
+
+        for (i = start; i < len; i++) {
+            cur = (rem << 8) | n[i];
+            n[i] = (u_char) (cur / 10);
+            rem = cur % 10;
+        }
+
+        digits[k++] = (u_char) ('0' + rem);
+
+        while (start < len && n[start] == 0) {
+            start++;
+        }
+
+    } while (start < len);
+
+    for (i = 0; i < k; i++) {
+        dst[i] = digits[k - 1 - i];
+    }
+
+    return k;
+}
+
+
 /* base64url without padding (RFC 4648, section 5); returns the length */
 
 size_t

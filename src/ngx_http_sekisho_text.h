@@ -22,6 +22,9 @@ ngx_int_t ngx_http_sekisho_hex_value(u_char c);
 /* upper-case hex of len bytes into dst (2 * len): 2 * len */
 size_t ngx_http_sekisho_hex(u_char *dst, u_char *src, size_t len);
 
+/* a big-endian number (at most 32 bytes) in decimal: the digits written */
+size_t ngx_http_sekisho_decimal(u_char *dst, u_char *src, size_t len);
+
 /*
  * base64url without padding (RFC 4648, section 5): the length written;
  * decoded strictly (one spelling per value), at most max bytes

@@ -19,6 +19,7 @@ use File::Temp qw(tempdir);
 use POSIX qw(floor);
 use Test::More;
 use Time::Local qw(timegm);
+use Encode ();
 use Sekisho::Test;
 
 my $t = Sekisho::Test->new;
@@ -38,7 +39,7 @@ my $EVIL_PATH = '/apply/<img src=x onerror=alert(2)>';
 # module does ('"', '\' and control characters), chained and sealed
 
 my $OFF = 9 * 3600;
-my $BASE = timegm(0, 0, 9, 24, 10, 2026) - $OFF;     # 2026-11-24T09:00:00+09:00
+our $BASE = timegm(0, 0, 9, 24, 10, 2026) - $OFF;     # 2026-11-24T09:00:00+09:00
 
 sub ts {
     my ($sec, $ms) = @_;
@@ -149,17 +150,38 @@ my @ORDER = ('request.id', 'source.ip', 'source.geo.country_iso_code', 'event.ac
     'http.response.status_code', 'sekisho.upstream.status_code', 'user.id',
     'user_agent.original', 'sekisho.audit.chain');
 
+# the names the module writes now (ECS), from the names the test keeps
+# (those of the records before them, which "old" writes)
+my %ECS = ('request.id' => 'http.request.id', 'event.action' => 'event.reason',
+    decision => 'sekisho.decision', 'user.id' => 'user.name');
+
+sub step {
+    my ($r) = @_;
+    return ($r->{'url.path'} // '') eq '/login' ? 'password_login'
+         : $r->{'event.action'} =~ /^jpki_/ ? 'card_login' : 'country_check';
+}
+
 # the records as the test knows them, and the log's text
 sub write_log {
-    my ($key) = @_;
+    my ($key, $format) = @_;
+    my $old = ($format // '') eq 'old';
     my ($prev, $seq, $text, @recs) = ('0' x 64, 0, '');
     for my $e (@events) {
         my ($sec, $f) = @$e;
         my %r = (%$f, '@timestamp' => ts($sec, $seq * 7 % 1000), node => 'gw1');
-        my $body = '{"@timestamp":' . jstr($r{'@timestamp'}) . ',"node":"gw1"';
+        my $start = $r{'event.action'} eq 'audit_start';
+        my $body = '{"@timestamp":' . jstr($r{'@timestamp'});
+        if ($old) {
+            $body .= ',"node":"gw1"';
+        } else {
+            $body .= ',"ecs.version":"8.11.0","event.kind":"event","event.action":'
+                . jstr($start ? 'audit_start' : step(\%r)) . ',"host.name":"gw1"';
+        }
         for my $k (grep { exists $r{$_} } @ORDER) {
-            $body .= ',' . jstr($k) . ':'
-                . ($k eq 'http.response.status_code' ? $r{$k} : jstr($r{$k}));
+            next if !$old && $start && $k eq 'event.action';
+            $body .= ',' . jstr($old ? $k : $ECS{$k} // $k) . ':'
+                . ($k eq 'http.response.status_code' || (!$old && $k =~ /status_code/)
+                   ? $r{$k} : jstr($r{$k}));
         }
         $body .= ',"seq":' . ++$seq . ',"prev":"' . $prev . '"';
         my $mac = defined $key ? hmac_sha256_hex($body, $key) : sha256_hex($body);
@@ -283,8 +305,8 @@ has($html, qr{<tr data-key="forged_\\u001b\[0m"><td><code>forged_<span class="ct
 hasnt($html, qr{="[^"]*<span}, 'no markup inside any attribute');
 has(svg($html, 'chart-reasons'), qr{<text class="label" [^>]*>forged_\\u001b\[0m 未知の種別</text>},
     'nor inside the SVG');
-has($html, qr{<tr data-key="jpki_bad_signature"><td><code>jpki_bad_signature</code></td><td>JPKI / JPKI</td>},
-    'an action this version does not know is counted');
+has($html, qr{<tr data-key="jpki_bad_signature"><td><code>jpki_bad_signature</code></td><td>署名の検証に失敗 / signature does not verify</td>},
+    'a JPKI reason with its own label');
 
 for my $cc (grep { length } sort keys %by_cc) {
     my $deny = grep { ($_->{'source.geo.country_iso_code'} // '') eq $cc && $_->{decision} eq 'deny' } @refused;
@@ -347,7 +369,8 @@ is(bars(svg($html, 'chart-time')), scalar @per_hour, 'one bar per hour');
 is(join(',', svg($html, 'chart-time') =~ /<rect class="bar" [^>]*data-value="(\d+)"/g),
     join(',', @per_hour), 'each hour with its refusals');
 is(bars(svg($html, 'chart-reasons'), 'bar-dry'), 1, 'dry-run refusals drawn on one reason');
-has(svg($html, 'chart-time'), qr{時刻 / time \(UTC\+09:00\), 1時間ごと / per hour}, 'the time axis is labelled');
+has(svg($html, 'chart-time'), qr{時刻 / time \(Asia/Tokyo, UTC\+09:00\), 1時間ごと / per hour},
+    'the time axis is labelled, in the default zone');
 has(svg($html, 'chart-time'), qr{拒否件数 / refusals}, 'and the count axis');
 
 # CSV
@@ -387,16 +410,30 @@ is(scalar(grep { @$_ == @{ $rows[0] } } @rows), scalar @rows, 'every row has eve
 my %col;
 @col{ @{ $rows[0] } } = 0 .. $#{ $rows[0] };
 is($rows[1][ $col{'event.action'} ], 'audit_start', 'the first record first');
+is($rows[2][ $col{'event.reason'} ], $R[1]{'event.action'}, 'with its reason in event.reason');
 is($rows[-1][ $col{seq} ], scalar @R, 'the last record last');
-my ($evil) = grep { $_->[ $col{'user.id'} ] eq $EVIL_ID } @rows;
+my ($evil) = grep { $_->[ $col{'user.name'} ] eq $EVIL_ID } @rows;
 ok($evil, 'a cell with quotes comes back as it was');
 is($evil && $evil->[ $col{'user_agent.original'} ], $EVIL_UA, 'the user agent too');
 is(scalar(grep { $_->[ $col{'user_agent.original'} ] eq "'=SUM(1+1)" } @rows), 4,
     'a formula gets a quote before it');
-is(scalar(grep { $_->[ $col{'user.id'} ] eq "'-2+3" } @rows), 1, 'a cell starting with -');
-is(scalar(grep { $_->[ $col{'user.id'} ] eq "'\@admin" } @rows), 1, 'a cell starting with @');
-is(scalar(grep { $_->[ $col{'user.id'} ] =~ /^[=+\-\@]/ } @rows), 0, 'no cell starts a formula');
+is(scalar(grep { $_->[ $col{'user.name'} ] eq "'-2+3" } @rows), 1, 'a cell starting with -');
+is(scalar(grep { $_->[ $col{'user.name'} ] eq "'\@admin" } @rows), 1, 'a cell starting with @');
+is(scalar(grep { $_->[ $col{'user.name'} ] =~ /^[=+\-\@]/ } @rows), 0, 'no cell starts a formula');
 has($csv, qr{,"<script>alert\(1\)</script>""quotes""",}, 'quotes doubled inside a quoted cell');
+
+# the reader in Perl alone (without Cpanel::JSON::XS) reads the same
+{
+    local $ENV{SEKISHO_AUDIT_PURE_PERL} = 1;
+    ($rc, $out) = run_tool('report', "--key-file $d/audit.key", "$d/audit.log.1", "$d/audit.log",
+        "--html $d/perl.html", "--csv $d/perl.csv");
+    is($rc, 0, 'SEKISHO_AUDIT_PURE_PERL=1: report written') or diag($out);
+    ok($t->read_file('perl.csv') eq $t->read_file('report.csv'),
+        'the same CSV, byte for byte, from the reader in Perl');
+    my ($pp) = $t->read_file('perl.html') =~ m{(<section id="totals">.*)<footer>}s;
+    my ($xs) = $t->read_file('report.html') =~ m{(<section id="totals">.*)<footer>}s;
+    ok(defined $pp && $pp eq $xs, 'and the same page from its totals to its footer');
+}
 
 ###############################################################################
 # tampering, a missing key, a log without a key
@@ -452,13 +489,111 @@ is($rc, 1, 'a missing key file: exit 1');
 is($rc, 1, 'an unwritable output: exit 1');
 
 ###############################################################################
+# every reason the module can write has its own label (a reason added
+# to src/ngx_http_sekisho_reason.c without one fails here)
+
+my $reason_c = $t->read_file("$top/src/ngx_http_sekisho_reason.c");
+my ($names) = $reason_c =~ /ngx_http_sekisho_reason_names\[\] = \{(.*?)\};/s;
+my @module_reasons = $names =~ /ngx_string\("([a-z_]+)"\)/g;
+cmp_ok(scalar @module_reasons, '>=', 39, 'the reasons read from reason.c (' . scalar(@module_reasons) . ')');
+{
+    my @save = @events;
+    @events = ([0, { 'event.action' => 'audit_start', 'sekisho.audit.chain' => 'new' }]);
+    my $i = 0;
+    refusal(60 + $i++, '198.51.100.7', 'US', $_) for @module_reasons;
+    my ($all) = write_log($KEY);
+    @events = @save;
+    $t->write_file('reasons.log', $all);
+    ($rc, $out) = run_tool('report', "--key-file $d/audit.key", "$d/reasons.log", "--html $d/reasons.html");
+    is($rc, 0, 'a report of every reason') or diag($out);
+    my $rh = $t->read_file("$d/reasons.html");
+    utf8::decode($rh);
+    my ($table) = $rh =~ m{<table class="data" id="table-actions">(.*?)</table>}s;
+    my %label = ($table // '') =~ m{<tr data-key="([a-z_]+)"><td><code>[a-z_]+</code></td><td>([^<]*)</td>}g;
+    my @missing = grep { !defined $label{$_} || $label{$_} =~ /unknown action/ } @module_reasons;
+    is("@missing", '', 'every reason of the module has a label of its own');
+    my @bilingual = grep { ($label{$_} // '') =~ m{\A\S.*[\x{3040}-\x{30ff}\x{4e00}-\x{9fff}].* / [ -~]+\z} }
+        @module_reasons;
+    is(scalar @bilingual, scalar @module_reasons, 'each in Japanese and English');
+    for my $r (qw(session_missing jpki_revoked jpki_crl_stale)) {
+        diag("$r: " . Encode::encode('UTF-8', $label{$r} // '(none)')) if $ENV{SEKISHO_TEST_VERBOSE};
+    }
+}
+
+###############################################################################
+# times in the auditor's zone, daylight saving time included
+
+{
+    # New York leaves daylight saving time at 2026-11-01 06:00 UTC
+    my @save = @events;
+    my $base = $BASE;
+    $BASE = timegm(0, 0, 4, 1, 10, 2026);                 # 04:00 UTC
+    @events = ([0, { 'event.action' => 'audit_start', 'sekisho.audit.chain' => 'new' }]);
+    refusal($_ * 1200, '198.51.100.7', 'US', 'geo_foreign') for 1 .. 12;   # to 08:00 UTC
+    my ($ny) = write_log($KEY);
+    @events = @save;
+    $BASE = $base;
+    $t->write_file('dst.log', $ny);
+
+    ($rc, $out) = run_tool('report', "--key-file $d/audit.key", "$d/dst.log", "--html $d/dst.html",
+        '--tz America/New_York');
+    is($rc, 0, '--tz America/New_York') or diag($out);
+    my $nh = $t->read_file("$d/dst.html");
+    utf8::decode($nh);
+    has($nh, qr{id="period-first"><span class="ts">2026-11-01T00:00:00\.000-04:00<},
+        'the first record in New York time, daylight saving (EDT, -04:00)');
+    has($nh, qr{id="period-last"><span class="ts">2026-11-01T03:00:00\.\d{3}-05:00<},
+        'the last in standard time (EST, -05:00), not a fixed offset');
+    has($nh, qr{<span id="zone">America/New_York</span>}, 'the page names the zone');
+    has(svg($nh, 'chart-time'), qr{時刻 / time \(America/New_York, UTC-04:00/UTC-05:00\)},
+        'the time axis names both offsets');
+    # 04:00-08:00 UTC is 00:00, 01:00 (EDT), 01:00 (EST), 02:00 and 03:00
+    # on the clock: the repeated hour is one bucket of two hours
+    my @labels = svg($nh, 'chart-time') =~ /<rect class="bar" [^>]*data-value="(\d+)"><title>2026-11-01 (\d\d:\d\d)/g;
+    my %per = reverse @labels;
+    is(join(',', map { "$_=$per{$_}" } sort keys %per), '00:00=2,01:00=6,02:00=3,03:00=1',
+        'refusals per hour of the clock: the repeated hour holds both');
+
+    ($rc, $out) = run_tool('report', "$d/dst.log", "--key-file $d/audit.key", "--html $d/utc.html",
+        '--tz UTC');
+    has($t->read_file("$d/utc.html"), qr{id="period-first"><span class="ts">2026-11-01T04:00:00\.000\+00:00<},
+        '--tz UTC');
+
+    ($rc, $out) = run_tool('report', "$d/dst.log", "--html $d/x.html", '--tz Mars/Olympus_Mons');
+    is($rc, 2, 'an unknown zone: usage, exit 2');
+    like($out, qr{--tz Mars/Olympus_Mons: not a time zone}, 'naming it');
+}
+
+###############################################################################
+# a log of the version before the ECS names reads the same
+
+{
+    my ($old_log) = write_log($KEY, 'old');
+    unlike($old_log, qr/"ecs\.version"|"event\.reason"/, 'an old-format log');
+    $t->write_file('old.log', $old_log);
+    ($rc, $out) = run_tool('report', "--key-file $d/audit.key", "$d/old.log", "--html $d/old.html",
+        "--csv $d/old.csv");
+    is($rc, 0, 'report of an old log') or diag($out);
+    my $oh = $t->read_file("$d/old.html");
+    utf8::decode($oh);
+    for my $k (qw(records refusals allowed dryrun logins login-failure accounts-locked starts)) {
+        has($oh, qr{id="n-$k">$n{$k}<}, "old log: total $k: $n{$k}");
+    }
+    has($oh, qr{<tr><td><code>bob</code></td>}, 'old log: user.id read as user.name');
+    my @orows = parse_csv($t->read_file("$d/old.csv"));
+    my %ocol;
+    @ocol{ @{ $orows[0] } } = 0 .. $#{ $orows[0] };
+    is(scalar(grep { $_->[ $ocol{'user.name'} ] eq 'bob' } @orows), 8, 'old log: the CSV under the new names');
+}
+
+###############################################################################
 # the page in a browser
 
 my $chromium = $ENV{SEKISHO_CHROMIUM} // '/usr/bin/chromium';
 
 SKIP: {
     skip "chromium is not installed ($chromium; scripts/deps installs it): "
-        . 'the page was not rendered', 10 unless -x $chromium;
+        . 'the page was not rendered', 19 unless -x $chromium;
 
     my @browser = ($chromium, qw(--headless --no-sandbox --disable-gpu --disable-quic
         --no-first-run --disable-background-networking --disable-component-update
@@ -501,6 +636,26 @@ SKIP: {
     my $head = $t->read_file($png);
     my ($w, $h) = unpack 'NN', substr($head, 16, 8);
     is("$w x $h", '1200 x 3000', 'a PNG of the window size');
+
+    # the page printed to PDF by the tool (Chromium's headless print)
+    my $pdf = "$d/report.pdf";
+    ($rc, $out) = run_tool('report', "--key-file $d/audit.key", "$d/audit.log.1", "$d/audit.log",
+        "--html $d/print.html", "--pdf $pdf");
+    is($rc, 0, '--pdf: report written') or diag($out);
+    like($out, qr/\Qand $pdf\E: $n{records} records, chain VERIFIED/, 'and says so');
+    my $magic = -f $pdf ? substr($t->read_file($pdf), 0, 5) : '';
+    is($magic, '%PDF-', 'a PDF file');
+    my $text = `pdftotext -enc UTF-8 '$pdf' - 2>&1`;
+    utf8::decode($text);
+    like($text, qr/signature does not verify/, 'its text has a reason\'s English label (pdftotext)');
+    like($text, qr/署名の検証に失敗/, 'and its Japanese label');
+    like($text, qr/VERIFIED/, 'and the chain status');
+    ok(!glob("$d/report.pdf.tmp*"), 'no temporary file left');
+
+    local $ENV{SEKISHO_CHROMIUM} = '/nonexistent/chromium';
+    ($rc, $out) = run_tool('report', "$d/audit.log", "--html $d/x.html", "--pdf $d/x.pdf");
+    is($rc, 1, 'no browser: exit 1');
+    like($out, qr{/nonexistent/chromium not found}, 'naming it');
 
     if ($ENV{SEKISHO_TEST_KEEP}) {
         diag("screenshot: $png");

@@ -108,37 +108,37 @@ is($r[0]{prev}, '0' x 64, 'whose prev is all zeros');
 
 my @rest = @r[1 .. $#r];
 is(scalar @rest, 7, 'seven decided requests recorded, no others')
-    or diag(join "\n", map { "$_->{'event.action'} $_->{'url.path'}" } @rest);
+    or diag(join "\n", map { "$_->{'event.reason'} $_->{'url.path'}" } @rest);
 
-my %by = map { ("$_->{'url.path'} $_->{'event.action'}" => $_) } @rest;
+my %by = map { ("$_->{'url.path'} $_->{'event.reason'}" => $_) } @rest;
 
 my $foreign = $by{'/page geo_foreign'};
 ok($foreign, 'the refusal is recorded');
 is($foreign->{'source.ip'}, '198.51.100.9', 'source.ip');
 is($foreign->{'source.geo.country_iso_code'}, 'US', 'source.geo.country_iso_code');
-is($foreign->{decision}, 'deny', 'decision');
+is($foreign->{'sekisho.decision'}, 'deny', 'sekisho.decision');
 is($foreign->{'event.outcome'}, 'failure', 'event.outcome failure');
 is($foreign->{'http.response.status_code'}, 403, 'http.response.status_code');
 is($foreign->{'http.request.method'}, 'GET', 'http.request.method');
 is($foreign->{'url.path'}, '/page', 'url.path without the query string');
 is($foreign->{'user_agent.original'}, 'audit-test/1.0', 'user_agent.original');
-like($foreign->{'request.id'}, qr/^[0-9a-f]{32}$/, 'request.id');
+like($foreign->{'http.request.id'}, qr/^[0-9a-f]{32}$/, 'http.request.id');
 like($foreign->{'@timestamp'},
     qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$/,
     '@timestamp is RFC 3339 with milliseconds and offset');
-ok(length $foreign->{node}, 'node');
+ok(length $foreign->{'host.name'}, 'host.name');
 
 # two workers write as requests end: the order of the lines is the order
 # of the chain, not necessarily of the requests
 my @logins = grep { $_->{'url.path'} eq '/login' } @rest;
-is(join(',', sort map { "$_->{'user.id'}:$_->{'event.action'}" } @logins),
+is(join(',', sort map { "$_->{'user.name'}:$_->{'event.reason'}" } @logins),
     'alice:login_failed,alice:login_ok,bob:account_locked,bob:login_failed,'
     . 'bob:login_failed',
-    'every login attempt and its outcome, with user.id');
-my ($failed) = grep { $_->{'user.id'} eq 'alice'
-                      && $_->{'event.action'} eq 'login_failed' } @logins;
-my ($ok) = grep { $_->{'event.action'} eq 'login_ok' } @logins;
-my ($lock) = grep { $_->{'event.action'} eq 'account_locked' } @logins;
+    'every login attempt and its outcome, with user.name');
+my ($failed) = grep { $_->{'user.name'} eq 'alice'
+                      && $_->{'event.reason'} eq 'login_failed' } @logins;
+my ($ok) = grep { $_->{'event.reason'} eq 'login_ok' } @logins;
+my ($lock) = grep { $_->{'event.reason'} eq 'account_locked' } @logins;
 is($failed->{'sekisho.upstream.status_code'}, '401', 'the upstream status');
 is($failed->{'event.outcome'}, 'failure', 'login_failed is a failure');
 is($ok->{'event.outcome'}, 'success', 'login_ok is a success');
@@ -177,7 +177,7 @@ $t->reload;
 get('/after-reload', '198.51.100.9');
 sleep 0.2;
 @new = records('audit.log');
-is(join(',', map { $_->{'event.action'} } @new), 'geo_foreign,geo_foreign',
+is(join(',', map { $_->{'event.reason'} } @new), 'geo_foreign,geo_foreign',
     'reload adds no start record');
 
 # restart: a start record that resumes the chain
@@ -247,8 +247,8 @@ is(scalar(() = $out =~ /\n/g), $want, 'search by time range (from)');
 $out = `$top/scripts/admin/sekisho-audit search --to '$all[0]{'@timestamp'}' $d/audit.log.1 2>/dev/null`;
 my $upto = grep { $_->{'@timestamp'} le $all[0]{'@timestamp'} } @all;
 is(scalar(() = $out =~ /\n/g), $upto, 'search by time range (to)');
-my $rid = $foreign->{'request.id'};
+my $rid = $foreign->{'http.request.id'};
 $out = `$top/scripts/admin/sekisho-audit search --request-id $rid $d/audit.log.1 2>/dev/null`;
-like($out, qr/"request.id":"$rid"/, 'search by request id');
+like($out, qr/"http.request.id":"$rid"/, 'search by request id');
 
 $t->done;

@@ -175,7 +175,7 @@ is($rc, 8, 'even the right PIN is refused by a blocked card');
 like($err, qr/blocked/i, 'and the tool says the PIN is blocked');
 
 my $audit = $t->read_file('audit.jsonl');
-is(scalar(() = $audit =~ /"event.action":"jpki_login_ok"/g), 1,
+is(scalar(() = $audit =~ /"event.reason":"jpki_login_ok"/g), 1,
     'the gateway saw exactly one card login');
 
 $t->done;

@@ -133,7 +133,7 @@ my $alice = $serial{'alice-auth'};
 
 sub logins {
     my $audit = -f "$d/audit.jsonl" ? $t->read_file('audit.jsonl') : '';
-    return scalar(() = $audit =~ /"event.action":"jpki_login_ok"/g);
+    return scalar(() = $audit =~ /"event.reason":"jpki_login_ok"/g);
 }
 
 sub proxied { Sekisho::Card::proxy_requests($t) }

@@ -81,7 +81,7 @@ is(json_field(http_body($r), 'revocation'), 'unchecked',
     'best_effort, no CRL for the issuer at all: unchecked');
 
 like($t->read_file('audit.jsonl'),
-    qr/"event.action":"jpki_login_ok"[^\n]*"jpki\.revocation":"unchecked"/,
+    qr/"event.reason":"jpki_login_ok"[^\n]*"sekisho\.jpki\.revocation":"unchecked"/,
     'the audit record says unchecked');
 $t->stop_nginx;
 

@@ -171,9 +171,9 @@ $r = submit($altered, $sig);
 like(http_body($r), qr/署名/, 'browsers get the bilingual page');
 
 my $audit = $t->read_file('audit.jsonl');
-like($audit, qr/"event.action":"jpki_signed_body"[^\n]*"jpki\.serial":"[0-9A-F]+"/,
+like($audit, qr/"event.reason":"jpki_signed_body"[^\n]*"tls\.client\.x509\.serial_number":"[0-9A-F]+"/,
     'audit: a signed submission with the signer\'s serial');
-like($audit, qr/"event.action":"jpki_bad_signature"[^\n]*"url.path":"\/submit"/,
+like($audit, qr/"event.reason":"jpki_bad_signature"[^\n]*"url.path":"\/submit"/,
     'audit: a refused one');
 
 my $m = http_body(http_get('/metrics', port => $port));

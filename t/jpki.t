@@ -399,15 +399,15 @@ like($alerts, qr/jpki_failure_burst/, 'alert: burst of failures');
 # the audit trail and the access log
 my $audit = $t->read_file('audit.jsonl');
 like($audit,
-    qr/"event.action":"jpki_login_ok"[^\n]*"jpki\.serial":"$who{'alice-auth'}"/,
+    qr/"event.reason":"jpki_login_ok"[^\n]*"tls\.client\.x509\.serial_number":"$who{'alice-auth'}"/,
     'audit: a login with the serial');
 like($audit,
-    qr/"jpki\.serial":"$who{'alice-auth'}"[^\n]*"jpki\.revocation":"good"/,
+    qr/"tls\.client\.x509\.serial_number":"$who{'alice-auth'}"[^\n]*"sekisho\.jpki\.revocation":"good"/,
     'audit: and the revocation result');
-like($audit, qr/"event.action":"jpki_revoked"[^\n]*"jpki\.revocation":"revoked"/,
+like($audit, qr/"event.reason":"jpki_revoked"[^\n]*"sekisho\.jpki\.revocation":"revoked"/,
     'audit: a revoked certificate');
 like($audit,
-    qr/"event.action":"session_ok"[^\n]*"session\.id":"[A-Za-z0-9_-]{22}"/,
+    qr/"event.reason":"session_ok"[^\n]*"sekisho\.session\.id":"[A-Za-z0-9_-]{22}"/,
     'audit: requests of a session carry its id');
 my $log = $t->read_file('jpki.log');
 like($log, qr/^jpki_login_ok $who{'alice-auth'} good [A-Za-z0-9_-]{22} 200$/m,
