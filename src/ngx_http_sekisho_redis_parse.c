@@ -12,6 +12,7 @@
 
 static u_char *ngx_http_sekisho_redis_word(u_char **p, u_char *last,
     size_t *len);
+static ngx_int_t ngx_http_sekisho_redis_numeric(u_char *host);
 
 
 /* 1 to 65535, digits only; NGX_ERROR otherwise */
@@ -49,7 +50,7 @@ ngx_int_t
 ngx_http_sekisho_redis_parse_addr(u_char *p, size_t len,
     ngx_http_sekisho_redis_addr_t *addr)
 {
-    u_char     *colon, *host, buf[16];
+    u_char     *colon, *host;
     size_t      hlen;
     ngx_int_t   port;
 
@@ -87,9 +88,7 @@ ngx_http_sekisho_redis_parse_addr(u_char *p, size_t len,
     ngx_memcpy(addr->host, host, hlen);
     addr->host[hlen] = '\0';
 
-    if (inet_pton(AF_INET, (char *) addr->host, buf) != 1
-        && inet_pton(AF_INET6, (char *) addr->host, buf) != 1)
-    {
+    if (ngx_http_sekisho_redis_numeric(addr->host) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -172,7 +171,7 @@ ngx_http_sekisho_redis_parse_switch(u_char *p, size_t len, ngx_str_t *master,
     ngx_http_sekisho_redis_addr_t *from, ngx_http_sekisho_redis_addr_t *to)
 {
     u_char                         *last, *w[5];
-    size_t                          wlen[5];
+    size_t                          wlen[5], more;
     ngx_int_t                       port;
     ngx_uint_t                      i;
     ngx_http_sekisho_redis_addr_t  *a;
@@ -186,8 +185,8 @@ ngx_http_sekisho_redis_parse_switch(u_char *p, size_t len, ngx_str_t *master,
         }
     }
 
-    (void) ngx_http_sekisho_redis_word(&p, last, &wlen[0]);
-    if (wlen[0]) {
+    (void) ngx_http_sekisho_redis_word(&p, last, &more);
+    if (more) {
         return NGX_ERROR;
     }
 
@@ -209,10 +208,8 @@ ngx_http_sekisho_redis_parse_switch(u_char *p, size_t len, ngx_str_t *master,
         a->port = (int) port;
     }
 
-    /* the new address is connected to: it must be numeric too */
-    if (ngx_http_sekisho_redis_parse_addr(w[3], w[4] + wlen[4] - w[3], to)
-        != NGX_OK)
-    {
+    /* the new address is connected to: it must be numeric */
+    if (ngx_http_sekisho_redis_numeric(to->host) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -336,4 +333,19 @@ ngx_http_sekisho_redis_word(u_char **p, u_char *last, size_t *len)
     *len = *p - s;
 
     return s;
+}
+
+
+static ngx_int_t
+ngx_http_sekisho_redis_numeric(u_char *host)
+{
+    u_char  buf[16];
+
+    if (inet_pton(AF_INET, (char *) host, buf) == 1
+        || inet_pton(AF_INET6, (char *) host, buf) == 1)
+    {
+        return NGX_OK;
+    }
+
+    return NGX_ERROR;
 }
