@@ -10,9 +10,6 @@
 #include "ngx_http_sekisho_redis_conn.h"
 
 
-#define NGX_HTTP_SEKISHO_REDIS_MAX_LIST  16
-
-
 static void ngx_http_sekisho_redis_add_read(void *privdata);
 static void ngx_http_sekisho_redis_del_read(void *privdata);
 static void ngx_http_sekisho_redis_add_write(void *privdata);
@@ -84,19 +81,19 @@ ngx_http_sekisho_redis_resolve(ngx_conf_t *cf, ngx_str_t *list,
     u_char                         text[NGX_SOCKADDR_STRLEN];
     size_t                         len;
     ngx_url_t                      u;
-    ngx_str_t                      items[NGX_HTTP_SEKISHO_REDIS_MAX_LIST];
+    ngx_str_t                      items[NGX_HTTP_SEKISHO_REDIS_MAX_NODES];
     ngx_uint_t                     i;
     ngx_http_sekisho_redis_addr_t *a;
 
     if (ngx_http_sekisho_redis_split_list(list, items,
-                                          NGX_HTTP_SEKISHO_REDIS_MAX_LIST, n)
+                                          NGX_HTTP_SEKISHO_REDIS_MAX_NODES, n)
         != NGX_OK)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid %s list \"%V\" in \"sekisho_redis\" "
                            "directive: empty, an empty item, or more than "
                            "%d addresses", what, list,
-                           NGX_HTTP_SEKISHO_REDIS_MAX_LIST);
+                           NGX_HTTP_SEKISHO_REDIS_MAX_NODES);
         return NGX_CONF_ERROR;
     }
 

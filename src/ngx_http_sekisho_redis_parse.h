@@ -20,6 +20,9 @@
 #define NGX_HTTP_SEKISHO_REDIS_SLOTS     16384
 #define NGX_HTTP_SEKISHO_REDIS_HOSTLEN   46     /* INET6_ADDRSTRLEN */
 
+/* addresses in a list, and the nodes of a cluster a worker may know */
+#define NGX_HTTP_SEKISHO_REDIS_MAX_NODES 16
+
 #define NGX_HTTP_SEKISHO_REDIS_MOVED     1
 #define NGX_HTTP_SEKISHO_REDIS_ASK       2
 
