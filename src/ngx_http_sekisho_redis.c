@@ -20,8 +20,11 @@
 /* EVALSHA sha numkeys key... arg... */
 #define NGX_HTTP_SEKISHO_REDIS_MAX_ARGS    32
 
-/* MOVED, ASK, READONLY and TRYAGAIN followed per command, at most */
+/* MOVED, ASK and READONLY followed in a row by a command, at most */
 #define NGX_HTTP_SEKISHO_REDIS_MAX_REDIRECTS  5
+
+/* TRYAGAIN: the wait before a command goes again, within its timeout */
+#define NGX_HTTP_SEKISHO_REDIS_TRYAGAIN_MS    20
 
 /* Sentinels asked again in a row when the node named is no master */
 #define NGX_HTTP_SEKISHO_REDIS_MAX_ASKS    3
@@ -49,6 +52,7 @@ struct ngx_http_sekisho_redis_cmd_s {
     ngx_http_sekisho_redis_handler_pt handler;
     void                            *data;
     ngx_event_t                      timer;
+    ngx_event_t                      again;         /* after TRYAGAIN */
     ngx_queue_t                      queue;
     ngx_uint_t                       slot;
     ngx_uint_t                       redirects;
@@ -59,6 +63,7 @@ struct ngx_http_sekisho_redis_cmd_s {
     unsigned                         done:1;        /* handler called */
     unsigned                         in_flight:1;   /* hiredis holds it */
     unsigned                         queued:1;      /* in node->pending */
+    unsigned                         waiting:1;     /* "again" is set */
     unsigned                         retried:1;     /* EVAL after NOSCRIPT */
     unsigned                         asking:1;      /* ASKING goes first */
     /* the argument bytes follow */
@@ -91,6 +96,7 @@ static void ngx_http_sekisho_redis_node_event(
     ngx_http_sekisho_redis_node_t *node, ngx_uint_t event, const char *why);
 static void ngx_http_sekisho_redis_reply(redisAsyncContext *ac, void *r,
     void *privdata);
+static void ngx_http_sekisho_redis_again(ngx_event_t *ev);
 static void ngx_http_sekisho_redis_timeout(ngx_event_t *ev);
 static void ngx_http_sekisho_redis_finish(ngx_http_sekisho_redis_cmd_t *cmd,
     redisReply *reply);
@@ -373,6 +379,9 @@ ngx_http_sekisho_redis_route(ngx_http_sekisho_redis_cmd_t *cmd)
     rd = cmd->rd;
     node = &rd->nodes[0];
 
+    /* ASKING again with EVAL after NOSCRIPT: the write keeps it */
+    cmd->asking = 0;
+
     if (cmd->ask) {
         node = cmd->ask;
         cmd->ask = NULL;
@@ -517,6 +526,11 @@ ngx_http_sekisho_redis_cancel(ngx_http_sekisho_redis_cmd_t *cmd)
         cmd->queued = 0;
     }
 
+    if (cmd->waiting) {
+        ngx_del_timer(&cmd->again);
+        cmd->waiting = 0;
+    }
+
     if (!cmd->in_flight) {
         ngx_free(cmd);
     }
@@ -640,9 +654,16 @@ ngx_http_sekisho_redis_redirect(ngx_http_sekisho_redis_cmd_t *cmd,
         return NGX_DECLINED;
     }
 
+    /* the slot is being moved and the keys are split: not for long */
     if (ngx_strncmp(reply->str, "TRYAGAIN", 8) == 0) {
-        cmd->redirects++;
-        return ngx_http_sekisho_redis_route(cmd);
+        cmd->redirects = 0;
+        cmd->waiting = 1;
+        cmd->again.handler = ngx_http_sekisho_redis_again;
+        cmd->again.data = cmd;
+        cmd->again.log = rd->log;
+
+        ngx_add_timer(&cmd->again, NGX_HTTP_SEKISHO_REDIS_TRYAGAIN_MS);
+        return NGX_OK;
     }
 
     kind = ngx_http_sekisho_redis_parse_redirect((u_char *) reply->str,
@@ -713,6 +734,24 @@ ngx_http_sekisho_redis_cluster_node(ngx_http_sekisho_redis_t *rd,
 }
 
 
+static void
+ngx_http_sekisho_redis_again(ngx_event_t *ev)
+{
+    ngx_http_sekisho_redis_cmd_t  *cmd = ev->data;
+
+    cmd->waiting = 0;
+
+    if (ngx_http_sekisho_redis_route(cmd) != NGX_OK) {
+        if (cmd->timer.timer_set) {
+            ngx_del_timer(&cmd->timer);
+        }
+
+        ngx_http_sekisho_redis_finish(cmd, NULL);
+        ngx_free(cmd);
+    }
+}
+
+
 /*
  * A command that did not get its answer in time fails, and so does the
  * connection: a healthy Redis answers within the timeout, and a stalled
@@ -751,7 +790,12 @@ ngx_http_sekisho_redis_timeout(ngx_event_t *ev)
 
     mine = !cmd->in_flight;
 
-    if (node->state != NGX_HTTP_SEKISHO_REDIS_DOWN) {
+    if (cmd->waiting) {
+        /* waiting for a slot to settle: the connection is fine */
+        ngx_del_timer(&cmd->again);
+        cmd->waiting = 0;
+
+    } else if (node->state != NGX_HTTP_SEKISHO_REDIS_DOWN) {
         ngx_http_sekisho_redis_node_drop(node, "command timed out");
     }
 
