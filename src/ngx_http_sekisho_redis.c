@@ -838,18 +838,23 @@ ngx_http_sekisho_redis_connect(ngx_http_sekisho_redis_node_t *node)
 
 /*
  * The Sentinels' answer.  An answer to a question connects to the
- * master named; a "+switch-master" closes the connection to the old
- * master at once (a command in flight there fails: it may have run),
- * and the next command connects to the new one.
+ * master named.  A message (+promoted-slave, +switch-master) closes the
+ * connection to the old master at once: a command in flight there fails
+ * (it may have run), and the next one goes to the new master, rather
+ * than to the old one, whose writes from now on would be lost when it
+ * is made a replica.
  */
 
 static void
 ngx_http_sekisho_redis_master(void *data, ngx_http_sekisho_redis_addr_t *master,
-    ngx_http_sekisho_redis_addr_t *from, ngx_uint_t switched)
+    ngx_http_sekisho_redis_addr_t *from, ngx_uint_t event)
 {
     ngx_uint_t                      pending;
     ngx_http_sekisho_redis_t       *rd = data;
     ngx_http_sekisho_redis_node_t  *node;
+
+    static const char  *how[] = { "", " (+promoted-slave)",
+                                  " (+switch-master)" };
 
     node = &rd->nodes[0];
 
@@ -868,16 +873,21 @@ ngx_http_sekisho_redis_master(void *data, ngx_http_sekisho_redis_addr_t *master,
                       "sekisho: redis master \"%V\" failed over from %s:%d "
                       "to %s:%d%s", &rd->conf.name, node->addr.host,
                       node->addr.port, master->host, master->port,
-                      switched ? " (+switch-master)" : "");
+                      how[event]);
 
-    } else if (switched && node->addr.port && !node->stale) {
+    } else if (event != NGX_HTTP_SEKISHO_REDIS_ANSWERED && node->addr.port
+               && !node->stale)
+    {
+        /* the master we use already */
         return;
     }
 
     node->addr = *master;
     node->stale = 0;
 
-    if (switched && node->state != NGX_HTTP_SEKISHO_REDIS_DISCOVER) {
+    if (event != NGX_HTTP_SEKISHO_REDIS_ANSWERED
+        && node->state != NGX_HTTP_SEKISHO_REDIS_DISCOVER)
+    {
         pending = !ngx_queue_empty(&node->pending);
 
         ngx_http_sekisho_redis_node_close(node);

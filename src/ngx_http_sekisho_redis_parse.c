@@ -223,6 +223,65 @@ ngx_http_sekisho_redis_parse_switch(u_char *p, size_t len, ngx_str_t *master,
 }
 
 
+/*
+ * A Sentinel's "+promoted-slave" message, sent when the replica it
+ * chose has become a master, before the other replicas are moved to it:
+ * "slave <ip>:<port> <ip> <port> @ <master name> <old ip> <old port>".
+ */
+
+ngx_int_t
+ngx_http_sekisho_redis_parse_promoted(u_char *p, size_t len,
+    ngx_str_t *master, ngx_http_sekisho_redis_addr_t *from,
+    ngx_http_sekisho_redis_addr_t *to)
+{
+    u_char      *last, *w[8], buf[NGX_HTTP_SEKISHO_REDIS_HOSTLEN + 8], *b;
+    size_t       wlen[8], more;
+    ngx_uint_t   i;
+
+    last = p + len;
+
+    for (i = 0; i < 8; i++) {
+        w[i] = ngx_http_sekisho_redis_word(&p, last, &wlen[i]);
+        if (wlen[i] == 0 || wlen[i] >= NGX_HTTP_SEKISHO_REDIS_HOSTLEN) {
+            return NGX_ERROR;
+        }
+    }
+
+    (void) ngx_http_sekisho_redis_word(&p, last, &more);
+
+    if (more || wlen[0] != 5 || ngx_strncmp(w[0], "slave", 5) != 0
+        || wlen[4] != 1 || *w[4] != '@')
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = 2; i < 8; i += 4) {
+        if (wlen[i + 1] > 5) {
+            return NGX_ERROR;
+        }
+
+        b = ngx_cpymem(buf, w[i], wlen[i]);
+        *b++ = ':';
+        b = ngx_cpymem(b, w[i + 1], wlen[i + 1]);
+
+        if (ngx_http_sekisho_redis_parse_addr(buf, b - buf,
+                                              i == 2 ? to : from)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (wlen[5] != master->len
+        || ngx_strncmp(w[5], master->data, master->len) != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
 /* "a:1,b:2" into its items; an empty item or too many is an error */
 
 ngx_int_t

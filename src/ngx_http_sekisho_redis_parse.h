@@ -3,7 +3,8 @@
  * Copyright (C) Sekisho authors
  *
  * What Redis Sentinel and Redis Cluster say, read without a connection:
- * node addresses, MOVED and ASK redirections, +switch-master messages,
+ * node addresses, MOVED and ASK redirections, +switch-master and
+ * +promoted-slave messages,
  * comma-separated address lists, and the hash slot of a key.  Pure
  * functions, for the unit tests.
  */
@@ -40,6 +41,9 @@ ngx_int_t ngx_http_sekisho_redis_parse_port(u_char *p, size_t len);
 ngx_int_t ngx_http_sekisho_redis_parse_redirect(u_char *p, size_t len,
     ngx_uint_t *slot, ngx_http_sekisho_redis_addr_t *addr);
 ngx_int_t ngx_http_sekisho_redis_parse_switch(u_char *p, size_t len,
+    ngx_str_t *master, ngx_http_sekisho_redis_addr_t *from,
+    ngx_http_sekisho_redis_addr_t *to);
+ngx_int_t ngx_http_sekisho_redis_parse_promoted(u_char *p, size_t len,
     ngx_str_t *master, ngx_http_sekisho_redis_addr_t *from,
     ngx_http_sekisho_redis_addr_t *to);
 ngx_int_t ngx_http_sekisho_redis_split_list(ngx_str_t *list,

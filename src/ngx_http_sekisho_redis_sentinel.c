@@ -190,7 +190,7 @@ ngx_http_sekisho_redis_sentinel_next(ngx_http_sekisho_redis_sentinel_t *s)
                   "sekisho: redis master \"%V\": no Sentinel answered",
                   &s->master);
 
-    s->handler(s->data, NULL, NULL, 0);
+    s->handler(s->data, NULL, NULL, NGX_HTTP_SEKISHO_REDIS_ANSWERED);
 }
 
 
@@ -318,7 +318,7 @@ ngx_http_sekisho_redis_sentinel_reply(redisAsyncContext *ac, void *r,
         ngx_http_sekisho_redis_sentinel_subscribe(s, i);
     }
 
-    s->handler(s->data, &master, NULL, 0);
+    s->handler(s->data, &master, NULL, NGX_HTTP_SEKISHO_REDIS_ANSWERED);
 }
 
 
@@ -375,8 +375,10 @@ ngx_http_sekisho_redis_sentinel_on_disconnect(const redisAsyncContext *ac,
 
 
 /*
- * A connection of its own listens for "+switch-master"; lost, it is
- * opened again with the next question.
+ * A connection of its own listens for "+promoted-slave" (the replica
+ * chosen is a master now: writes to the old one would be lost when it
+ * is made a replica) and "+switch-master" (the failover is over); lost,
+ * it is opened again with the next question.
  */
 
 static void
@@ -405,7 +407,7 @@ ngx_http_sekisho_redis_sentinel_subscribe(ngx_http_sekisho_redis_sentinel_t *s,
     ngx_http_sekisho_redis_sentinel_auth(ac, &s->password);
 
     redisAsyncCommand(ac, ngx_http_sekisho_redis_sentinel_message, s,
-                      "SUBSCRIBE +switch-master");
+                      "SUBSCRIBE +switch-master +promoted-slave");
 }
 
 
@@ -413,10 +415,11 @@ static void
 ngx_http_sekisho_redis_sentinel_message(redisAsyncContext *ac, void *r,
     void *privdata)
 {
-    redisReply                         *reply = r;
+    redisReply                         *reply = r, *msg;
     ngx_http_sekisho_redis_sentinel_t  *s = privdata;
 
     ngx_int_t                       rc;
+    ngx_uint_t                      event;
     ngx_http_sekisho_redis_addr_t   from, to;
 
     if (reply == NULL || s->sub != ac) {
@@ -432,25 +435,37 @@ ngx_http_sekisho_redis_sentinel_message(redisAsyncContext *ac, void *r,
 
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3
         || reply->element[0]->type != REDIS_REPLY_STRING
+        || reply->element[1]->type != REDIS_REPLY_STRING
         || reply->element[2]->type != REDIS_REPLY_STRING
         || ngx_strcmp(reply->element[0]->str, "message") != 0)
     {
         return;
     }
 
-    rc = ngx_http_sekisho_redis_parse_switch((u_char *) reply->element[2]->str,
-                                             reply->element[2]->len,
-                                             &s->master, &from, &to);
+    msg = reply->element[2];
+
+    if (ngx_strcmp(reply->element[1]->str, "+promoted-slave") == 0) {
+        event = NGX_HTTP_SEKISHO_REDIS_PROMOTED;
+        rc = ngx_http_sekisho_redis_parse_promoted((u_char *) msg->str,
+                                                   msg->len, &s->master,
+                                                   &from, &to);
+
+    } else {
+        event = NGX_HTTP_SEKISHO_REDIS_SWITCHED;
+        rc = ngx_http_sekisho_redis_parse_switch((u_char *) msg->str,
+                                                 msg->len, &s->master,
+                                                 &from, &to);
+    }
 
     if (rc == NGX_ERROR) {
         ngx_log_error(NGX_LOG_WARN, s->log, 0,
-                      "sekisho: redis Sentinel sent a +switch-master not "
-                      "understood: \"%*s\"", (size_t) reply->element[2]->len,
-                      reply->element[2]->str);
+                      "sekisho: redis Sentinel sent a %s not understood: "
+                      "\"%*s\"", reply->element[1]->str, (size_t) msg->len,
+                      msg->str);
         return;
     }
 
     if (rc == NGX_OK) {
-        s->handler(s->data, &to, &from, 1);
+        s->handler(s->data, &to, &from, event);
     }
 }

@@ -4,8 +4,9 @@
  *
  * Redis Sentinel: which node is the master now.  The Sentinels are
  * asked in turn (SENTINEL get-master-addr-by-name) until one answers,
- * and one of them is listened to for "+switch-master", so that a
- * failover is followed as soon as it is decided.
+ * and one of them is listened to for "+promoted-slave" and
+ * "+switch-master", so that a failover is followed as soon as the new
+ * master is one.
  */
 
 
@@ -21,14 +22,18 @@
 typedef struct ngx_http_sekisho_redis_sentinel_s
     ngx_http_sekisho_redis_sentinel_t;
 
+/* how the master's address was learnt */
+#define NGX_HTTP_SEKISHO_REDIS_ANSWERED  0
+#define NGX_HTTP_SEKISHO_REDIS_PROMOTED  1    /* +promoted-slave */
+#define NGX_HTTP_SEKISHO_REDIS_SWITCHED  2    /* +switch-master */
+
 /*
- * The master's address: an answer to a question ("switched" 0; NULL
- * when no Sentinel answered), or a "+switch-master" ("switched" 1,
- * "from" the old master).
+ * The master's address: an answer to a question (NULL when no Sentinel
+ * answered), or a message, with "from" the old master.
  */
 typedef void (*ngx_http_sekisho_redis_master_pt)(void *data,
     ngx_http_sekisho_redis_addr_t *master,
-    ngx_http_sekisho_redis_addr_t *from, ngx_uint_t switched);
+    ngx_http_sekisho_redis_addr_t *from, ngx_uint_t event);
 
 
 char *ngx_http_sekisho_redis_sentinel_conf(ngx_conf_t *cf,

@@ -3,8 +3,9 @@
  * Copyright (C) Sekisho authors
  *
  * Unit tests of what Redis Sentinel and Redis Cluster say: node
- * addresses, MOVED and ASK, +switch-master, address lists and the
- * hash slot of a key (with the values Redis's CLUSTER KEYSLOT gives).
+ * addresses, MOVED and ASK, +switch-master, +promoted-slave, address
+ * lists and the hash slot of a key (with the values Redis's CLUSTER
+ * KEYSLOT gives).
  *
  * uses: ngx_http_sekisho_redis_parse.c
  */
@@ -136,6 +137,49 @@ test_switch(void)
 
 
 static void
+test_promoted(void)
+{
+    ngx_str_t                      m = ngx_string("mymaster");
+    ngx_http_sekisho_redis_addr_t  from, to;
+
+    is_int(ngx_http_sekisho_redis_parse_promoted(
+               S("slave 127.0.0.1:35875 127.0.0.1 35875 @ mymaster "
+                 "127.0.0.1 42611"), &m, &from, &to),
+           NGX_OK, "+promoted-slave of our master");
+    is_str((char *) to.host, "127.0.0.1", "the new master's host");
+    is_int(to.port, 35875, "its port");
+    is_int(from.port, 42611, "the old master's port");
+
+    is_int(ngx_http_sekisho_redis_parse_promoted(
+               S("slave ::1:6381 ::1 6381 @ mymaster ::1 6380"), &m, &from,
+               &to),
+           NGX_OK, "IPv6");
+    is_str((char *) to.host, "::1", "its host");
+
+    is_int(ngx_http_sekisho_redis_parse_promoted(
+               S("slave 127.0.0.1:1 127.0.0.1 1 @ other 127.0.0.1 2"), &m,
+               &from, &to),
+           NGX_DECLINED, "another master's replica");
+    is_int(ngx_http_sekisho_redis_parse_promoted(
+               S("master 127.0.0.1:1 127.0.0.1 1 @ mymaster 127.0.0.1 2"),
+               &m, &from, &to),
+           NGX_ERROR, "not a replica");
+    is_int(ngx_http_sekisho_redis_parse_promoted(
+               S("slave 127.0.0.1:1 127.0.0.1 1 # mymaster 127.0.0.1 2"),
+               &m, &from, &to),
+           NGX_ERROR, "no @");
+    is_int(ngx_http_sekisho_redis_parse_promoted(
+               S("slave 127.0.0.1:1 127.0.0.1 1 @ mymaster 127.0.0.1"),
+               &m, &from, &to),
+           NGX_ERROR, "a word missing");
+    is_int(ngx_http_sekisho_redis_parse_promoted(
+               S("slave r:1 redis.example 1 @ mymaster 127.0.0.1 2"),
+               &m, &from, &to),
+           NGX_ERROR, "a name, not an address");
+}
+
+
+static void
 test_list(void)
 {
     ngx_str_t   l, items[3];
@@ -201,6 +245,7 @@ main(void)
     test_addr();
     test_redirect();
     test_switch();
+    test_promoted();
     test_list();
     test_slot();
 
