@@ -866,6 +866,13 @@ ngx_http_sekisho_redis_master(void *data, ngx_http_sekisho_redis_addr_t *master,
         return;
     }
 
+    /* an answer comes to a question; a late one is not used */
+    if (event == NGX_HTTP_SEKISHO_REDIS_ANSWERED
+        && node->state != NGX_HTTP_SEKISHO_REDIS_DISCOVER)
+    {
+        return;
+    }
+
     if (node->addr.port && !ngx_http_sekisho_redis_same_addr(&node->addr,
                                                              master))
     {
@@ -875,21 +882,18 @@ ngx_http_sekisho_redis_master(void *data, ngx_http_sekisho_redis_addr_t *master,
                       node->addr.port, master->host, master->port,
                       how[event]);
 
-    } else if (event != NGX_HTTP_SEKISHO_REDIS_ANSWERED && node->addr.port
-               && !node->stale)
-    {
-        /* the master we use already */
+    } else if (event != NGX_HTTP_SEKISHO_REDIS_ANSWERED && !node->stale) {
+        /* the master in use already */
         return;
     }
 
     node->addr = *master;
     node->stale = 0;
 
-    if (event != NGX_HTTP_SEKISHO_REDIS_ANSWERED
-        && node->state != NGX_HTTP_SEKISHO_REDIS_DISCOVER)
-    {
+    if (node->state != NGX_HTTP_SEKISHO_REDIS_DISCOVER) {
         pending = !ngx_queue_empty(&node->pending);
 
+        /* the next command connects at once, without backoff */
         ngx_http_sekisho_redis_node_close(node);
 
         if (!pending) {

@@ -3,8 +3,10 @@
 # this; see there for the options).  Per round, a fresh set: a primary,
 # two replicas and three Sentinels on loopback, two gateways, each with
 # one client sending failed logins back to back for its own account.
-# After two seconds the primary is failed over (SENTINEL FAILOVER) or
-# killed (kill -9); the clients go on for eight seconds more.  Then:
+# After two seconds the primary is failed over (SENTINEL FAILOVER; or
+# CLIENT PAUSE 5000 WRITE on it first, then SENTINEL FAILOVER) or killed
+# (kill -9), or nothing happens (the control); the clients go on for
+# eight seconds more.  Then:
 #
 #   window   the time logins got 503, first 503 sent to last 503
 #            answered, per gateway (the longer of the two)
@@ -191,6 +193,11 @@ sub round {
         # the control: no failover
     } elsif ($how eq 'kill') {
         $t->stop_redis_node($old, 'KILL');
+    } elsif ($how eq 'paused') {
+        # a planned switch: writes held on the old primary first, so
+        # that none lands there after the replica is promoted
+        $t->redis_node($old, 'CLIENT', 'PAUSE', 5000, 'WRITE');
+        $t->redis_node('s1', 'SENTINEL', 'FAILOVER', 'mymaster');
     } else {
         $t->redis_node('s1', 'SENTINEL', 'FAILOVER', 'mymaster');
     }
@@ -241,17 +248,20 @@ print "Redis failover under login traffic: 1 primary, 2 replicas, "
     . "3 Sentinels (down-after-milliseconds $down_after), 2 gateways "
     . "(timeout=200ms, sekisho_redis_failure closed), 1 client each; "
     . "$rounds rounds\n\n";
-printf "%-18s %5s %10s %7s %9s %8s %6s %9s %10s\n", 'event', 'round',
+printf "%-21s %5s %10s %7s %9s %8s %6s %9s %10s\n", 'event', 'round',
     'window ms', '503s', '401s', 'counted', 'lost', 'lag B',
     'switch ms';
 
-for my $how ('none (control)', 'SENTINEL FAILOVER', 'kill -9') {
-    my $key = $how eq 'kill -9' ? 'kill'
-        : $how eq 'SENTINEL FAILOVER' ? 'failover' : 'none';
+my %key = ('none (control)' => 'none', 'SENTINEL FAILOVER' => 'failover',
+    'CLIENT PAUSE+FAILOVER' => 'paused', 'kill -9' => 'kill');
+for my $how ('none (control)', 'SENTINEL FAILOVER', 'CLIENT PAUSE+FAILOVER',
+    'kill -9')
+{
+    my $key = $key{$how};
     next if $only && $only ne $key;
     for my $r (1 .. $rounds) {
         my $x = round($key);
-        printf "%-18s %5d %10.0f %7d %9d %8d %6d %9d %10.0f%s\n", $how, $r,
+        printf "%-21s %5d %10.0f %7d %9d %8d %6d %9d %10.0f%s\n", $how, $r,
             $x->{window}, $x->{n503}, $x->{n401}, $x->{counted},
             $x->{lost}, $x->{lag}, $x->{switched},
             $x->{other} ? "  ($x->{other} other answers)" : '';
