@@ -13,7 +13,7 @@
 #   503s     logins refused with 503 (closed failure policy)
 #   lost     failures answered 401 (each one counted, the gateway said)
 #            minus failures counted in Redis afterwards (ZCARD of the
-#            accounts' failure sets on the new primary)
+#            accounts' failure sets on the primary at the end)
 #   lag      replication lag when it happened: the primary's offset
 #            minus the furthest-behind replica's, in bytes, each read
 #            from the node just before the failover command or the kill
@@ -232,16 +232,20 @@ sub round {
         $window = $last - $first if defined $first && $last - $first > $window;
     }
 
+    # counted where the gateways write at the end: the Sentinels' master
+    # now (a second failover may have followed the first)
+    my $last = master_of($t);
     my $counted = 0;
-    my $keys = $t->redis_node($new, 'KEYS', '*{lockout}:a:*:f');
-    $counted += $t->redis_node($new, 'ZCARD', $_) for @$keys;
+    my $keys = $t->redis_node($last, 'KEYS', '*{lockout}:a:*:f');
+    $counted += $t->redis_node($last, 'ZCARD', $_) for @$keys;
 
     $gw[1]->stop;
     $t->stop;
 
     return { window => $window, n503 => $n503, n401 => $n401,
         other => $other, counted => $counted, lost => $n401 - $counted,
-        lag => $lag, switched => $switched };
+        lag => $lag, switched => $switched,
+        again => $last ne $new ? " (then $last)" : '' };
 }
 
 print "Redis failover under login traffic: 1 primary, 2 replicas, "
@@ -261,9 +265,10 @@ for my $how ('none (control)', 'SENTINEL FAILOVER', 'CLIENT PAUSE+FAILOVER',
     next if $only && $only ne $key;
     for my $r (1 .. $rounds) {
         my $x = round($key);
-        printf "%-21s %5d %10.0f %7d %9d %8d %6d %9d %10.0f%s\n", $how, $r,
+        printf "%-21s %5d %10.0f %7d %9d %8d %6d %9d %10.0f%s%s\n", $how, $r,
             $x->{window}, $x->{n503}, $x->{n401}, $x->{counted},
             $x->{lost}, $x->{lag}, $x->{switched},
-            $x->{other} ? "  ($x->{other} other answers)" : '';
+            $x->{other} ? "  ($x->{other} other answers)" : '',
+            $x->{again};
     }
 }
