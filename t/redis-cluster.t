@@ -113,7 +113,7 @@ sub login {
         headers => { 'X-Forwarded-For' => $o{from} || '192.0.2.7' }));
 }
 
-sub fail {
+sub failures {
     my ($user, $n) = @_;
     return join(',', map { login($gw[$_ % 2], $user) } 0 .. $n - 1);
 }
@@ -124,12 +124,12 @@ sub keys_in_slot {
 }
 
 is(login($gw[0], 'bob', pass => 'builder'), 200, 'a good login passes');
-is(fail('alice', 4), '401,401,401,401', 'four failures of alice');
+is(failures('alice', 4), '401,401,401,401', 'four failures of alice');
 is(login($gw[0], 'alice', pass => 'wonderland'), 429,
     'alice locked (gateway 1)');
 is(login($gw[1], 'alice', pass => 'wonderland'), 429,
     'alice locked (gateway 2)');
-is(fail('carol', 2), '401,401', 'two failures of carol before the move');
+is(failures('carol', 2), '401,401', 'two failures of carol before the move');
 ok(scalar(keys_in_slot($src)) > 0, "the counters are on $src");
 
 # the slot moves while logins go on
@@ -200,10 +200,10 @@ is(login($gw[1], 'alice', pass => 'wonderland'), 429,
     'alice, locked before the move, still locked (gateway 2)');
 is(login($gw[0], 'alice', pass => 'wonderland'), 429,
     'and on gateway 1');
-is(fail('carol', 2), '401,401', 'two more failures of carol after the move');
+is(failures('carol', 2), '401,401', 'two more failures of carol after the move');
 is(login($gw[0], 'carol', pass => 'wonderland'), 429,
     'carol locked: the failures before and after the move add up');
-is(fail('dora', 4), '401,401,401,401', 'four failures of dora after the move');
+is(failures('dora', 4), '401,401,401,401', 'four failures of dora after the move');
 is(login($gw[1], 'dora', pass => 'wonderland'), 429, 'dora locked');
 ok(scalar(keys_in_slot($dst)) > 0, "the counters are on $dst");
 
