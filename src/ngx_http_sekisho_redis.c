@@ -89,7 +89,7 @@ static ngx_int_t ngx_http_sekisho_redis_connect(
     ngx_http_sekisho_redis_node_t *node);
 static void ngx_http_sekisho_redis_master(void *data,
     ngx_http_sekisho_redis_addr_t *master,
-    ngx_http_sekisho_redis_addr_t *from, ngx_uint_t switched);
+    ngx_http_sekisho_redis_addr_t *from, ngx_uint_t event);
 static void ngx_http_sekisho_redis_ask_again(
     ngx_http_sekisho_redis_node_t *node);
 static void ngx_http_sekisho_redis_node_event(
