@@ -10,58 +10,62 @@
 #include <hiredis/async.h>
 #include <openssl/sha.h>
 #include "ngx_http_sekisho_redis.h"
-#include "ngx_http_sekisho_secret.h"
+#include "ngx_http_sekisho_redis_conf.h"
+#include "ngx_http_sekisho_redis_node.h"
+#include "ngx_http_sekisho_redis_parse.h"
+#include "ngx_http_sekisho_redis_sentinel.h"
 #include "ngx_http_sekisho_metrics.h"
 
-
-#define NGX_HTTP_SEKISHO_REDIS_DOWN        0
-#define NGX_HTTP_SEKISHO_REDIS_CONNECTING  1
-#define NGX_HTTP_SEKISHO_REDIS_READY       2
-
-#define NGX_HTTP_SEKISHO_REDIS_BACKOFF_MIN  100
-#define NGX_HTTP_SEKISHO_REDIS_BACKOFF_MAX  5000
 
 /* EVALSHA sha numkeys key... arg... */
 #define NGX_HTTP_SEKISHO_REDIS_MAX_ARGS    32
 
+/* MOVED, ASK and READONLY followed in a row by a command, at most */
+#define NGX_HTTP_SEKISHO_REDIS_MAX_REDIRECTS  5
+
+/* TRYAGAIN: the wait before a command goes again, within its timeout */
+#define NGX_HTTP_SEKISHO_REDIS_TRYAGAIN_MS    20
+
+/* Sentinels asked again in a row when the node named is no master */
+#define NGX_HTTP_SEKISHO_REDIS_MAX_ASKS    3
+
 
 struct ngx_http_sekisho_redis_s {
-    /* configuration, made by the master */
-    ngx_str_t                        name;          /* for the logs */
-    u_char                          *host;          /* numeric, or NULL */
-    int                              port;
-    u_char                          *unix_path;
-    ngx_uint_t                       db;
-    ngx_str_t                        password;
-    ngx_msec_t                       timeout;
-    ngx_str_t                        prefix;
-    ngx_http_sekisho_redis_state_pt  on_state;
+    ngx_http_sekisho_redis_conf_t      conf;        /* made by the master */
+    ngx_http_sekisho_redis_state_pt    on_state;
 
-    /* the worker's connection */
-    redisAsyncContext               *ac;
-    ngx_uint_t                       state;
-    ngx_msec_t                       backoff;
-    ngx_msec_t                       next_attempt;
-    ngx_event_t                      connect_timer;
-    ngx_log_t                       *log;
-    int64_t                          offset;        /* Redis - ours, ms */
-    unsigned                         down_logged:1;
+    /* the worker's connections */
+    ngx_http_sekisho_redis_node_t     *nodes;
+    ngx_uint_t                         nnodes;
+    u_char                            *slots;       /* node + 1, or 0 */
+    ngx_log_t                         *log;
+    int64_t                            offset;      /* Redis - ours, ms */
+    unsigned                           down_logged:1;
 };
 
 
 struct ngx_http_sekisho_redis_cmd_s {
     ngx_http_sekisho_redis_t        *rd;
+    ngx_http_sekisho_redis_node_t   *node;          /* waited on, sent to */
+    ngx_http_sekisho_redis_node_t   *ask;           /* ASK: once there */
     ngx_http_sekisho_redis_script_t *script;
     ngx_http_sekisho_redis_handler_pt handler;
     void                            *data;
     ngx_event_t                      timer;
+    ngx_event_t                      again;         /* after TRYAGAIN */
+    ngx_queue_t                      queue;
+    ngx_uint_t                       slot;
+    ngx_uint_t                       redirects;
     int                              argc;
     const char                      *argv[NGX_HTTP_SEKISHO_REDIS_MAX_ARGS];
     size_t                           argvlen[NGX_HTTP_SEKISHO_REDIS_MAX_ARGS];
     uint64_t                         sent;          /* microseconds */
     unsigned                         done:1;        /* handler called */
     unsigned                         in_flight:1;   /* hiredis holds it */
-    unsigned                         retried:1;
+    unsigned                         queued:1;      /* in node->pending */
+    unsigned                         waiting:1;     /* "again" is set */
+    unsigned                         retried:1;     /* EVAL after NOSCRIPT */
+    unsigned                         asking:1;      /* ASKING goes first */
     /* the argument bytes follow */
 };
 
@@ -70,52 +74,42 @@ static ngx_http_sekisho_redis_cmd_t *ngx_http_sekisho_redis_send(
     ngx_http_sekisho_redis_t *rd, ngx_http_sekisho_redis_script_t *script,
     ngx_uint_t argc, ngx_str_t *argv,
     ngx_http_sekisho_redis_handler_pt handler, void *data);
+static ngx_int_t ngx_http_sekisho_redis_route(
+    ngx_http_sekisho_redis_cmd_t *cmd);
+static ngx_int_t ngx_http_sekisho_redis_write(
+    ngx_http_sekisho_redis_node_t *node, ngx_http_sekisho_redis_cmd_t *cmd);
+static ngx_int_t ngx_http_sekisho_redis_redirect(
+    ngx_http_sekisho_redis_cmd_t *cmd, redisAsyncContext *ac,
+    redisReply *reply);
+static ngx_http_sekisho_redis_node_t *ngx_http_sekisho_redis_cluster_node(
+    ngx_http_sekisho_redis_t *rd, ngx_http_sekisho_redis_addr_t *addr);
 static uint64_t ngx_http_sekisho_redis_now(void);
 static uint64_t ngx_http_sekisho_redis_wall(void);
-static ngx_int_t ngx_http_sekisho_redis_connect(ngx_http_sekisho_redis_t *rd);
-static void ngx_http_sekisho_redis_down(ngx_http_sekisho_redis_t *rd,
-    const char *why);
-static void ngx_http_sekisho_redis_drop(ngx_http_sekisho_redis_t *rd,
-    const char *why);
-static void ngx_http_sekisho_redis_connect_timeout(ngx_event_t *ev);
-static void ngx_http_sekisho_redis_on_connect(const redisAsyncContext *ac,
-    int status);
-static void ngx_http_sekisho_redis_on_disconnect(const redisAsyncContext *ac,
-    int status);
-static void ngx_http_sekisho_redis_setup_reply(redisAsyncContext *ac,
-    void *r, void *privdata);
+static ngx_int_t ngx_http_sekisho_redis_connect(
+    ngx_http_sekisho_redis_node_t *node);
+static void ngx_http_sekisho_redis_master(void *data,
+    ngx_http_sekisho_redis_addr_t *master,
+    ngx_http_sekisho_redis_addr_t *from, ngx_uint_t event);
+static void ngx_http_sekisho_redis_ask_again(
+    ngx_http_sekisho_redis_node_t *node);
+static void ngx_http_sekisho_redis_node_event(
+    ngx_http_sekisho_redis_node_t *node, ngx_uint_t event, const char *why);
 static void ngx_http_sekisho_redis_reply(redisAsyncContext *ac, void *r,
     void *privdata);
+static void ngx_http_sekisho_redis_again(ngx_event_t *ev);
 static void ngx_http_sekisho_redis_timeout(ngx_event_t *ev);
 static void ngx_http_sekisho_redis_finish(ngx_http_sekisho_redis_cmd_t *cmd,
     redisReply *reply);
 
-static void ngx_http_sekisho_redis_add_read(void *privdata);
-static void ngx_http_sekisho_redis_del_read(void *privdata);
-static void ngx_http_sekisho_redis_add_write(void *privdata);
-static void ngx_http_sekisho_redis_del_write(void *privdata);
-static void ngx_http_sekisho_redis_cleanup(void *privdata);
-static void ngx_http_sekisho_redis_read_handler(ngx_event_t *ev);
-static void ngx_http_sekisho_redis_write_handler(ngx_event_t *ev);
-
 
 /*
- * sekisho_redis <host:port | unix:path> [db=N] [password_file=file]
- *               [timeout=time] [prefix=str];
- *
- * A host name is resolved here, at configuration time, because hiredis
- * would resolve it with a blocking getaddrinfo() in the worker.
+ * The directive is read by redis_conf.c; the worker's state is made by
+ * init_worker().
  */
 
 char *
 ngx_http_sekisho_redis_conf(ngx_conf_t *cf, ngx_http_sekisho_redis_t **rdp)
 {
-    u_char                    *p, text[NGX_SOCKADDR_STRLEN];
-    size_t                     len;
-    ngx_int_t                  n;
-    ngx_str_t                 *value, s, file;
-    ngx_url_t                  u;
-    ngx_uint_t                 i;
     ngx_http_sekisho_redis_t  *rd;
 
     if (*rdp) {
@@ -127,117 +121,13 @@ ngx_http_sekisho_redis_conf(ngx_conf_t *cf, ngx_http_sekisho_redis_t **rdp)
         return NGX_CONF_ERROR;
     }
 
-    value = cf->args->elts;
-
-    rd->timeout = 200;
-    ngx_str_set(&rd->prefix, "sekisho:");
-    rd->name = value[1];
-
-    for (i = 2; i < cf->args->nelts; i++) {
-
-        if (ngx_strncmp(value[i].data, "db=", 3) == 0) {
-            n = ngx_atoi(value[i].data + 3, value[i].len - 3);
-            if (n == NGX_ERROR || n > 65535) {
-                goto invalid;
-            }
-
-            rd->db = n;
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
-            s.data = value[i].data + 8;
-            s.len = value[i].len - 8;
-
-            rd->timeout = ngx_parse_time(&s, 0);
-            if (rd->timeout == (ngx_msec_t) NGX_ERROR || rd->timeout == 0) {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "prefix=", 7) == 0) {
-            rd->prefix.data = value[i].data + 7;
-            rd->prefix.len = value[i].len - 7;
-
-            /* braces would break the {hash tag} of the keys */
-            if (rd->prefix.len == 0
-                || ngx_strlchr(rd->prefix.data,
-                               rd->prefix.data + rd->prefix.len, '{')
-                || ngx_strlchr(rd->prefix.data,
-                               rd->prefix.data + rd->prefix.len, '}'))
-            {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "password_file=", 14) == 0) {
-            file.data = value[i].data + 14;
-            file.len = value[i].len - 14;
-
-            if (ngx_http_sekisho_read_secret(cf, &file, 1, &rd->password)
-                != NGX_OK)
-            {
-                return NGX_CONF_ERROR;
-            }
-
-            continue;
-        }
-
-        goto invalid;
-    }
-
-    if (value[1].len > 5 && ngx_strncmp(value[1].data, "unix:", 5) == 0) {
-        len = value[1].len - 5;
-        rd->unix_path = ngx_pnalloc(cf->pool, len + 1);
-        if (rd->unix_path == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_memcpy(rd->unix_path, value[1].data + 5, len);
-        rd->unix_path[len] = '\0';
-
-        *rdp = rd;
-        return NGX_CONF_OK;
-    }
-
-    ngx_memzero(&u, sizeof(ngx_url_t));
-    u.url = value[1];
-    u.default_port = 6379;
-
-    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid Redis address \"%V\" in \"sekisho_redis\" "
-                           "directive%s%s", &value[1], u.err ? ": " : "",
-                           u.err ? u.err : "");
+    if (ngx_http_sekisho_redis_conf_parse(cf, &rd->conf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
-
-    len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen, text,
-                        NGX_SOCKADDR_STRLEN, 0);
-
-    rd->host = ngx_pnalloc(cf->pool, len + 1);
-    if (rd->host == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    p = ngx_cpymem(rd->host, text, len);
-    *p = '\0';
-    rd->port = ngx_inet_get_port(u.addrs[0].sockaddr);
 
     *rdp = rd;
+
     return NGX_CONF_OK;
-
-invalid:
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid parameter \"%V\" in \"sekisho_redis\" "
-                       "directive", &value[i]);
-
-    return NGX_CONF_ERROR;
 }
 
 
@@ -245,38 +135,89 @@ ngx_int_t
 ngx_http_sekisho_redis_init_worker(ngx_cycle_t *cycle,
     ngx_http_sekisho_redis_t *rd)
 {
+    ngx_uint_t                      i, n;
+    ngx_http_sekisho_redis_node_t  *node;
+
     rd->log = cycle->log;
-    rd->state = NGX_HTTP_SEKISHO_REDIS_DOWN;
-    rd->backoff = NGX_HTTP_SEKISHO_REDIS_BACKOFF_MIN;
 
-    rd->connect_timer.handler = ngx_http_sekisho_redis_connect_timeout;
-    rd->connect_timer.data = rd;
-    rd->connect_timer.log = cycle->log;
-    rd->connect_timer.cancelable = 1;
+    n = (rd->conf.mode == NGX_HTTP_SEKISHO_REDIS_CLUSTER)
+        ? NGX_HTTP_SEKISHO_REDIS_MAX_NODES : 1;
 
-    /* the connection is opened by the first command */
+    rd->nodes = ngx_pcalloc(cycle->pool,
+                            n * sizeof(ngx_http_sekisho_redis_node_t));
+    if (rd->nodes == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        node = &rd->nodes[i];
+
+        ngx_http_sekisho_redis_node_init(node, &rd->conf, cycle->log,
+                                         ngx_http_sekisho_redis_node_event,
+                                         rd);
+    }
+
+    switch (rd->conf.mode) {
+
+    case NGX_HTTP_SEKISHO_REDIS_CLUSTER:
+        rd->slots = ngx_pcalloc(cycle->pool, NGX_HTTP_SEKISHO_REDIS_SLOTS);
+        if (rd->slots == NULL) {
+            return NGX_ERROR;
+        }
+
+        for (i = 0; i < rd->conf.nseeds; i++) {
+            rd->nodes[i].addr = rd->conf.seeds[i];
+        }
+
+        rd->nnodes = rd->conf.nseeds;
+        break;
+
+    case NGX_HTTP_SEKISHO_REDIS_SENTINEL:
+        ngx_http_sekisho_redis_sentinel_init(rd->conf.sentinel, cycle->log,
+                                             ngx_http_sekisho_redis_master,
+                                             rd);
+        rd->nodes[0].stale = 1;
+        rd->nnodes = 1;
+        break;
+
+    default:
+        rd->nodes[0].addr = rd->conf.addr;
+        rd->nnodes = 1;
+    }
+
+    /* the connections are opened by the first command */
 
     return NGX_OK;
 }
 
 
-/* a worker that exits closes its connection; nginx checks for leftovers */
+/* a worker that exits closes its connections; nginx checks for leftovers */
 
 void
 ngx_http_sekisho_redis_exit_worker(ngx_http_sekisho_redis_t *rd)
 {
-    redisAsyncContext  *ac;
+    ngx_uint_t                      i;
+    redisAsyncContext              *ac;
+    ngx_http_sekisho_redis_node_t  *node;
 
-    if (rd->connect_timer.timer_set) {
-        ngx_del_timer(&rd->connect_timer);
+    if (rd->conf.sentinel) {
+        ngx_http_sekisho_redis_sentinel_exit(rd->conf.sentinel);
     }
 
-    ac = rd->ac;
-    rd->ac = NULL;
-    rd->state = NGX_HTTP_SEKISHO_REDIS_DOWN;
+    for (i = 0; i < rd->nnodes; i++) {
+        node = &rd->nodes[i];
 
-    if (ac) {
-        redisAsyncFree(ac);
+        if (node->connect_timer.timer_set) {
+            ngx_del_timer(&node->connect_timer);
+        }
+
+        ac = node->ac;
+        node->ac = NULL;
+        node->state = NGX_HTTP_SEKISHO_REDIS_DOWN;
+
+        if (ac) {
+            redisAsyncFree(ac);
+        }
     }
 }
 
@@ -284,7 +225,7 @@ ngx_http_sekisho_redis_exit_worker(ngx_http_sekisho_redis_t *rd)
 ngx_str_t *
 ngx_http_sekisho_redis_prefix(ngx_http_sekisho_redis_t *rd)
 {
-    return &rd->prefix;
+    return &rd->conf.prefix;
 }
 
 
@@ -371,18 +312,8 @@ ngx_http_sekisho_redis_send(ngx_http_sekisho_redis_t *rd,
 {
     u_char                        *p;
     size_t                         size;
-    ngx_uint_t                     i;
+    ngx_uint_t                     i, key;
     ngx_http_sekisho_redis_cmd_t  *cmd;
-
-    if (rd->state == NGX_HTTP_SEKISHO_REDIS_DOWN) {
-        if (ngx_current_msec < rd->next_attempt
-            || ngx_http_sekisho_redis_connect(rd) != NGX_OK)
-        {
-            ngx_http_sekisho_metrics_count(
-                                      NGX_HTTP_SEKISHO_M_REDIS_UNAVAILABLE);
-            return NULL;
-        }
-    }
 
     size = sizeof(ngx_http_sekisho_redis_cmd_t);
     for (i = 0; i < argc; i++) {
@@ -409,24 +340,122 @@ ngx_http_sekisho_redis_send(ngx_http_sekisho_redis_t *rd,
 
     cmd->argc = argc;
 
-    if (redisAsyncCommandArgv(rd->ac, ngx_http_sekisho_redis_reply, cmd,
-                              cmd->argc, cmd->argv, cmd->argvlen)
-        != REDIS_OK)
-    {
-        ngx_free(cmd);
-        return NULL;
+    /* the first key: after EVALSHA's sha and numkeys, else the first word */
+    if (rd->conf.mode == NGX_HTTP_SEKISHO_REDIS_CLUSTER && argc > 1) {
+        key = (script && argc > 3) ? 3 : 1;
+        cmd->slot = ngx_http_sekisho_redis_key_slot((u_char *) cmd->argv[key],
+                                                    cmd->argvlen[key]);
     }
-
-    cmd->in_flight = 1;
-    cmd->sent = ngx_http_sekisho_redis_now();
 
     cmd->timer.handler = ngx_http_sekisho_redis_timeout;
     cmd->timer.data = cmd;
     cmd->timer.log = rd->log;
 
-    ngx_add_timer(&cmd->timer, rd->timeout);
+    if (ngx_http_sekisho_redis_route(cmd) != NGX_OK) {
+        ngx_free(cmd);
+        return NULL;
+    }
+
+    ngx_add_timer(&cmd->timer, rd->conf.timeout);
 
     return cmd;
+}
+
+
+/*
+ * To the node of the command's slot (or of its ASK), sent at once when
+ * that node is ready, else kept until it is: a command kept has not
+ * been written, so that it may go elsewhere if its node changes.
+ * NGX_ERROR: no node can take it now (down, backing off).
+ */
+
+static ngx_int_t
+ngx_http_sekisho_redis_route(ngx_http_sekisho_redis_cmd_t *cmd)
+{
+    ngx_uint_t                      i;
+    ngx_http_sekisho_redis_t       *rd;
+    ngx_http_sekisho_redis_node_t  *node;
+
+    rd = cmd->rd;
+    node = &rd->nodes[0];
+
+    /* ASKING again with EVAL after NOSCRIPT: the write keeps it */
+    cmd->asking = 0;
+
+    if (cmd->ask) {
+        node = cmd->ask;
+        cmd->ask = NULL;
+        cmd->asking = 1;
+
+    } else if (rd->slots && rd->slots[cmd->slot]) {
+        node = &rd->nodes[rd->slots[cmd->slot] - 1];
+
+    } else if (rd->slots) {
+        /* a slot not seen yet: any node answers it or says MOVED */
+        for (i = 0; i < rd->nnodes; i++) {
+            if (rd->nodes[i].state == NGX_HTTP_SEKISHO_REDIS_READY) {
+                node = &rd->nodes[i];
+                break;
+            }
+
+            if (rd->nodes[i].state != NGX_HTTP_SEKISHO_REDIS_DOWN
+                || ngx_current_msec >= rd->nodes[i].next_attempt)
+            {
+                node = &rd->nodes[i];
+            }
+        }
+    }
+
+    cmd->node = node;
+
+    switch (node->state) {
+
+    case NGX_HTTP_SEKISHO_REDIS_READY:
+        return ngx_http_sekisho_redis_write(node, cmd);
+
+    case NGX_HTTP_SEKISHO_REDIS_DOWN:
+        if (ngx_current_msec < node->next_attempt
+            || ngx_http_sekisho_redis_connect(node) != NGX_OK)
+        {
+            ngx_http_sekisho_metrics_count(
+                                      NGX_HTTP_SEKISHO_M_REDIS_UNAVAILABLE);
+            return NGX_ERROR;
+        }
+
+        /* fall through */
+
+    default:
+        ngx_queue_insert_tail(&node->pending, &cmd->queue);
+        cmd->queued = 1;
+        return NGX_OK;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_sekisho_redis_write(ngx_http_sekisho_redis_node_t *node,
+    ngx_http_sekisho_redis_cmd_t *cmd)
+{
+    cmd->node = node;
+
+    /* ASKING holds for the one command that follows it */
+    if (cmd->asking
+        && redisAsyncCommand(node->ac, NULL, NULL, "ASKING") != REDIS_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (redisAsyncCommandArgv(node->ac, ngx_http_sekisho_redis_reply, cmd,
+                              cmd->argc, cmd->argv, cmd->argvlen)
+        != REDIS_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    cmd->in_flight = 1;
+    cmd->sent = ngx_http_sekisho_redis_now();
+
+    return NGX_OK;
 }
 
 
@@ -454,10 +483,10 @@ uint64_t
 ngx_http_sekisho_redis_deadline(ngx_http_sekisho_redis_t *rd,
     ngx_msec_t *local)
 {
-    *local = ngx_current_msec + rd->timeout;
+    *local = ngx_current_msec + rd->conf.timeout;
 
     return (uint64_t) ((int64_t) ngx_http_sekisho_redis_wall() + rd->offset
-                       + (int64_t) rd->timeout);
+                       + (int64_t) rd->conf.timeout);
 }
 
 
@@ -492,6 +521,16 @@ ngx_http_sekisho_redis_cancel(ngx_http_sekisho_redis_cmd_t *cmd)
         ngx_del_timer(&cmd->timer);
     }
 
+    if (cmd->queued) {
+        ngx_queue_remove(&cmd->queue);
+        cmd->queued = 0;
+    }
+
+    if (cmd->waiting) {
+        ngx_del_timer(&cmd->again);
+        cmd->waiting = 0;
+    }
+
     if (!cmd->in_flight) {
         ngx_free(cmd);
     }
@@ -506,16 +545,21 @@ ngx_http_sekisho_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
 
     cmd->in_flight = 0;
 
-    /* the script cache is empty after a restart or a failover */
     if (reply) {
         ngx_http_sekisho_metrics_redis_latency(ngx_http_sekisho_redis_now()
                                                - cmd->sent);
     }
 
-    if (reply && reply->type == REDIS_REPLY_ERROR && !cmd->done
+    if (cmd->done) {
+        ngx_free(cmd);
+        return;
+    }
+
+    /* the script cache is empty after a restart, a failover, on a new node */
+    if (reply && reply->type == REDIS_REPLY_ERROR
         && cmd->script && !cmd->retried
         && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0
-        && cmd->rd->ac == ac)
+        && cmd->node->ac == ac)
     {
         cmd->retried = 1;
         cmd->argv[0] = "EVAL";
@@ -523,16 +567,29 @@ ngx_http_sekisho_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
         cmd->argv[1] = (const char *) cmd->script->body.data;
         cmd->argvlen[1] = cmd->script->body.len;
 
-        if (redisAsyncCommandArgv(ac, ngx_http_sekisho_redis_reply, cmd,
-                                  cmd->argc, cmd->argv, cmd->argvlen)
-            == REDIS_OK)
-        {
-            cmd->in_flight = 1;
-            cmd->sent = ngx_http_sekisho_redis_now();
+        if (ngx_http_sekisho_redis_write(cmd->node, cmd) == NGX_OK) {
             return;
         }
 
         reply = NULL;
+    }
+
+    /* answers that say the command did not run: it may go again */
+    if (reply && reply->type == REDIS_REPLY_ERROR
+        && cmd->redirects < NGX_HTTP_SEKISHO_REDIS_MAX_REDIRECTS)
+    {
+        switch (ngx_http_sekisho_redis_redirect(cmd, ac, reply)) {
+
+        case NGX_OK:
+            return;
+
+        case NGX_ERROR:
+            reply = NULL;
+            break;
+
+        default: /* NGX_DECLINED: an error to report */
+            break;
+        }
     }
 
     if (reply && reply->type == REDIS_REPLY_ERROR) {
@@ -540,7 +597,7 @@ ngx_http_sekisho_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
 
         ngx_log_error(NGX_LOG_ERR, cmd->rd->log, 0,
                       "sekisho: redis %V answered an error: %*s",
-                      &cmd->rd->name, (size_t) reply->len, reply->str);
+                      &cmd->rd->conf.name, (size_t) reply->len, reply->str);
         reply = NULL;
     }
 
@@ -548,11 +605,150 @@ ngx_http_sekisho_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
         ngx_del_timer(&cmd->timer);
     }
 
-    if (!cmd->done) {
-        ngx_http_sekisho_redis_finish(cmd, reply);
-    }
+    ngx_http_sekisho_redis_finish(cmd, reply);
 
     ngx_free(cmd);
+}
+
+
+/*
+ * MOVED (the slot lives elsewhere now: remembered), ASK (the slot is
+ * being moved: this once to the other node, after ASKING), READONLY
+ * (a replica, after a failover: the Sentinels are asked again) and
+ * TRYAGAIN are answers of a command that did not run, so it is sent
+ * again.  NGX_OK: sent or kept; NGX_DECLINED: another error; NGX_ERROR:
+ * to be failed.
+ */
+
+static ngx_int_t
+ngx_http_sekisho_redis_redirect(ngx_http_sekisho_redis_cmd_t *cmd,
+    redisAsyncContext *ac, redisReply *reply)
+{
+    ngx_int_t                       kind;
+    ngx_uint_t                      slot;
+    ngx_http_sekisho_redis_t       *rd;
+    ngx_http_sekisho_redis_addr_t   addr;
+    ngx_http_sekisho_redis_node_t  *node;
+
+    rd = cmd->rd;
+
+    if (rd->conf.mode == NGX_HTTP_SEKISHO_REDIS_SENTINEL
+        && ngx_strncmp(reply->str, "READONLY", 8) == 0)
+    {
+        node = cmd->node;
+
+        ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                      "sekisho: redis %V: %s:%d is a replica now, "
+                      "asking the Sentinels again", &rd->conf.name,
+                      node->addr.host, node->addr.port);
+
+        if (node->ac == ac) {
+            ngx_http_sekisho_redis_ask_again(node);
+        }
+
+        cmd->redirects++;
+        return ngx_http_sekisho_redis_route(cmd);
+    }
+
+    if (rd->conf.mode != NGX_HTTP_SEKISHO_REDIS_CLUSTER) {
+        return NGX_DECLINED;
+    }
+
+    /* the slot is being moved and the keys are split: not for long */
+    if (ngx_strncmp(reply->str, "TRYAGAIN", 8) == 0) {
+        cmd->redirects = 0;
+        cmd->waiting = 1;
+        cmd->again.handler = ngx_http_sekisho_redis_again;
+        cmd->again.data = cmd;
+        cmd->again.log = rd->log;
+
+        ngx_add_timer(&cmd->again, NGX_HTTP_SEKISHO_REDIS_TRYAGAIN_MS);
+        return NGX_OK;
+    }
+
+    kind = ngx_http_sekisho_redis_parse_redirect((u_char *) reply->str,
+                                                 reply->len, &slot, &addr);
+
+    if (kind != NGX_HTTP_SEKISHO_REDIS_MOVED
+        && kind != NGX_HTTP_SEKISHO_REDIS_ASK)
+    {
+        return NGX_DECLINED;
+    }
+
+    node = ngx_http_sekisho_redis_cluster_node(rd, &addr);
+    if (node == NULL) {
+        return NGX_ERROR;
+    }
+
+    cmd->redirects++;
+
+    if (kind == NGX_HTTP_SEKISHO_REDIS_MOVED) {
+        if (rd->slots[slot] != node - rd->nodes + 1) {
+            ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
+                          "sekisho: redis %V: MOVED slot %ui to %s:%d",
+                          &rd->conf.name, slot, addr.host, addr.port);
+        }
+
+        rd->slots[slot] = (u_char) (node - rd->nodes + 1);
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, rd->log, 0,
+                      "sekisho: redis %V: ASK slot %ui at %s:%d",
+                      &rd->conf.name, slot, addr.host, addr.port);
+
+        cmd->ask = node;
+    }
+
+    return ngx_http_sekisho_redis_route(cmd);
+}
+
+
+/* a cluster node by its address, added when first named */
+
+static ngx_http_sekisho_redis_node_t *
+ngx_http_sekisho_redis_cluster_node(ngx_http_sekisho_redis_t *rd,
+    ngx_http_sekisho_redis_addr_t *addr)
+{
+    ngx_uint_t                      i;
+    ngx_http_sekisho_redis_node_t  *node;
+
+    for (i = 0; i < rd->nnodes; i++) {
+        if (ngx_http_sekisho_redis_same_addr(&rd->nodes[i].addr, addr)) {
+            return &rd->nodes[i];
+        }
+    }
+
+    if (rd->nnodes == NGX_HTTP_SEKISHO_REDIS_MAX_NODES) {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "sekisho: redis %V: more than %d nodes, %s:%d not "
+                      "connected", &rd->conf.name,
+                      NGX_HTTP_SEKISHO_REDIS_MAX_NODES, addr->host,
+                      addr->port);
+        return NULL;
+    }
+
+    node = &rd->nodes[rd->nnodes++];
+    node->addr = *addr;
+
+    return node;
+}
+
+
+static void
+ngx_http_sekisho_redis_again(ngx_event_t *ev)
+{
+    ngx_http_sekisho_redis_cmd_t  *cmd = ev->data;
+
+    cmd->waiting = 0;
+
+    if (ngx_http_sekisho_redis_route(cmd) != NGX_OK) {
+        if (cmd->timer.timer_set) {
+            ngx_del_timer(&cmd->timer);
+        }
+
+        ngx_http_sekisho_redis_finish(cmd, NULL);
+        ngx_free(cmd);
+    }
 }
 
 
@@ -566,26 +762,45 @@ static void
 ngx_http_sekisho_redis_timeout(ngx_event_t *ev)
 {
     void                               *data;
+    ngx_uint_t                          mine;
     ngx_http_sekisho_redis_t           *rd;
     ngx_http_sekisho_redis_cmd_t       *cmd;
+    ngx_http_sekisho_redis_node_t      *node;
     ngx_http_sekisho_redis_handler_pt   handler;
 
     cmd = ev->data;
     rd = cmd->rd;
+    node = cmd->node;
     handler = cmd->handler;
     data = cmd->data;
 
     ngx_log_error(NGX_LOG_ERR, rd->log, 0,
                   "sekisho: redis %V did not answer within %M ms",
-                  &rd->name, rd->timeout);
+                  &rd->conf.name, rd->conf.timeout);
 
     ngx_http_sekisho_metrics_count(NGX_HTTP_SEKISHO_M_REDIS_TIMEOUT);
 
-    /* dropping the connection frees the command: it must be done first */
+    /* dropping the connection frees a command sent: it must be done first */
     cmd->done = 1;
 
-    if (rd->ac) {
-        ngx_http_sekisho_redis_drop(rd, "command timed out");
+    if (cmd->queued) {
+        ngx_queue_remove(&cmd->queue);
+        cmd->queued = 0;
+    }
+
+    mine = !cmd->in_flight;
+
+    if (cmd->waiting) {
+        /* waiting for a slot to settle: the connection is fine */
+        ngx_del_timer(&cmd->again);
+        cmd->waiting = 0;
+
+    } else if (node->state != NGX_HTTP_SEKISHO_REDIS_DOWN) {
+        ngx_http_sekisho_redis_node_drop(node, "command timed out");
+    }
+
+    if (mine) {
+        ngx_free(cmd);
     }
 
     handler(data, NULL);
@@ -601,335 +816,186 @@ ngx_http_sekisho_redis_finish(ngx_http_sekisho_redis_cmd_t *cmd,
 }
 
 
+/* Sentinel's master is asked for first, unless it is known and current */
+
 static ngx_int_t
-ngx_http_sekisho_redis_connect(ngx_http_sekisho_redis_t *rd)
+ngx_http_sekisho_redis_connect(ngx_http_sekisho_redis_node_t *node)
 {
-    ngx_str_t           arg;
-    ngx_connection_t   *c;
-    redisAsyncContext  *ac;
-    u_char              db[NGX_INT_T_LEN];
-    const char         *argv[2];
-    size_t              argvlen[2];
+    ngx_http_sekisho_redis_t  *rd = node->data;
 
-    if (rd->unix_path) {
-        ac = redisAsyncConnectUnix((char *) rd->unix_path);
+    if (rd->conf.mode == NGX_HTTP_SEKISHO_REDIS_SENTINEL && node->stale) {
+        node->state = NGX_HTTP_SEKISHO_REDIS_DISCOVER;
+        ngx_http_sekisho_redis_sentinel_ask(rd->conf.sentinel);
 
-    } else {
-        ac = redisAsyncConnect((char *) rd->host, rd->port);
+        /* no Sentinel could be asked: the node is down already */
+        return node->state == NGX_HTTP_SEKISHO_REDIS_DOWN ? NGX_ERROR
+                                                          : NGX_OK;
     }
 
-    if (ac == NULL) {
-        ngx_http_sekisho_redis_down(rd, "out of memory");
-        return NGX_ERROR;
-    }
-
-    if (ac->err) {
-        ngx_http_sekisho_redis_down(rd, ac->errstr);
-        redisAsyncFree(ac);
-        return NGX_ERROR;
-    }
-
-    c = ngx_get_connection(ac->c.fd, rd->log);
-    if (c == NULL) {
-        ngx_http_sekisho_redis_down(rd, "no free connection");
-        redisAsyncFree(ac);
-        return NGX_ERROR;
-    }
-
-    c->data = ac;
-    c->log = rd->log;
-    c->read->handler = ngx_http_sekisho_redis_read_handler;
-    c->write->handler = ngx_http_sekisho_redis_write_handler;
-    c->read->log = rd->log;
-    c->write->log = rd->log;
-
-    ac->data = rd;
-    ac->ev.data = c;
-    ac->ev.addRead = ngx_http_sekisho_redis_add_read;
-    ac->ev.delRead = ngx_http_sekisho_redis_del_read;
-    ac->ev.addWrite = ngx_http_sekisho_redis_add_write;
-    ac->ev.delWrite = ngx_http_sekisho_redis_del_write;
-    ac->ev.cleanup = ngx_http_sekisho_redis_cleanup;
-
-    rd->ac = ac;
-    rd->state = NGX_HTTP_SEKISHO_REDIS_CONNECTING;
-
-    redisAsyncSetConnectCallback(ac, ngx_http_sekisho_redis_on_connect);
-    redisAsyncSetDisconnectCallback(ac, ngx_http_sekisho_redis_on_disconnect);
-
-    /*
-     * AUTH and SELECT go first; commands sent before the connection is
-     * up queue behind them in hiredis and reach Redis in order.
-     */
-
-    if (rd->password.len) {
-        argv[0] = "AUTH";
-        argvlen[0] = 4;
-        argv[1] = (const char *) rd->password.data;
-        argvlen[1] = rd->password.len;
-
-        redisAsyncCommandArgv(ac, ngx_http_sekisho_redis_setup_reply,
-                              (void *) "AUTH", 2, argv, argvlen);
-    }
-
-    if (rd->db) {
-        arg.data = db;
-        arg.len = ngx_sprintf(db, "%ui", rd->db) - db;
-
-        argv[0] = "SELECT";
-        argvlen[0] = 6;
-        argv[1] = (const char *) arg.data;
-        argvlen[1] = arg.len;
-
-        redisAsyncCommandArgv(ac, ngx_http_sekisho_redis_setup_reply,
-                              (void *) "SELECT", 2, argv, argvlen);
-    }
-
-    ngx_add_timer(&rd->connect_timer, rd->timeout);
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_sekisho_redis_setup_reply(redisAsyncContext *ac, void *r,
-    void *privdata)
-{
-    redisReply                *reply = r;
-    ngx_http_sekisho_redis_t  *rd = ac->data;
-
-    if (reply == NULL || reply->type != REDIS_REPLY_ERROR || rd->ac != ac) {
-        return;
-    }
-
-    /* the reply does not contain the password */
-    ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                  "sekisho: redis %V refused %s: %*s", &rd->name,
-                  (char *) privdata, (size_t) reply->len, reply->str);
-
-    ngx_http_sekisho_redis_down(rd, "setup refused");
-
-    /* hiredis frees the context once this callback returns */
-    rd->ac = NULL;
-    redisAsyncFree(ac);
-}
-
-
-static void
-ngx_http_sekisho_redis_connect_timeout(ngx_event_t *ev)
-{
-    ngx_http_sekisho_redis_t  *rd = ev->data;
-
-    if (rd->state == NGX_HTTP_SEKISHO_REDIS_CONNECTING && rd->ac) {
-        ngx_http_sekisho_redis_drop(rd, "connect timed out");
-    }
-}
-
-
-static void
-ngx_http_sekisho_redis_on_connect(const redisAsyncContext *ac, int status)
-{
-    ngx_http_sekisho_redis_t  *rd = ac->data;
-
-    if (rd->ac != ac) {
-        return;
-    }
-
-    if (rd->connect_timer.timer_set) {
-        ngx_del_timer(&rd->connect_timer);
-    }
-
-    if (status != REDIS_OK) {
-        /* hiredis frees the context after this callback */
-        rd->ac = NULL;
-        ngx_http_sekisho_redis_down(rd, ac->errstr);
-        return;
-    }
-
-    rd->state = NGX_HTTP_SEKISHO_REDIS_READY;
-    rd->backoff = NGX_HTTP_SEKISHO_REDIS_BACKOFF_MIN;
-
-    if (rd->down_logged) {
-        rd->down_logged = 0;
-        ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
-                      "sekisho: redis %V recovered", &rd->name);
-        if (rd->on_state) {
-            rd->on_state(0, &rd->name);
-        }
-    }
-}
-
-
-static void
-ngx_http_sekisho_redis_on_disconnect(const redisAsyncContext *ac, int status)
-{
-    ngx_http_sekisho_redis_t  *rd = ac->data;
-
-    if (rd->ac != ac) {
-        return;
-    }
-
-    rd->ac = NULL;
-    ngx_http_sekisho_redis_down(rd, ac->err ? ac->errstr : "connection closed");
-}
-
-
-/* closes the connection now; pending commands fail with a NULL reply */
-
-static void
-ngx_http_sekisho_redis_drop(ngx_http_sekisho_redis_t *rd, const char *why)
-{
-    redisAsyncContext  *ac;
-
-    ac = rd->ac;
-    rd->ac = NULL;
-
-    ngx_http_sekisho_redis_down(rd, why);
-
-    if (rd->connect_timer.timer_set) {
-        ngx_del_timer(&rd->connect_timer);
-    }
-
-    if (ac) {
-        redisAsyncFree(ac);
-    }
-}
-
-
-/* logged once per outage; the next attempt waits for the backoff */
-
-static void
-ngx_http_sekisho_redis_down(ngx_http_sekisho_redis_t *rd, const char *why)
-{
-    ngx_msec_t  jitter;
-
-    rd->state = NGX_HTTP_SEKISHO_REDIS_DOWN;
-
-    if (!rd->down_logged) {
-        rd->down_logged = 1;
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                      "sekisho: redis %V unavailable: %s", &rd->name,
-                      why ? why : "unknown error");
-        if (rd->on_state) {
-            rd->on_state(1, &rd->name);
-        }
-    }
-
-    jitter = rd->backoff / 5;
-    rd->next_attempt = ngx_current_msec + rd->backoff
-                       - jitter + (jitter ? ngx_random() % (2 * jitter) : 0);
-
-    rd->backoff *= 2;
-    if (rd->backoff > NGX_HTTP_SEKISHO_REDIS_BACKOFF_MAX) {
-        rd->backoff = NGX_HTTP_SEKISHO_REDIS_BACKOFF_MAX;
-    }
+    return ngx_http_sekisho_redis_node_open(node);
 }
 
 
 /*
- * The adapter: hiredis asks for read and write interest, nginx reports
- * readiness.  Level-triggered events, so that a reply larger than one
- * read is not left behind under edge-triggered epoll.
+ * The Sentinels' answer.  An answer to a question connects to the
+ * master named.  A message (+promoted-slave, +switch-master) closes the
+ * connection to the old master at once: a command in flight there fails
+ * (it may have run), and the next one goes to the new master, rather
+ * than to the old one, whose writes from now on would be lost when it
+ * is made a replica.
  */
 
 static void
-ngx_http_sekisho_redis_add_read(void *privdata)
+ngx_http_sekisho_redis_master(void *data, ngx_http_sekisho_redis_addr_t *master,
+    ngx_http_sekisho_redis_addr_t *from, ngx_uint_t event)
 {
-    ngx_connection_t  *c = privdata;
+    ngx_uint_t                      pending;
+    ngx_http_sekisho_redis_t       *rd = data;
+    ngx_http_sekisho_redis_node_t  *node;
 
-    if (!c->read->active) {
-        if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT)
-            != NGX_OK)
-        {
-            ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                          "sekisho: redis read event not added");
+    static const char  *how[] = { "", " (+promoted-slave)",
+                                  " (+switch-master)" };
+
+    node = &rd->nodes[0];
+
+    if (master == NULL) {
+        if (node->state == NGX_HTTP_SEKISHO_REDIS_DISCOVER) {
+            ngx_http_sekisho_redis_node_down(node, "no Sentinel answered");
+        }
+
+        return;
+    }
+
+    /* an answer comes to a question; a late one is not used */
+    if (event == NGX_HTTP_SEKISHO_REDIS_ANSWERED
+        && node->state != NGX_HTTP_SEKISHO_REDIS_DISCOVER)
+    {
+        return;
+    }
+
+    if (node->addr.port && !ngx_http_sekisho_redis_same_addr(&node->addr,
+                                                             master))
+    {
+        ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                      "sekisho: redis master \"%V\" failed over from %s:%d "
+                      "to %s:%d%s", &rd->conf.name, node->addr.host,
+                      node->addr.port, master->host, master->port,
+                      how[event]);
+
+    } else if (event != NGX_HTTP_SEKISHO_REDIS_ANSWERED && !node->stale) {
+        /* the master in use already */
+        return;
+    }
+
+    node->addr = *master;
+    node->stale = 0;
+
+    if (node->state != NGX_HTTP_SEKISHO_REDIS_DISCOVER) {
+        pending = !ngx_queue_empty(&node->pending);
+
+        /* the next command connects at once, without backoff */
+        ngx_http_sekisho_redis_node_close(node);
+
+        if (!pending) {
+            return;
         }
     }
+
+    /* commands wait: to the master now */
+    (void) ngx_http_sekisho_redis_node_open(node);
 }
 
 
-static void
-ngx_http_sekisho_redis_del_read(void *privdata)
-{
-    ngx_connection_t  *c = privdata;
+/*
+ * The node is no master (any more): its connection is closed before a
+ * command is written, and the Sentinels are asked again; the commands
+ * kept wait for the answer.
+ */
 
-    if (c->read->active) {
-        ngx_del_event(c->read, NGX_READ_EVENT, 0);
+static void
+ngx_http_sekisho_redis_ask_again(ngx_http_sekisho_redis_node_t *node)
+{
+    ngx_http_sekisho_redis_t  *rd = node->data;
+
+    if (++node->asks > NGX_HTTP_SEKISHO_REDIS_MAX_ASKS) {
+        ngx_http_sekisho_redis_node_drop(node, "the Sentinels name no master");
+        return;
     }
+
+    ngx_http_sekisho_redis_node_close(node);
+
+    node->stale = 1;
+    node->state = NGX_HTTP_SEKISHO_REDIS_DISCOVER;
+
+    ngx_http_sekisho_redis_sentinel_ask(rd->conf.sentinel);
 }
 
 
-static void
-ngx_http_sekisho_redis_add_write(void *privdata)
-{
-    ngx_connection_t  *c = privdata;
+/*
+ * A node ready sends the commands kept, in order; a node down fails
+ * them (they were never written: the caller's failure policy applies
+ * at once rather than after a wait).  Down and back are logged and
+ * told once each way, for all the nodes together.
+ */
 
-    if (!c->write->active) {
-        if (ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT)
-            != NGX_OK)
-        {
-            ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                          "sekisho: redis write event not added");
+static void
+ngx_http_sekisho_redis_node_event(ngx_http_sekisho_redis_node_t *node,
+    ngx_uint_t event, const char *why)
+{
+    ngx_queue_t                   *q;
+    ngx_http_sekisho_redis_t      *rd;
+    ngx_http_sekisho_redis_cmd_t  *cmd;
+
+    rd = node->data;
+
+    if (event == NGX_HTTP_SEKISHO_REDIS_NODE_REPLICA) {
+        ngx_http_sekisho_redis_ask_again(node);
+        return;
+    }
+
+    if (event == NGX_HTTP_SEKISHO_REDIS_NODE_READY && rd->down_logged) {
+        rd->down_logged = 0;
+        ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
+                      "sekisho: redis %V recovered (%s:%d)", &rd->conf.name,
+                      node->addr.host, node->addr.port);
+        if (rd->on_state) {
+            rd->on_state(0, &rd->conf.name);
         }
     }
-}
 
+    if (event == NGX_HTTP_SEKISHO_REDIS_NODE_DOWN && !rd->down_logged) {
+        rd->down_logged = 1;
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "sekisho: redis %V unavailable: %s (%s:%d)",
+                      &rd->conf.name, why,
+                      node->addr.port ? (char *) node->addr.host : "-",
+                      node->addr.port);
+        if (rd->on_state) {
+            rd->on_state(1, &rd->conf.name);
+        }
+    }
 
-static void
-ngx_http_sekisho_redis_del_write(void *privdata)
-{
-    ngx_connection_t  *c = privdata;
+    while (!ngx_queue_empty(&node->pending)) {
+        q = ngx_queue_head(&node->pending);
+        ngx_queue_remove(q);
 
-    if (c->write->active) {
-        ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
+        cmd = ngx_queue_data(q, ngx_http_sekisho_redis_cmd_t, queue);
+        cmd->queued = 0;
+
+        if (event == NGX_HTTP_SEKISHO_REDIS_NODE_READY
+            && node->state == NGX_HTTP_SEKISHO_REDIS_READY
+            && ngx_http_sekisho_redis_write(node, cmd) == NGX_OK)
+        {
+            continue;
+        }
+
+        if (cmd->timer.timer_set) {
+            ngx_del_timer(&cmd->timer);
+        }
+
+        ngx_http_sekisho_redis_finish(cmd, NULL);
+        ngx_free(cmd);
     }
 }
 
 
-/* hiredis closes the socket itself: nginx only forgets the connection */
-
-static void
-ngx_http_sekisho_redis_cleanup(void *privdata)
-{
-    ngx_connection_t  *c = privdata;
-
-    if (c->read->active) {
-        ngx_del_event(c->read, NGX_READ_EVENT, 0);
-    }
-
-    if (c->write->active) {
-        ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
-    }
-
-    if (c->read->posted) {
-        ngx_delete_posted_event(c->read);
-    }
-
-    if (c->write->posted) {
-        ngx_delete_posted_event(c->write);
-    }
-
-    c->read->closed = 1;
-    c->write->closed = 1;
-    c->fd = (ngx_socket_t) -1;
-
-    ngx_free_connection(c);
-}
-
-
-static void
-ngx_http_sekisho_redis_read_handler(ngx_event_t *ev)
-{
-    ngx_connection_t  *c = ev->data;
-
-    redisAsyncHandleRead(c->data);
-}
-
-
-static void
-ngx_http_sekisho_redis_write_handler(ngx_event_t *ev)
-{
-    ngx_connection_t  *c = ev->data;
-
-    redisAsyncHandleWrite(c->data);
-}

@@ -3,9 +3,12 @@
  * Copyright (C) Sekisho authors
  *
  * A Redis client for nginx workers: hiredis's asynchronous API driven by
- * nginx's own event loop, one connection per worker, opened lazily,
- * reconnected with backoff, every command bounded by a timer.  Requests
- * wait for an answer; the worker never does.
+ * nginx's own event loop, one connection per worker and Redis node,
+ * opened lazily, reconnected with backoff, every command bounded by a
+ * timer.  One server, the master Redis Sentinel names (failovers
+ * followed), or a Redis Cluster (MOVED, ASK, TRYAGAIN followed); a
+ * command goes again only when it certainly did not run.  Requests wait
+ * for an answer; the worker never does.
  */
 
 

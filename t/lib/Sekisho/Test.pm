@@ -175,38 +175,92 @@ sub start_redis {
     my ($self, %opts) = @_;
 
     my $port = $opts{port} || $self->port('redis');
-    my $dir = "$self->{dir}/redis";
-    make_path($dir);
-
     $self->{redis_password} = $opts{password};
 
-    my $conf = "port $port\nbind 127.0.0.1\nsave \"\"\nappendonly no\n"
-        . "dir $dir\nlogfile $dir/redis.log\ndaemonize no\n"
-        . "enable-debug-command local\n";
+    my $conf = "save \"\"\nappendonly no\nenable-debug-command local\n";
     $conf .= "requirepass $opts{password}\n" if defined $opts{password};
-    $conf .= "unixsocket $dir/redis.sock\nunixsocketperm 700\n" if $opts{unix};
-    $self->write_file('redis/redis.conf', $conf);
+    $conf .= "unixsocket $self->{dir}/redis/redis.sock\nunixsocketperm 700\n"
+        if $opts{unix};
+
+    $self->{redis_pid} = $self->_spawn_redis('redis', $port, $conf);
+    $self->{redis_port} = $port;
+
+    $self->_redis_pong($port, $opts{password}) or die "redis-server does not answer PING\n";
+    return $port;
+}
+
+# redis-server (or with sentinel => 1 a Sentinel) in a directory of its
+# own, configured by a file it may rewrite; returns its pid.
+sub _spawn_redis {
+    my ($self, $name, $port, $conf, %opts) = @_;
+
+    my $dir = "$self->{dir}/$name";
+    make_path($dir);
+
+    $self->write_file("$name/redis.conf", "port $port\nbind 127.0.0.1\n"
+        . "dir $dir\nlogfile $dir/redis.log\ndaemonize no\n" . $conf);
 
     my $pid = fork;
     die "fork: $!\n" unless defined $pid;
     if ($pid == 0) {
         open STDOUT, '>>', "$dir/stdout.log";
         open STDERR, '>>', "$dir/stdout.log";
-        exec 'redis-server', "$dir/redis.conf";
+        exec 'redis-server', "$dir/redis.conf",
+            $opts{sentinel} ? ('--sentinel') : ();
         die "exec redis-server: $!\n";
     }
 
-    $self->{redis_pid} = $pid;
-    $self->{redis_port} = $port;
-    $self->wait_port($port) or die "redis-server did not start\n";
+    $self->wait_port($port) or die "redis-server $name did not start\n";
+    return $pid;
+}
 
+sub _redis_pong {
+    my ($self, $port, $password) = @_;
     for (1 .. 50) {
-        my $r = eval { $self->redis('PING') };
-        return $port if defined $r && $r eq 'PONG';
+        my $r = eval { redis_call($port, $password, 0, 'PING') };
+        return 1 if defined $r && $r eq 'PONG';
         sleep 0.05;
     }
+    return 0;
+}
 
-    die "redis-server does not answer PING\n";
+# More Redis servers for one test (a primary and its replicas, a
+# cluster's nodes, Sentinels): each by name, on the free port
+# port("redis_NAME") (%%PORT_redis_NAME%% in a configuration), with
+# configuration lines of its own ("conf"); the password goes into the
+# file.  Stopped with the test, or by stop_redis_node().
+sub start_redis_node {
+    my ($self, $name, %opts) = @_;
+
+    my $port = $opts{port} || $self->port("redis_$name");
+    my $conf = $opts{sentinel} ? '' : "save \"\"\nappendonly no\n";
+    $conf .= "requirepass $opts{password}\n" if defined $opts{password};
+    $conf .= $opts{conf} || '';
+
+    my $pid = $self->_spawn_redis("redis_$name", $port, $conf,
+        sentinel => $opts{sentinel});
+    $self->{nodes}{$name} = { pid => $pid, port => $port,
+        password => $opts{password} };
+
+    $self->_redis_pong($port, $opts{password})
+        or die "redis $name does not answer PING\n";
+    return $port;
+}
+
+# One command to a named node (see redis() for the reply).
+sub redis_node {
+    my ($self, $name, @cmd) = @_;
+    my $n = $self->{nodes}{$name} or die "no redis node $name\n";
+    return redis_call($n->{port}, $n->{password}, 0, @cmd);
+}
+
+# Stops a named node: TERM, or the signal given (KILL: a crash).
+sub stop_redis_node {
+    my ($self, $name, $sig) = @_;
+    my $n = $self->{nodes}{$name} or return;
+    my $pid = delete $n->{pid} or return;
+    kill $sig || 'TERM', $pid;
+    waitpid($pid, 0);
 }
 
 sub stop_redis {
@@ -220,14 +274,20 @@ sub stop_redis {
 # reference for arrays, a string "ERR ..." prefixed with "-" for errors).
 sub redis {
     my ($self, @cmd) = @_;
+    return redis_call($self->{redis_port}, $self->{redis_password},
+        $self->{redis_db}, @cmd);
+}
+
+# The same to any port: AUTH and SELECT first when given.
+sub redis_call {
+    my ($port, $password, $db, @cmd) = @_;
 
     my $s = IO::Socket::IP->new(PeerHost => '127.0.0.1',
-        PeerPort => $self->{redis_port}, Timeout => 5)
+        PeerPort => $port, Timeout => 5)
         or die "redis: connect: $@\n";
 
-    my @all = (defined $self->{redis_password}
-        ? (['AUTH', $self->{redis_password}]) : (),
-        $self->{redis_db} ? (['SELECT', $self->{redis_db}]) : (), [@cmd]);
+    my @all = (defined $password ? (['AUTH', $password]) : (),
+        $db ? (['SELECT', $db]) : (), [@cmd]);
 
     my $reply;
     for my $c (@all) {
@@ -523,6 +583,7 @@ sub stop {
 
     $self->stop_nginx;
     $self->stop_redis;
+    $self->stop_redis_node($_) for sort keys %{ $self->{nodes} || {} };
 
     for my $pid (@{ $self->{pids} }) {
         kill 'TERM', $pid;
