@@ -231,7 +231,7 @@ for my $reason (qw(login_bad_body login_bad_content_type login_bad_account)) {
 $t->stop;
 my $audit = $t->read_file('audit.log');
 for my $reason (qw(login_bad_body login_bad_content_type login_bad_account)) {
-    like($audit, qr/"event\.action":"$reason"/, "the audit log records $reason");
+    like($audit, qr/"event\.reason":"$reason"/, "the audit log records $reason");
 }
 
 $t->done;
