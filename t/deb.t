@@ -1,6 +1,8 @@
 #!/usr/bin/perl
 
-# The Debian packages of make deb in a fresh Debian 12 root: apt-get
+# The Debian packages of make deb in a fresh root of the machine's own
+# release (Debian 12, or Debian 13: make test-debian13 runs this file in
+# its Debian 13 root, where make deb builds trixie's packages): apt-get
 # installs them with their dependencies from the machine's mirror,
 # Debian's own nginx starts from /etc/nginx/nginx.conf with the module
 # enabled by its package and the example configuration included, a
@@ -8,11 +10,11 @@
 # and apt-get purge leaves nothing of the packages behind.
 #
 # The root is debootstrap's minbase, made once and kept as a tarball
-# under /var/cache/sekisho (pkg-debian12-minbase.tar), unpacked afresh
-# for every run; the packages apt-get downloads are kept beside it
-# (pkg-debian12-apt/) so that a second run fetches nothing again.  Root
-# only (chroot, debootstrap); not with the sanitizer build (the packages
-# are the release build).
+# under /var/cache/sekisho (pkg-debian12-minbase.tar, or 13), unpacked
+# afresh for every run; the packages apt-get downloads are kept beside
+# it (pkg-debian12-apt/) so that a second run fetches nothing again.
+# Root only (chroot, debootstrap); not with the sanitizer build (the
+# packages are the release build).
 
 use strict;
 use warnings;
@@ -35,13 +37,18 @@ plan skip_all => 'the packages are the release build' if $ENV{SEKISHO_ASAN};
 plan skip_all => 'root only (chroot, debootstrap)' if $> != 0;
 plan skip_all => 'debootstrap is missing (scripts/deps installs it)'
     unless -x '/usr/sbin/debootstrap';
-plan skip_all => 'the packages are built for the machine: Debian 12 only'
-    unless read_file('/etc/os-release') =~ /^VERSION_CODENAME=bookworm$/m;
+
+# the packages are built for the machine's release, and installed there
+my %release = (bookworm => 12, trixie => 13);
+my ($suite) = read_file('/etc/os-release') =~ /^VERSION_CODENAME=(\w+)$/m;
+plan skip_all => 'the packages are built for the machine: Debian 12 or 13 only'
+    unless $suite && $release{$suite};
 
 my $top = Sekisho::Test::top();
 my $cache = '/var/cache/sekisho';
-my $tarball = "$cache/pkg-debian12-minbase.tar";
-my $archives = "$cache/pkg-debian12-apt";
+my $debian = "debian$release{$suite}";
+my $tarball = "$cache/pkg-$debian-minbase.tar";
+my $archives = "$cache/pkg-$debian-apt";
 my @pkgs = qw(libnginx-mod-http-sekisho sekisho-tools sekisho-card);
 
 my $t = Sekisho::Test->new;
@@ -53,18 +60,19 @@ my @debs = packages();
 is(scalar(@debs), 3, 'make deb made the three packages')
     or BAIL_OUT('no packages');
 my $lintian = read_file("$top/build/deb/lintian.txt");
-unlike($lintian, qr/^E: /m, 'lintian reports no error') or diag($lintian);
+ok(-e "$top/build/deb/lintian.txt" && $lintian !~ /^E: /m,
+    'lintian checked them and reports no error') or diag($lintian);
 
 ###############################################################################
 # a fresh root from the cached minbase tarball
 
 make_path($cache);
-open my $lock, '>', "$cache/pkg-debian12.lock" or die "lock: $!";
+open my $lock, '>', "$cache/pkg-$debian.lock" or die "lock: $!";
 flock($lock, LOCK_EX) or die "flock: $!";
 make_tarball() unless -s $tarball;
 flock($lock, LOCK_UN);
 
-my $root = tempdir('pkg-debian12-run.XXXXXX', DIR => $cache);
+my $root = tempdir("pkg-$debian-run.XXXXXX", DIR => $cache);
 END { remove_root() }
 
 run_ok("unpack the cached root", 'tar', '-C', $root, '-xf', $tarball);
@@ -298,27 +306,45 @@ sub packages {
     return @found;
 }
 
-# debootstrap's minbase from the machine's mirror, with the machine's
-# apt sources (the mirror and its security suite), packed into $tarball
-sub make_tarball {
-    my $mirror = 'http://deb.debian.org/debian';
-    my $sources = read_file('/etc/apt/sources.list.d/debian.sources');
-    $mirror = $1 if $sources =~ m{^URIs:\s*(\S+/debian)\s*$}m;
+# The Debian archive, or its security archive, as the machine's apt
+# names it (one-line "deb URI suite" and deb822 "URIs:" entries, as
+# scripts/test-debian13 reads them); deb.debian.org when none is found.
+sub mirror_of {
+    my ($want) = @_;
+    my @uris;
 
-    my $dir = tempdir('pkg-debian12-bootstrap.XXXXXX', DIR => $cache,
+    for my $f ('/etc/apt/sources.list',
+        glob('/etc/apt/sources.list.d/*.{list,sources}'))
+    {
+        push @uris, read_file($f)
+            =~ m{^(?:deb\s+(?:\[[^\]]*\]\s+)?|URIs:\s*)(\S+)}mg;
+    }
+    my ($uri) = grep { m{/\Q$want\E/?$} } @uris;
+    $uri //= "http://deb.debian.org/$want";
+    $uri =~ s{/$}{};
+    return $uri;
+}
+
+# debootstrap's minbase of the machine's release from the machine's
+# mirror, with the suites an installed system has (updates, security),
+# packed into $tarball
+sub make_tarball {
+    my $mirror = mirror_of('debian');
+    my $security = mirror_of('debian-security');
+
+    my $dir = tempdir("pkg-$debian-bootstrap.XXXXXX", DIR => $cache,
         CLEANUP => 1);
-    diag("making $tarball with debootstrap (a few minutes, once)");
+    diag("making $tarball with debootstrap $suite from $mirror"
+        . " (a few minutes, once)");
     my ($rc, $out) = capture(['debootstrap', '--variant=minbase',
-        'bookworm', "$dir/root", $mirror]);
+        $suite, "$dir/root", $mirror]);
     die "debootstrap failed:\n$out" if $rc;
 
-    if ($sources) {
-        unlink "$dir/root/etc/apt/sources.list";
-        open my $fh, '>', "$dir/root/etc/apt/sources.list.d/debian.sources"
-            or die "sources: $!";
-        print $fh $sources;
-        close $fh;
-    }
+    open my $fh, '>', "$dir/root/etc/apt/sources.list" or die "sources: $!";
+    print $fh "deb $mirror $suite main\n",
+        "deb $mirror $suite-updates main\n",
+        "deb $security $suite-security main\n";
+    close $fh;
     remove_tree(glob("$dir/root/var/cache/apt/archives/*.deb"));
 
     ($rc, $out) = capture(['tar', '-C', "$dir/root", '-cf', "$tarball.new",

@@ -369,8 +369,12 @@ card_http_error(card_http_t *h, const card_url_t *u, CURLcode rc, char *err,
         v = X509_V_OK;
         (void) curl_easy_getinfo(h->curl, CURLINFO_SSL_VERIFYRESULT, &v);
 
-        /* a good chain, and libcurl's own check of the name refused it */
-        if (strstr(h->errbuf, "target host name") != NULL) {
+        /*
+         * a good chain, and libcurl's own check of the name refused it:
+         * "target host name" in curl 7.88 (Debian 12), "target
+         * hostname" in 8.14 (Debian 13)
+         */
+        if (strstr(h->errbuf, "target host") != NULL) {
             v = (inet_pton(AF_INET, u->host, addr) == 1
                  || inet_pton(AF_INET6, u->host, addr) == 1)
                 ? X509_V_ERR_IP_ADDRESS_MISMATCH
