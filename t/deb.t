@@ -111,6 +111,10 @@ like(read_file("$root/usr/share/nginx/modules-available/mod-http-sekisho.conf"),
     'mod-http-sekisho.conf loads it');
 ok(-f "$root/usr/share/doc/sekisho-tools/examples/sekisho.conf.example",
     'the example configuration is in /usr/share/doc/sekisho-tools/examples');
+ok(-f "$root/usr/share/doc/sekisho-tools/examples/$_",
+    "the SOC's $_ is among the examples")
+    for qw(prometheus/sekisho-rules.yml grafana/sekisho-dashboard.json
+           rsyslog/sekisho.conf);
 
 ###############################################################################
 # Debian's nginx with the example configuration, adapted to loopback
@@ -131,6 +135,12 @@ chmod 0700, "$root$etc";
 write_root("$etc/$_", "$secret\n", 0600)
     for qw(redis.pass lockout.key audit.key session.key);
 write_root("$etc/country.mmdb", read_file($db), 0644);
+
+# the audit key's state directory, as the example's comment has the
+# administrator make it: the workers (www-data) replace the state file
+in_root_ok('the audit state directory made as the example says',
+    'install', '-d', '-m', '0700', '-o', 'www-data',
+    '/var/lib/sekisho/audit');
 
 # the test authority stands in for J-LIS, as in t/conf-examples.t
 my $pki = test_pki($t);
