@@ -36,8 +36,9 @@ static void ngx_http_sekisho_redis_sentinel_next(
     ngx_http_sekisho_redis_sentinel_t *s);
 static void ngx_http_sekisho_redis_sentinel_failed(
     ngx_http_sekisho_redis_sentinel_t *s, const char *why);
-static void ngx_http_sekisho_redis_sentinel_auth(redisAsyncContext *ac,
-    void *password);
+static redisAsyncContext *ngx_http_sekisho_redis_sentinel_open(
+    ngx_http_sekisho_redis_sentinel_t *s, ngx_http_sekisho_redis_addr_t *a,
+    const char **err);
 static void ngx_http_sekisho_redis_sentinel_auth_reply(redisAsyncContext *ac,
     void *r, void *privdata);
 static void ngx_http_sekisho_redis_sentinel_reply(redisAsyncContext *ac,
@@ -151,8 +152,7 @@ ngx_http_sekisho_redis_sentinel_next(ngx_http_sekisho_redis_sentinel_t *s)
         s->tried++;
         a = &s->addrs[s->current];
 
-        ac = ngx_http_sekisho_redis_open(a->host, a->port, NULL, s->log,
-                                         &err);
+        ac = ngx_http_sekisho_redis_sentinel_open(s, a, &err);
         if (ac == NULL) {
             ngx_log_error(NGX_LOG_WARN, s->log, 0,
                           "sekisho: redis Sentinel %s:%d not asked: %s",
@@ -161,15 +161,7 @@ ngx_http_sekisho_redis_sentinel_next(ngx_http_sekisho_redis_sentinel_t *s)
             continue;
         }
 
-        ac->data = s;
         s->ac = ac;
-
-        redisAsyncSetConnectCallback(ac,
-                                  ngx_http_sekisho_redis_sentinel_on_connect);
-        redisAsyncSetDisconnectCallback(ac,
-                               ngx_http_sekisho_redis_sentinel_on_disconnect);
-
-        ngx_http_sekisho_redis_sentinel_auth(ac, &s->password);
 
         argv[0] = "SENTINEL";
         argvlen[0] = sizeof("SENTINEL") - 1;
@@ -227,24 +219,39 @@ ngx_http_sekisho_redis_sentinel_failed(ngx_http_sekisho_redis_sentinel_t *s,
 }
 
 
-static void
-ngx_http_sekisho_redis_sentinel_auth(redisAsyncContext *ac, void *password)
-{
-    ngx_str_t   *pw = password;
-    const char  *argv[2];
-    size_t       argvlen[2];
+/* a connection to one Sentinel, its AUTH queued first when it has one */
 
-    if (pw->len == 0) {
-        return;
+static redisAsyncContext *
+ngx_http_sekisho_redis_sentinel_open(ngx_http_sekisho_redis_sentinel_t *s,
+    ngx_http_sekisho_redis_addr_t *a, const char **err)
+{
+    size_t              argvlen[2];
+    const char         *argv[2];
+    redisAsyncContext  *ac;
+
+    ac = ngx_http_sekisho_redis_open(a->host, a->port, NULL, s->log, err);
+    if (ac == NULL) {
+        return NULL;
     }
 
-    argv[0] = "AUTH";
-    argvlen[0] = 4;
-    argv[1] = (const char *) pw->data;
-    argvlen[1] = pw->len;
+    ac->data = s;
 
-    redisAsyncCommandArgv(ac, ngx_http_sekisho_redis_sentinel_auth_reply,
-                          NULL, 2, argv, argvlen);
+    redisAsyncSetConnectCallback(ac,
+                                 ngx_http_sekisho_redis_sentinel_on_connect);
+    redisAsyncSetDisconnectCallback(ac,
+                               ngx_http_sekisho_redis_sentinel_on_disconnect);
+
+    if (s->password.len) {
+        argv[0] = "AUTH";
+        argvlen[0] = 4;
+        argv[1] = (const char *) s->password.data;
+        argvlen[1] = s->password.len;
+
+        redisAsyncCommandArgv(ac, ngx_http_sekisho_redis_sentinel_auth_reply,
+                              NULL, 2, argv, argvlen);
+    }
+
+    return ac;
 }
 
 
@@ -391,20 +398,12 @@ ngx_http_sekisho_redis_sentinel_subscribe(ngx_http_sekisho_redis_sentinel_t *s,
 
     a = &s->addrs[i];
 
-    ac = ngx_http_sekisho_redis_open(a->host, a->port, NULL, s->log, &err);
+    ac = ngx_http_sekisho_redis_sentinel_open(s, a, &err);
     if (ac == NULL) {
         return;
     }
 
-    ac->data = s;
     s->sub = ac;
-
-    redisAsyncSetConnectCallback(ac,
-                                 ngx_http_sekisho_redis_sentinel_on_connect);
-    redisAsyncSetDisconnectCallback(ac,
-                               ngx_http_sekisho_redis_sentinel_on_disconnect);
-
-    ngx_http_sekisho_redis_sentinel_auth(ac, &s->password);
 
     redisAsyncCommand(ac, ngx_http_sekisho_redis_sentinel_message, s,
                       "SUBSCRIBE +switch-master +promoted-slave");
