@@ -55,22 +55,10 @@ my $spassword = 'sentinel-password-9';
 
 my $t = Sekisho::Test->new;
 
-# the data nodes: p the primary, r1 and r2 its replicas
-my $p = $t->port('redis_p');
-for my $n (qw(p r1 r2)) {
-    $t->start_redis_node($n, password => $password,
-        conf => "masterauth $password\n"
-            . ($n eq 'p' ? '' : "replicaof 127.0.0.1 $p\n"));
-}
-
-for my $s (qw(s1 s2 s3)) {
-    $t->start_redis_node($s, sentinel => 1, password => $spassword,
-        conf => "sentinel monitor mymaster 127.0.0.1 $p 2\n"
-            . "sentinel auth-pass mymaster $password\n"
-            . "sentinel sentinel-pass $spassword\n"
-            . "sentinel down-after-milliseconds mymaster 1000\n"
-            . "sentinel failover-timeout mymaster 4000\n");
-}
+# the data nodes: p the primary, r1 and r2 its replicas; s1-s3 Sentinels
+$t->start_sentinel_set(password => $password,
+    sentinel_password => $spassword, down_after => 1000,
+    failover_timeout => 4000);
 
 my %name_of = map { $t->port("redis_$_") => $_ } qw(p r1 r2);
 

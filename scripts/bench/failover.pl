@@ -52,21 +52,9 @@ my $spassword = 'bench-sentinel-password';
 
 sub setup {
     my $t = Sekisho::Test->new;
-    my $p = $t->port('redis_p');
-
-    for my $n (qw(p r1 r2)) {
-        $t->start_redis_node($n, password => $password,
-            conf => "masterauth $password\n"
-                . ($n eq 'p' ? '' : "replicaof 127.0.0.1 $p\n"));
-    }
-    for my $s (qw(s1 s2 s3)) {
-        $t->start_redis_node($s, sentinel => 1, password => $spassword,
-            conf => "sentinel monitor mymaster 127.0.0.1 $p 2\n"
-                . "sentinel auth-pass mymaster $password\n"
-                . "sentinel sentinel-pass $spassword\n"
-                . "sentinel down-after-milliseconds mymaster $down_after\n"
-                . "sentinel failover-timeout mymaster 10000\n");
-    }
+    $t->start_sentinel_set(password => $password,
+        sentinel_password => $spassword, down_after => $down_after,
+        failover_timeout => 10000);
 
     # wait until both replicas are in sync and every Sentinel knows the
     # others and both replicas

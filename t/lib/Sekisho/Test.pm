@@ -247,6 +247,36 @@ sub start_redis_node {
     return $port;
 }
 
+# A Sentinel set on loopback: the primary "p", its replicas "r1" and
+# "r2", and three Sentinels "s1" to "s3" that watch it as "mymaster"
+# (quorum 2); the data nodes and the Sentinels each have their password.
+# Returns the primary's port.
+sub start_sentinel_set {
+    my ($self, %opts) = @_;
+    my $pw = $opts{password};
+    my $p = $self->port('redis_p');
+
+    for my $n (qw(p r1 r2)) {
+        $self->start_redis_node($n, password => $pw,
+            conf => "masterauth $pw\n"
+                . ($n eq 'p' ? '' : "replicaof 127.0.0.1 $p\n"));
+    }
+
+    for my $s (qw(s1 s2 s3)) {
+        $self->start_redis_node($s, sentinel => 1,
+            password => $opts{sentinel_password},
+            conf => "sentinel monitor mymaster 127.0.0.1 $p 2\n"
+                . "sentinel auth-pass mymaster $pw\n"
+                . "sentinel sentinel-pass $opts{sentinel_password}\n"
+                . "sentinel down-after-milliseconds mymaster "
+                . ($opts{down_after} || 1000) . "\n"
+                . "sentinel failover-timeout mymaster "
+                . ($opts{failover_timeout} || 4000) . "\n");
+    }
+
+    return $p;
+}
+
 # One command to a named node (see redis() for the reply).
 sub redis_node {
     my ($self, $name, @cmd) = @_;
