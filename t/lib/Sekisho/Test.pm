@@ -677,7 +677,9 @@ for my $sig (qw(INT TERM)) {
 # stopped after SEKISHO_TEST_DEADLINE seconds (15 minutes) with its
 # servers, so that one hang fails one file instead of the whole run.
 my $WATCHDOG;
-if (my $deadline = $ENV{SEKISHO_TEST_DEADLINE} || 900) {
+# Not for "perl -c" (no END block runs to stop it then); and it ends
+# when the test file does, so that it never signals a reused pid.
+if ((my $deadline = $ENV{SEKISHO_TEST_DEADLINE} || 900) && !$^C) {
     my $parent = $$;
     $WATCHDOG = fork;
     if (defined $WATCHDOG && $WATCHDOG == 0) {
@@ -685,7 +687,12 @@ if (my $deadline = $ENV{SEKISHO_TEST_DEADLINE} || 900) {
         open STDIN, '<', '/dev/null';
         open STDOUT, '>', '/dev/null';
         open STDERR, '>', '/dev/null';
-        sleep $deadline;
+        $SIG{$_} = 'DEFAULT' for qw(INT TERM);
+        my $end = time + $deadline;
+        while (time < $end) {
+            sleep 1;
+            POSIX::_exit(0) if getppid() != $parent;
+        }
         kill 'USR1', $parent;
         POSIX::_exit(0);
     }
