@@ -13,6 +13,7 @@
 #include "ngx_http_sekisho_audit_chain.h"
 #include "ngx_http_sekisho_audit_record.h"
 #include "ngx_http_sekisho_page.h"
+#include "ngx_http_sekisho_text.h"
 
 
 /* the longest User-Agent kept in a record */
@@ -357,13 +358,11 @@ ngx_http_sekisho_audit_timestamp(u_char *p)
 static u_char *
 ngx_http_sekisho_audit_date(u_char *p, const char *name, time_t t)
 {
-    ngx_tm_t  tm;
+    p = ngx_sprintf(p, ",\"%s\":\"", name);
+    p = ngx_http_sekisho_utc(p, t);
+    *p++ = '"';
 
-    ngx_gmtime(t, &tm);
-
-    return ngx_sprintf(p, ",\"%s\":\"%4d-%02d-%02dT%02d:%02d:%02dZ\"", name,
-                       tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                       tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+    return p;
 }
 
 

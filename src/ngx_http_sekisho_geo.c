@@ -13,6 +13,7 @@
 #include "ngx_http_sekisho_geo_rules.h"
 #include "ngx_http_sekisho_metrics.h"
 #include "ngx_http_sekisho_alert.h"
+#include "ngx_http_sekisho_text.h"
 
 
 /* distinct data records whose decoding is checked when a file loads */
@@ -858,7 +859,6 @@ ngx_http_sekisho_geo_stale(ngx_http_sekisho_geo_db_t *db,
     u_char    *p;
     time_t     now;
     uint64_t   epoch;
-    ngx_tm_t   tm;
 
     epoch = m->mmdb.metadata.build_epoch;
     now = ngx_time();
@@ -869,10 +869,7 @@ ngx_http_sekisho_geo_stale(ngx_http_sekisho_geo_db_t *db,
         return (db->max_age != 0);
     }
 
-    ngx_gmtime((time_t) epoch, &tm);
-    p = ngx_sprintf(built, "%4d-%02d-%02dT%02d:%02d:%02dZ",
-                    tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                    tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+    p = ngx_http_sekisho_utc(built, (time_t) epoch);
 
     if (epoch > (uint64_t) now + NGX_HTTP_SEKISHO_GEO_STALE_REPEAT) {
         /* a date that cannot be right cannot show the file is recent */

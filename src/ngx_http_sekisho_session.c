@@ -787,7 +787,6 @@ ngx_http_sekisho_session_render(ngx_http_request_t *r,
     ngx_http_sekisho_session_t *s, ngx_http_sekisho_token_t *t)
 {
     u_char    *p, *text;
-    ngx_tm_t   tm;
 
     text = ngx_pnalloc(r->pool, NGX_HTTP_SEKISHO_TEXT_MAX);
     if (text == NULL) {
@@ -803,11 +802,7 @@ ngx_http_sekisho_session_render(ngx_http_request_t *r,
                                                  NGX_HTTP_SEKISHO_SID_LEN);
     p += ngx_http_sekisho_hex(p, s->serial, s->serial_len);
 
-    ngx_gmtime(s->not_after, &tm);
-
-    p = ngx_sprintf(p, "%4d-%02d-%02dT%02d:%02d:%02dZ",
-                    tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                    tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+    p = ngx_http_sekisho_utc(p, s->not_after);
 
     if (t) {
         t->text_len = p - text;

@@ -157,6 +157,32 @@ ngx_http_sekisho_hex(u_char *dst, u_char *src, size_t len)
 
 
 /*
+ * RFC 3339 in UTC, as the audit records and the logs name dates; with
+ * the C library alone, as everything here (the tools link this file
+ * without nginx).  Writes NGX_HTTP_SEKISHO_UTC_LEN bytes (years 0 to
+ * 9999; others as the epoch), no terminating zero.
+ */
+
+u_char *
+ngx_http_sekisho_utc(u_char *dst, time_t t)
+{
+    char       buf[64];
+    struct tm  tm;
+
+    if (gmtime_r(&t, &tm) == NULL
+        || strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm)
+           != NGX_HTTP_SEKISHO_UTC_LEN)
+    {
+        t = 0;
+        (void) gmtime_r(&t, &tm);
+        (void) strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
+
+    return ngx_cpymem(dst, buf, NGX_HTTP_SEKISHO_UTC_LEN);
+}
+
+
+/*
  * A big-endian unsigned number of len bytes (at most 32) in decimal,
  * as "openssl crl -text" prints a CRL number: the digits written.
  * dst holds 2.5 * len + 1 digits.

@@ -25,6 +25,10 @@ size_t ngx_http_sekisho_hex(u_char *dst, u_char *src, size_t len);
 /* a big-endian number (at most 32 bytes) in decimal: the digits written */
 size_t ngx_http_sekisho_decimal(u_char *dst, u_char *src, size_t len);
 
+/* a time in UTC, RFC 3339 to the second: 2026-11-01T00:00:00Z */
+#define NGX_HTTP_SEKISHO_UTC_LEN  (sizeof("2026-11-01T00:00:00Z") - 1)
+u_char *ngx_http_sekisho_utc(u_char *dst, time_t t);
+
 /*
  * base64url without padding (RFC 4648, section 5): the length written;
  * decoded strictly (one spelling per value), at most max bytes

@@ -4,7 +4,7 @@
  *
  * Unit tests of the byte helpers the audit record prints with: a CRL
  * number (big-endian, up to 20 bytes) in decimal, as "openssl crl
- * -text" prints it, and serials in upper-case hex.
+ * -text" prints it, serials in upper-case hex, and dates in UTC.
  *
  * uses: ngx_http_sekisho_text.c
  */
@@ -17,6 +17,25 @@
 
 
 static char  out[128];
+
+
+static const char *
+utc(time_t t)
+{
+    u_char  *p;
+
+    ngx_memset(out, 'x', sizeof(out));
+    p = ngx_http_sekisho_utc((u_char *) out, t);
+    if ((size_t) (p - (u_char *) out) != NGX_HTTP_SEKISHO_UTC_LEN
+        || out[NGX_HTTP_SEKISHO_UTC_LEN] != 'x')
+    {
+        return "wrote a length other than NGX_HTTP_SEKISHO_UTC_LEN";
+    }
+
+    out[NGX_HTTP_SEKISHO_UTC_LEN] = '\0';
+
+    return out;
+}
 
 
 static const char *
@@ -70,6 +89,15 @@ main(void)
            "hex: 2 digits a byte");
     out[4] = '\0';
     is_str(out, "3039", "hex: upper case");
+
+    is_str(utc(0), "1970-01-01T00:00:00Z", "utc: the epoch");
+    is_str(utc(1793491200), "2026-11-01T00:00:00Z", "utc: a date");
+    is_str(utc(-631152000), "1950-01-01T00:00:00Z",
+           "utc: before the epoch (UTCTime's first year)");
+    is_str(utc(253402300799), "9999-12-31T23:59:59Z",
+           "utc: GeneralizedTime's last second");
+    is_str(utc(253402300800), "1970-01-01T00:00:00Z",
+           "utc: a year of five digits is not printed as one");
 
     return done_testing();
 }
