@@ -36,6 +36,8 @@ static void ngx_http_sekisho_redis_sentinel_next(
     ngx_http_sekisho_redis_sentinel_t *s);
 static void ngx_http_sekisho_redis_sentinel_failed(
     ngx_http_sekisho_redis_sentinel_t *s, const char *why);
+static void ngx_http_sekisho_redis_sentinel_close(
+    ngx_http_sekisho_redis_sentinel_t *s);
 static redisAsyncContext *ngx_http_sekisho_redis_sentinel_open(
     ngx_http_sekisho_redis_sentinel_t *s, ngx_http_sekisho_redis_addr_t *a,
     const char **err);
@@ -103,16 +105,7 @@ ngx_http_sekisho_redis_sentinel_exit(ngx_http_sekisho_redis_sentinel_t *s)
 {
     redisAsyncContext  *ac;
 
-    if (s->timer.timer_set) {
-        ngx_del_timer(&s->timer);
-    }
-
-    ac = s->ac;
-    s->ac = NULL;
-
-    if (ac) {
-        redisAsyncFree(ac);
-    }
+    ngx_http_sekisho_redis_sentinel_close(s);
 
     ac = s->sub;
     s->sub = NULL;
@@ -192,7 +185,6 @@ static void
 ngx_http_sekisho_redis_sentinel_failed(ngx_http_sekisho_redis_sentinel_t *s,
     const char *why)
 {
-    redisAsyncContext              *ac;
     ngx_http_sekisho_redis_addr_t  *a;
 
     a = &s->addrs[s->current];
@@ -201,21 +193,32 @@ ngx_http_sekisho_redis_sentinel_failed(ngx_http_sekisho_redis_sentinel_t *s,
                   "sekisho: redis Sentinel %s:%d did not answer for master "
                   "\"%V\": %s", a->host, a->port, &s->master, why);
 
+    ngx_http_sekisho_redis_sentinel_close(s);
+
+    s->current = (s->current + 1) % s->naddrs;
+
+    ngx_http_sekisho_redis_sentinel_next(s);
+}
+
+
+/* the question's connection and timer: freed at once, or by hiredis
+   when its callback returns */
+
+static void
+ngx_http_sekisho_redis_sentinel_close(ngx_http_sekisho_redis_sentinel_t *s)
+{
+    redisAsyncContext  *ac;
+
     if (s->timer.timer_set) {
         ngx_del_timer(&s->timer);
     }
 
-    /* freed at once, or by hiredis when its callback returns */
     ac = s->ac;
     s->ac = NULL;
 
     if (ac) {
         redisAsyncFree(ac);
     }
-
-    s->current = (s->current + 1) % s->naddrs;
-
-    ngx_http_sekisho_redis_sentinel_next(s);
 }
 
 
