@@ -52,6 +52,7 @@ struct ngx_http_sekisho_audit_s {
     ngx_str_t                    key_file;     /* as configured */
     ngx_str_t                    state;        /* empty: no epochs */
     u_char                      *state_tmp;
+    ngx_http_sekisho_audit_saver_t  saver;     /* a worker's saves */
     ngx_http_sekisho_audit_state_t  *seed;     /* wiped once used */
     ngx_str_t                    seed_key;     /* the initial key, if read */
     time_t                       period;
@@ -289,7 +290,11 @@ ngx_http_sekisho_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
         if (ngx_http_sekisho_audit_seed(cf, &state, &key, audit->seed,
                                         &audit->seed_key)
-            != NGX_OK)
+            != NGX_OK
+            || ngx_http_sekisho_audit_saver_conf(cf, &audit->saver,
+                                                 &audit->state,
+                                                 audit->state_tmp)
+               != NGX_OK)
         {
             return NGX_CONF_ERROR;
         }
@@ -773,10 +778,7 @@ ngx_http_sekisho_audit_tick(ngx_event_t *ev)
     ngx_shmtx_unlock(audit->mutex);
 
     if (save) {
-        (void) ngx_http_sekisho_audit_state_save(&audit->state,
-                                                 audit->state_tmp, &st,
-                                                 audit->mutex, &sh->epoch,
-                                                 ev->log);
+        ngx_http_sekisho_audit_saver_post(&audit->saver, &st);
     }
 
     if (anchor) {
@@ -828,6 +830,15 @@ ngx_http_sekisho_audit_init_worker(ngx_cycle_t *cycle)
             continue;
         }
 
+        if (audit->sh->epoch
+            && ngx_http_sekisho_audit_saver_init(cycle, &audit->saver,
+                                                 audit->mutex,
+                                                 &audit->sh->epoch)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
         audit->tick.handler = ngx_http_sekisho_audit_tick;
         audit->tick.data = audit;
         audit->tick.log = cycle->log;
@@ -837,6 +848,33 @@ ngx_http_sekisho_audit_init_worker(ngx_cycle_t *cycle)
     }
 
     return NGX_OK;
+}
+
+
+/* a key being saved is saved before the worker goes */
+
+void
+ngx_http_sekisho_audit_exit_worker(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                      i;
+    ngx_http_sekisho_audit_t      **ap, *audit;
+    ngx_http_sekisho_main_conf_t   *mcf;
+
+    mcf = ngx_http_sekisho_cycle_main_conf(cycle);
+
+    if (mcf == NULL) {
+        return;
+    }
+
+    ap = mcf->audit_logs.elts;
+
+    for (i = 0; i < mcf->audit_logs.nelts; i++) {
+        audit = ap[i];
+
+        if (audit->sh && audit->sh->epoch) {
+            ngx_http_sekisho_audit_saver_exit(&audit->saver);
+        }
+    }
 }
 
 
@@ -945,10 +983,7 @@ ngx_http_sekisho_audit_append(ngx_http_sekisho_audit_t *audit, u_char *start,
     ngx_shmtx_unlock(audit->mutex);
 
     if (save) {
-        (void) ngx_http_sekisho_audit_state_save(&audit->state,
-                                                 audit->state_tmp, &st,
-                                                 audit->mutex, &sh->epoch,
-                                                 log);
+        ngx_http_sekisho_audit_saver_post(&audit->saver, &st);
     }
 
     if (last && n == last - start) {

@@ -36,6 +36,7 @@ typedef struct {
 char *ngx_http_sekisho_audit_log(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_sekisho_audit_init_worker(ngx_cycle_t *cycle);
+void ngx_http_sekisho_audit_exit_worker(ngx_cycle_t *cycle);
 void ngx_http_sekisho_audit_request(ngx_http_request_t *r,
     ngx_http_sekisho_ctx_t *ctx);
 

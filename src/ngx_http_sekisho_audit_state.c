@@ -14,10 +14,20 @@
 
 static ngx_int_t ngx_http_sekisho_audit_state_load(ngx_conf_t *cf,
     ngx_str_t *path, ngx_http_sekisho_audit_state_t *st);
-static ngx_int_t ngx_http_sekisho_audit_state_write(ngx_str_t *path,
-    u_char *tmp, ngx_http_sekisho_audit_state_t *st, ngx_log_t *log);
+static ngx_int_t ngx_http_sekisho_audit_state_write(u_char *tmp,
+    ngx_http_sekisho_audit_state_t *st, ngx_err_t *err);
+static void ngx_http_sekisho_audit_state_failed(ngx_str_t *path, u_char *tmp,
+    ngx_err_t err, ngx_log_t *log);
 static ngx_int_t ngx_http_sekisho_audit_state_commit(ngx_str_t *path,
     u_char *tmp, ngx_uint_t keep, ngx_log_t *log);
+static void ngx_http_sekisho_audit_saver_start(
+    ngx_http_sekisho_audit_saver_t *sv);
+#if (NGX_THREADS)
+static void ngx_http_sekisho_audit_saver_write(void *data, ngx_log_t *log);
+static void ngx_http_sekisho_audit_saver_done(ngx_event_t *ev);
+#endif
+static void ngx_http_sekisho_audit_saver_commit(
+    ngx_http_sekisho_audit_saver_t *sv);
 
 
 /*
@@ -155,46 +165,55 @@ ngx_http_sekisho_audit_state_load(ngx_conf_t *cf, ngx_str_t *path,
 /*
  * Writes the state aside, in "tmp" (a file of the same directory), and
  * syncs it; state_commit() then renames it over the state file, so
- * that the file is always one whole state, old or new.
+ * that the file is always one whole state, old or new.  It may run in
+ * a thread: it does not log, the error is in "err".
  */
 
 static ngx_int_t
-ngx_http_sekisho_audit_state_write(ngx_str_t *path, u_char *tmp,
-    ngx_http_sekisho_audit_state_t *st, ngx_log_t *log)
+ngx_http_sekisho_audit_state_write(u_char *tmp,
+    ngx_http_sekisho_audit_state_t *st, ngx_err_t *err)
 {
     u_char    buf[NGX_HTTP_SEKISHO_STATE_LEN], *p;
     ssize_t   n;
     ngx_fd_t  fd;
-    ngx_err_t err;
 
     fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE, 0600);
 
     if (fd == NGX_INVALID_FILE) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                      "sekisho: audit state file \"%s\" cannot be written; "
-                      "\"%V\" keeps an older key", tmp, path);
+        *err = ngx_errno;
         return NGX_ERROR;
     }
 
     p = ngx_http_sekisho_audit_state_print(buf, st);
 
     n = ngx_write_fd(fd, buf, p - buf);
-    err = ngx_errno;
+    *err = (n == -1) ? ngx_errno : 0;
 
     ngx_http_sekisho_audit_wipe(buf, sizeof(buf));
 
-    if (n != p - buf || fsync(fd) == -1) {
-        ngx_log_error(NGX_LOG_ERR, log, n == -1 ? err : ngx_errno,
-                      "sekisho: audit state file \"%s\" cannot be written; "
-                      "\"%V\" keeps an older key", tmp, path);
-        ngx_close_file(fd);
-        (void) ngx_delete_file(tmp);
-        return NGX_ERROR;
+    if (n == p - buf && fsync(fd) == -1) {
+        *err = ngx_errno;
+        n = -1;
     }
 
     ngx_close_file(fd);
 
+    if (n != p - buf) {
+        (void) ngx_delete_file(tmp);
+        return NGX_ERROR;
+    }
+
     return NGX_OK;
+}
+
+
+static void
+ngx_http_sekisho_audit_state_failed(ngx_str_t *path, u_char *tmp,
+    ngx_err_t err, ngx_log_t *log)
+{
+    ngx_log_error(NGX_LOG_ERR, log, err,
+                  "sekisho: audit state file \"%s\" cannot be written; "
+                  "\"%V\" keeps an older key", tmp, path);
 }
 
 
@@ -222,9 +241,9 @@ ngx_http_sekisho_audit_state_commit(ngx_str_t *path, u_char *tmp,
 
 
 /*
- * Outside the audit zone's lock: the state written aside, then, under
- * the lock, renamed over the file if it is still the newest ("epoch" is
- * the zone's); "st" is wiped in any case.
+ * At the start, before any worker serves: the state written aside,
+ * then, under the audit zone's lock, renamed over the file if it is
+ * still the newest ("epoch" is the zone's); "st" is wiped in any case.
  */
 
 ngx_int_t
@@ -232,6 +251,7 @@ ngx_http_sekisho_audit_state_save(ngx_str_t *path, u_char *tmp,
     ngx_http_sekisho_audit_state_t *st, ngx_shmtx_t *mutex,
     uint64_t *epoch, ngx_log_t *log)
 {
+    ngx_err_t  err;
     ngx_int_t  rc;
 
     rc = NGX_OK;
@@ -242,9 +262,10 @@ ngx_http_sekisho_audit_state_save(ngx_str_t *path, u_char *tmp,
 
     ngx_sprintf(tmp, "%V.%P.tmp%Z", path, ngx_pid);
 
-    rc = ngx_http_sekisho_audit_state_write(path, tmp, st, log);
+    rc = ngx_http_sekisho_audit_state_write(tmp, st, &err);
 
     if (rc != NGX_OK) {
+        ngx_http_sekisho_audit_state_failed(path, tmp, err, log);
         goto done;
     }
 
@@ -260,6 +281,193 @@ done:
     ngx_http_sekisho_audit_wipe(st, sizeof(ngx_http_sekisho_audit_state_t));
 
     return rc;
+}
+
+
+/* at configuration time: the saves of a worker go to the default pool */
+
+ngx_int_t
+ngx_http_sekisho_audit_saver_conf(ngx_conf_t *cf,
+    ngx_http_sekisho_audit_saver_t *sv, ngx_str_t *path, u_char *tmp)
+{
+    sv->path = path;
+    sv->tmp = tmp;
+
+#if (NGX_THREADS)
+    sv->pool = ngx_thread_pool_add(cf, NULL);
+    if (sv->pool == NULL) {
+        return NGX_ERROR;
+    }
+#else
+    ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                       "nginx was built without threads: the audit state "
+                       "file \"%V\" is synced on the event loop", path);
+#endif
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_sekisho_audit_saver_init(ngx_cycle_t *cycle,
+    ngx_http_sekisho_audit_saver_t *sv, ngx_shmtx_t *mutex, uint64_t *epoch)
+{
+    sv->mutex = mutex;
+    sv->epoch = epoch;
+    sv->log = cycle->log;
+    sv->busy = 0;
+    sv->queued = 0;
+
+#if (NGX_THREADS)
+    sv->task = ngx_thread_task_alloc(cycle->pool,
+                                     sizeof(ngx_http_sekisho_audit_saver_t *));
+    if (sv->task == NULL) {
+        return NGX_ERROR;
+    }
+
+    *(ngx_http_sekisho_audit_saver_t **) sv->task->ctx = sv;
+
+    sv->task->handler = ngx_http_sekisho_audit_saver_write;
+    sv->task->event.handler = ngx_http_sekisho_audit_saver_done;
+    sv->task->event.data = sv;
+    sv->task->event.log = cycle->log;
+#endif
+
+    return NGX_OK;
+}
+
+
+/* a new epoch's state, from the event loop; the caller's copy is wiped */
+
+void
+ngx_http_sekisho_audit_saver_post(ngx_http_sekisho_audit_saver_t *sv,
+    ngx_http_sekisho_audit_state_t *st)
+{
+    if (sv->busy) {
+        ngx_memcpy(&sv->next, st, sizeof(ngx_http_sekisho_audit_state_t));
+        sv->queued = 1;
+
+    } else {
+        ngx_memcpy(&sv->st, st, sizeof(ngx_http_sekisho_audit_state_t));
+        ngx_http_sekisho_audit_saver_start(sv);
+    }
+
+    ngx_http_sekisho_audit_wipe(st, sizeof(ngx_http_sekisho_audit_state_t));
+}
+
+
+static void
+ngx_http_sekisho_audit_saver_start(ngx_http_sekisho_audit_saver_t *sv)
+{
+    ngx_sprintf(sv->tmp, "%V.%P.tmp%Z", sv->path, ngx_pid);
+
+    sv->busy = 1;
+    sv->written = NGX_AGAIN;
+
+#if (NGX_THREADS)
+    if (ngx_thread_task_post(sv->pool, sv->task) == NGX_OK) {
+        return;
+    }
+
+    /* the pool's queue is full: better written here than not at all */
+#endif
+
+    sv->written = ngx_http_sekisho_audit_state_write(sv->tmp, &sv->st,
+                                                     &sv->err);
+    ngx_http_sekisho_audit_saver_commit(sv);
+}
+
+
+#if (NGX_THREADS)
+
+/* in a thread: no log, no pool */
+
+static void
+ngx_http_sekisho_audit_saver_write(void *data, ngx_log_t *log)
+{
+    ngx_http_sekisho_audit_saver_t  *sv;
+
+    sv = *(ngx_http_sekisho_audit_saver_t **) data;
+
+    sv->written = ngx_http_sekisho_audit_state_write(sv->tmp, &sv->st,
+                                                     &sv->err);
+}
+
+
+/* back on the event loop: renamed in, and the next one written */
+
+static void
+ngx_http_sekisho_audit_saver_done(ngx_event_t *ev)
+{
+    ngx_http_sekisho_audit_saver_t  *sv = ev->data;
+
+    ngx_http_sekisho_audit_saver_commit(sv);
+
+    if (sv->queued) {
+        sv->queued = 0;
+        ngx_memcpy(&sv->st, &sv->next, sizeof(ngx_http_sekisho_audit_state_t));
+        ngx_http_sekisho_audit_wipe(&sv->next,
+                                    sizeof(ngx_http_sekisho_audit_state_t));
+        ngx_http_sekisho_audit_saver_start(sv);
+    }
+}
+
+#endif
+
+
+static void
+ngx_http_sekisho_audit_saver_commit(ngx_http_sekisho_audit_saver_t *sv)
+{
+    if (sv->written == NGX_OK) {
+        ngx_shmtx_lock(sv->mutex);
+
+        (void) ngx_http_sekisho_audit_state_commit(sv->path, sv->tmp,
+                                                   *sv->epoch == sv->st.epoch,
+                                                   sv->log);
+
+        ngx_shmtx_unlock(sv->mutex);
+
+    } else {
+        ngx_http_sekisho_audit_state_failed(sv->path, sv->tmp, sv->err,
+                                            sv->log);
+    }
+
+    ngx_http_sekisho_audit_wipe(&sv->st,
+                                sizeof(ngx_http_sekisho_audit_state_t));
+    sv->busy = 0;
+}
+
+
+/*
+ * At a worker's exit, after nginx's thread pools have ended (they end
+ * first, and finish their tasks): a state written is renamed in, one
+ * not yet written is written here, so that no key is left behind in a
+ * file aside.
+ */
+
+void
+ngx_http_sekisho_audit_saver_exit(ngx_http_sekisho_audit_saver_t *sv)
+{
+    if (sv->busy) {
+        if (sv->written == NGX_AGAIN) {
+            sv->written = ngx_http_sekisho_audit_state_write(sv->tmp, &sv->st,
+                                                             &sv->err);
+        }
+
+        ngx_http_sekisho_audit_saver_commit(sv);
+    }
+
+    if (sv->queued) {
+        sv->queued = 0;
+        ngx_memcpy(&sv->st, &sv->next, sizeof(ngx_http_sekisho_audit_state_t));
+        ngx_http_sekisho_audit_wipe(&sv->next,
+                                    sizeof(ngx_http_sekisho_audit_state_t));
+
+        ngx_sprintf(sv->tmp, "%V.%P.tmp%Z", sv->path, ngx_pid);
+        sv->written = ngx_http_sekisho_audit_state_write(sv->tmp, &sv->st,
+                                                         &sv->err);
+        ngx_http_sekisho_audit_saver_commit(sv);
+    }
 }
 
 

@@ -992,6 +992,7 @@ ngx_http_sekisho_exit_process(ngx_cycle_t *cycle)
 
     if (mcf) {
         ngx_http_sekisho_jpki_trust_exit_worker(&mcf->jpki);
+        ngx_http_sekisho_audit_exit_worker(cycle);
     }
 
     if (mcf && mcf->redis) {

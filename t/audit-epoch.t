@@ -29,8 +29,10 @@ $t->start_upstream;
 $t->write_file('audit.key', "$initial\n");
 chmod 0600, "$d/audit.key";
 
+# the thread pool's own debug lines show where the state is written
 $t->write_config(<<'EOF');
 %%TEST_GLOBALS%%
+error_log %%TESTDIR%%/debug.log debug;
 http {
     %%TEST_GLOBALS_HTTP%%
     sekisho_audit_log %%TESTDIR%%/audit.log key=%%TESTDIR%%/audit.key
@@ -179,6 +181,45 @@ is($rc, 0, 'the key of an epoch verifies the file of that epoch on') or diag($ou
 ($rc, $out) = verify("$d/epoch.key", "$d/audit.log.1");
 is($rc, 1, 'but not the earlier epochs');
 like($out, qr/before the key given/, 'saying why');
+
+# the state cannot be written aside (a directory stands where each
+# worker writes it, in nginx's thread pool): the error comes back to
+# the log naming both files, records go on, the state file keeps its
+# epoch; once the way is clear the next epoch is saved
+
+sub workers {
+    my @w;
+    for my $f (glob '/proc/[0-9]*/stat') {
+        open my $fh, '<', $f or next;
+        my $l = <$fh> // next;
+        push @w, $1 if $l =~ /^(\d+) \(.*\) \S (\d+) / && $2 == $t->{nginx};
+    }
+    return @w;
+}
+
+my @workers = workers();
+is(scalar @workers, 2, 'two workers to block');
+my ($stuck) = state();
+mkdir "$d/audit.state.$_.tmp" or die "mkdir: $!" for @workers;
+my $stuck_re = qr/\[error\].*audit state file "\Q$d\E\/audit\.state\.\d+\.tmp" cannot be written; "\Q$d\E\/audit\.state" keeps an older key \(21: Is a directory\)/;
+my ($end, $log) = (time + 15, '');
+while (time < $end) {
+    $log = $t->error_log;
+    last if $log =~ $stuck_re;
+    sleep 0.2;
+}
+like($log, $stuck_re, 'a state that cannot be written is logged, naming both files and why');
+is((state())[0], $stuck, 'the state file keeps the epoch it had');
+my $n_stuck = () = records('audit.log');
+get('/while-stuck');
+sleep 0.2;
+is(scalar(() = records('audit.log')), $n_stuck + 1, 'records go on meanwhile');
+rmdir "$d/audit.state.$_.tmp" for @workers;
+ok(defined next_epoch($stuck), 'the next epoch is saved once the way is clear');
+like($t->read_file('debug.log'), qr/run task #\d+ in thread pool "default"/,
+    'written and synced in nginx\'s thread pool, off the event loop');
+($rc, $out) = verify("$d/audit.key.offline", "$d/audit.log.1", "$d/audit.log");
+is($rc, 0, 'and the chain is whole across it') or diag($out);
 
 # a thief steals the current key (the state file at this moment) and
 # rewrites: an earlier epoch is caught, the current one only by anchors
