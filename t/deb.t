@@ -130,17 +130,18 @@ my $db = $t->mmdb('country.mmdb',
     { '127.0.0.1/32' => 'JP', '127.0.0.2/32' => 'US' });
 
 my $etc = '/etc/nginx/sekisho';
-make_path("$root$etc", "$root/var/lib/sekisho/crl");
+make_path("$root$etc");
 chmod 0700, "$root$etc";
 write_root("$etc/$_", "$secret\n", 0600)
     for qw(redis.pass lockout.key audit.key session.key);
 write_root("$etc/country.mmdb", read_file($db), 0644);
 
-# the audit key's state directory, as the example's comment has the
-# administrator make it: the workers (www-data) replace the state file
-in_root_ok('the audit state directory made as the example says',
-    'install', '-d', '-m', '0700', '-o', 'www-data',
-    '/var/lib/sekisho/audit');
+# the audit key's state directory of the example, made by the package:
+# the workers (www-data) replace the state file, no one else reads it
+my ($rc, $out) = in_root('stat', '-c', '%a %U %G', '/var/lib/sekisho/audit',
+    '/var/lib/sekisho/crl');
+is($out, "700 www-data www-data\n755 root root\n",
+    'the package made /var/lib/sekisho/audit (0700 www-data) and crl');
 
 # the test authority stands in for J-LIS, as in t/conf-examples.t
 my $pki = test_pki($t);
@@ -194,7 +195,7 @@ is(http_status(http_get('/healthz', port => $port)), 200,
 ###############################################################################
 # the tools inside the root
 
-my ($rc, $out) = in_root('sekisho-admin', '--help');
+($rc, $out) = in_root('sekisho-admin', '--help');
 ok($rc == 0 && $out =~ /status <account>/, 'sekisho-admin --help')
     or diag($out);
 ($rc, $out) = in_root('sekisho-audit', '--help');
@@ -232,6 +233,9 @@ $t->write_file('error.log', $log);
 unlike($log, qr/\[emerg\]|\[alert\]|exited on signal/,
     'no alert in nginx\'s error log') or diag($log);
 
+ok(-s "$root/var/lib/sekisho/audit/audit.state",
+    'the gateway kept its audit key\'s state there');
+
 in_root_ok('apt-get purge of the three packages',
     'apt-get', 'purge', '-y', '-q', @pkgs);
 
@@ -243,8 +247,10 @@ my @left = grep { -e $_ || -l $_ } map { "$root$_" }
     '/usr/libexec/sekisho', '/usr/share/doc/sekisho-tools',
     '/usr/share/doc/sekisho-card',
     '/usr/share/doc/libnginx-mod-http-sekisho',
+    '/var/lib/sekisho/audit',
     glob("$root/usr/bin/sekisho-* $root/usr/share/man/man1/sekisho-*");
-is("@left", '', 'nothing of the packages is left after the purge');
+is("@left", '', 'nothing of the packages is left after the purge (nor the audit key\'s state)');
+ok(glob("$root/var/lib/sekisho/crl/*"), 'the CRLs the administrator put there are kept');
 
 ($rc, $out) = in_root('dpkg-query', '-W', '-f',
     '${db:Status-Abbrev}${Package}\n', @pkgs);
