@@ -653,6 +653,9 @@ ngx_http_sekisho_alert_redis(ngx_uint_t down, ngx_str_t *name)
     ngx_http_sekisho_alerts_t       *alerts;
     ngx_http_sekisho_alert_param_t   param;
 
+    /* the gauge follows every worker, with or without alert sinks */
+    ngx_http_sekisho_metrics_redis(down);
+
     alerts = ngx_http_sekisho_alerts_current();
     if (alerts == NULL) {
         return;

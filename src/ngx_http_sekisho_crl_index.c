@@ -601,6 +601,53 @@ ngx_http_sekisho_crlix_check(ngx_http_sekisho_crlix_t *ix, u_char *issuer,
 }
 
 
+int64_t
+ngx_http_sekisho_crlix_next_update(ngx_http_sekisho_crlix_t *ix, time_t now)
+{
+    int64_t                        next;
+    ngx_uint_t                     i, k, n, newer;
+    ngx_http_sekisho_crlix_row_t  *rows;
+
+    if (ix == NULL || ix->header == NULL) {
+        return 0;
+    }
+
+    rows = ix->rows;
+    n = ix->header->nrows;
+    next = 0;
+
+    for (i = 0; i < n; i++) {
+        if (rows[i].this_update > (int64_t) now || rows[i].next_update == 0) {
+            continue;
+        }
+
+        /* the rows of an issuer and scope are together, newest first */
+        newer = 0;
+
+        for (k = i; k > 0; k--) {
+            if (!ngx_http_sekisho_crlix_same(&rows[k - 1], rows[i].issuer,
+                                             rows[i].scope))
+            {
+                break;
+            }
+
+            if (rows[k - 1].kind == rows[i].kind
+                && rows[k - 1].this_update <= (int64_t) now)
+            {
+                newer = 1;
+                break;
+            }
+        }
+
+        if (!newer && (next == 0 || rows[i].next_update < next)) {
+            next = rows[i].next_update;
+        }
+    }
+
+    return next;
+}
+
+
 static ngx_uint_t
 ngx_http_sekisho_crlix_speaks(ngx_http_sekisho_crlix_row_t *row,
     ngx_uint_t ca)

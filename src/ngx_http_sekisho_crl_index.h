@@ -135,6 +135,14 @@ ngx_uint_t ngx_http_sekisho_crlix_check(ngx_http_sekisho_crlix_t *ix,
     u_char *issuer, u_char *scopes, ngx_uint_t nscopes, u_char *serial,
     ngx_uint_t ca, time_t now, ngx_http_sekisho_crlix_row_t **used);
 
+/*
+ * The earliest nextUpdate of the CRLs in force at "now": of each
+ * issuer, scope and kind the newest begun, as a check takes them (one
+ * already past counts: it is what a SOC must see); 0 when none.
+ */
+int64_t ngx_http_sekisho_crlix_next_update(ngx_http_sekisho_crlix_t *ix,
+    time_t now);
+
 /* the rows of one issuer: for reuse by a rebuild, and for the logs */
 ngx_http_sekisho_crlix_row_t *ngx_http_sekisho_crlix_find(
     ngx_http_sekisho_crlix_t *ix, u_char *issuer, u_char *scope,

@@ -12,6 +12,7 @@
 #include <ngx_thread_pool.h>
 #endif
 #include "ngx_http_sekisho_jpki_crl.h"
+#include "ngx_http_sekisho_metrics.h"
 
 
 #define NGX_HTTP_SEKISHO_CRL_CHECK     1000     /* ms, by default */
@@ -71,6 +72,8 @@ static ngx_http_sekisho_crl_set_t *ngx_http_sekisho_jpki_crl_set(
     ngx_http_sekisho_jpki_crl_t *crl, ngx_uint_t force);
 static ngx_int_t ngx_http_sekisho_jpki_crl_write(char *path, u_char *buf,
     size_t len, int *err);
+static void ngx_http_sekisho_jpki_crl_gauge(
+    ngx_http_sekisho_jpki_crl_t *crl);
 static void ngx_http_sekisho_jpki_crl_tick(ngx_event_t *ev);
 static void ngx_http_sekisho_jpki_crl_start(ngx_http_sekisho_jpki_crl_t *crl);
 static void ngx_http_sekisho_jpki_crl_build(void *data, ngx_log_t *log);
@@ -757,6 +760,8 @@ ngx_http_sekisho_jpki_crl_init_worker(ngx_cycle_t *cycle,
     crl->timer.log = cycle->log;
     crl->timer.cancelable = 1;
 
+    ngx_http_sekisho_jpki_crl_gauge(crl);
+
     ngx_add_timer(&crl->timer, crl->check);
 
     return NGX_OK;
@@ -792,7 +797,27 @@ ngx_http_sekisho_jpki_crl_tick(ngx_event_t *ev)
         ngx_http_sekisho_jpki_crl_start(crl);
     }
 
+    ngx_http_sekisho_jpki_crl_gauge(crl);
+
     ngx_add_timer(ev, crl->check);
+}
+
+
+/*
+ * Worker 0 says how fresh the CRLs in use are, at every look: a CRL of
+ * a later thisUpdate already in the index takes over by itself.
+ */
+
+static void
+ngx_http_sekisho_jpki_crl_gauge(ngx_http_sekisho_jpki_crl_t *crl)
+{
+    if (ngx_worker != 0 || crl->ix.header == NULL) {
+        return;
+    }
+
+    ngx_http_sekisho_metrics_crl(crl->ix.header->built,
+                                 ngx_http_sekisho_crlix_next_update(&crl->ix,
+                                                                ngx_time()));
 }
 
 
@@ -891,6 +916,8 @@ ngx_http_sekisho_jpki_crl_built(ngx_event_t *ev)
     }
 
     (void) ngx_http_sekisho_jpki_crl_map(crl, crl->log);
+
+    ngx_http_sekisho_jpki_crl_gauge(crl);
 }
 
 

@@ -36,6 +36,9 @@ typedef struct {
     ngx_atomic_t                 geoip_built;
     ngx_atomic_t                 geoip_loaded;
     ngx_atomic_t                 geoip_max_age;
+    ngx_atomic_t                 redis_down;
+    int64_t                      crl_built;
+    int64_t                      crl_next_update;
     ngx_http_sekisho_locked_t    locked[NGX_HTTP_SEKISHO_LOCKED];
 } ngx_http_sekisho_metrics_sh_t;
 
@@ -44,6 +47,8 @@ static ngx_int_t ngx_http_sekisho_metrics_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_int_t ngx_http_sekisho_metrics_handler(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_sekisho_metrics_locked_now(void);
+static u_char *ngx_http_sekisho_metrics_state(ngx_http_request_t *r,
+    ngx_http_sekisho_metrics_sh_t *sh, u_char *p);
 
 
 static ngx_http_sekisho_metrics_sh_t  *ngx_http_sekisho_metrics_sh;
@@ -214,6 +219,33 @@ ngx_http_sekisho_metrics_geoip_max_age(time_t max_age)
 
 
 /*
+ * Redis as a worker last found it, down or back: the latest change of
+ * any worker counts (an idle worker finds Redis back only when it next
+ * needs it), as for the alerts.
+ */
+
+void
+ngx_http_sekisho_metrics_redis(ngx_uint_t down)
+{
+    if (ngx_http_sekisho_metrics_sh) {
+        ngx_http_sekisho_metrics_sh->redis_down = down;
+    }
+}
+
+
+/* the revocation index in use: when built, the earliest nextUpdate */
+
+void
+ngx_http_sekisho_metrics_crl(int64_t built, int64_t next_update)
+{
+    if (ngx_http_sekisho_metrics_sh) {
+        ngx_http_sekisho_metrics_sh->crl_built = built;
+        ngx_http_sekisho_metrics_sh->crl_next_update = next_update;
+    }
+}
+
+
+/*
  * A lock seen by this gateway (set after failures, or met by a refused
  * login): remembered until it expires, for the "currently locked"
  * gauge.  "key" is the hex hash of the account.
@@ -329,7 +361,7 @@ ngx_http_sekisho_metrics_handler(ngx_http_request_t *r)
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    size = 4096
+    size = 5120
            + NGX_HTTP_SEKISHO_DECISION_COUNT * NGX_HTTP_SEKISHO_REASON_COUNT
              * (64 + NGX_ATOMIC_T_LEN)
            + NGX_HTTP_SEKISHO_M_COUNT * (160 + NGX_ATOMIC_T_LEN)
@@ -479,6 +511,8 @@ ngx_http_sekisho_metrics_handler(ngx_http_request_t *r)
             "sekisho_geoip_max_age_seconds %uA\n", sh->geoip_max_age);
     }
 
+    b->last = ngx_http_sekisho_metrics_state(r, sh, b->last);
+
     r->headers_out.status = NGX_HTTP_OK;
     r->headers_out.content_length_n = b->last - b->pos;
     ngx_str_set(&r->headers_out.content_type,
@@ -498,4 +532,48 @@ ngx_http_sekisho_metrics_handler(ngx_http_request_t *r)
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+/*
+ * Gauges of the gateway's dependencies, for alerts that do not wait
+ * for traffic: Redis as the workers last found it, the CRLs' freshness.
+ */
+
+static u_char *
+ngx_http_sekisho_metrics_state(ngx_http_request_t *r,
+    ngx_http_sekisho_metrics_sh_t *sh, u_char *p)
+{
+    ngx_http_sekisho_main_conf_t  *mcf;
+
+    mcf = ngx_http_sekisho_main_conf(r);
+
+    if (mcf->redis) {
+        p = ngx_sprintf(p,
+            "# HELP sekisho_redis_up Whether Redis answered (1) or was "
+            "unavailable (0) when a worker last changed its mind.\n"
+            "# TYPE sekisho_redis_up gauge\n"
+            "sekisho_redis_up %ui\n", sh->redis_down ? 0 : 1);
+    }
+
+    if (sh->crl_built) {
+        p = ngx_sprintf(p,
+            "# HELP sekisho_jpki_crl_build_timestamp_seconds When the CRLs "
+            "in use were read.\n"
+            "# TYPE sekisho_jpki_crl_build_timestamp_seconds gauge\n"
+            "sekisho_jpki_crl_build_timestamp_seconds %L\n",
+            sh->crl_built);
+    }
+
+    if (sh->crl_built && sh->crl_next_update) {
+        p = ngx_sprintf(p,
+            "# HELP sekisho_jpki_crl_next_update_timestamp_seconds The "
+            "earliest nextUpdate of the CRLs in force: renew them before "
+            "it.\n"
+            "# TYPE sekisho_jpki_crl_next_update_timestamp_seconds gauge\n"
+            "sekisho_jpki_crl_next_update_timestamp_seconds %L\n",
+            sh->crl_next_update);
+    }
+
+    return p;
 }

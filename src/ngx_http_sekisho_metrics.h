@@ -42,6 +42,8 @@ void ngx_http_sekisho_metrics_jpki(ngx_uint_t use, ngx_uint_t reason);
 void ngx_http_sekisho_metrics_redis_latency(uint64_t us);
 void ngx_http_sekisho_metrics_geoip(time_t built, time_t loaded);
 void ngx_http_sekisho_metrics_geoip_max_age(time_t max_age);
+void ngx_http_sekisho_metrics_redis(ngx_uint_t down);
+void ngx_http_sekisho_metrics_crl(int64_t built, int64_t next_update);
 void ngx_http_sekisho_metrics_locked(u_char *key, ngx_msec_t lock_ms);
 
 

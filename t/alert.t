@@ -59,6 +59,7 @@ http {
             proxy_pass http://127.0.0.1:%%PORT_upstream%%;
         }
 
+        location = /metrics { sekisho_metrics; }
         location /lost/ {
             sekisho_audit_log /dev/full;
             sekisho on;
@@ -150,6 +151,8 @@ login('bob', 'x') for 1 .. 4;
 @m = received(1);
 is(scalar(grep { / redis_unavailable \[/ } @m), 1,
     'Redis down: one redis_unavailable alert for the node');
+like(http_get('/metrics', port => $p), qr/^sekisho_redis_up 0$/m,
+    'and the gauge sekisho_redis_up is 0');
 like(join('', @m), qr/<163>1 .* redis_unavailable \[sekisho\@32473 event="redis_unavailable" severity="error" redis="127\.0\.0\.1:\d+"\]/,
     'at severity error');
 
@@ -162,6 +165,8 @@ while (time < $end) {
     last if @rec;
 }
 is(scalar @rec, 1, 'Redis back: one redis_recovered alert');
+like(http_get('/metrics', port => $p), qr/^sekisho_redis_up 1$/m,
+    'and the gauge is 1 again');
 
 # a replacement database that cannot be used: one alert, not per worker
 

@@ -19,6 +19,7 @@ use CPAN::Meta::YAML;
 use File::Copy qw(copy);
 use Test::More;
 use Time::HiRes qw(sleep time);
+use Time::Piece;
 use Sekisho::Test;
 use Sekisho::JPKI;
 
@@ -122,15 +123,33 @@ sub scrape {
     return \%s;
 }
 
+# a CRL's nextUpdate as openssl reads it, in seconds since the epoch
+sub crl_next_update {
+    my ($file) = @_;
+    my ($when) = `openssl crl -in $file -noout -nextupdate`
+        =~ /nextUpdate=(.+)$/m or die "no nextUpdate in $file";
+    $when =~ s/\s+/ /g;
+    return Time::Piece->strptime($when, '%b %d %H:%M:%S %Y GMT')->epoch;
+}
+
+my $s;
+
 # 0: quiet traffic
 get('/x', '192.0.2.1') for 1 .. 5;
 login('alice', 'wonderland');
 is(http_status(card('alice-auth')), 200, 'baseline: a card login');
-scrape('quiet');
+$s = scrape('quiet');
+is($s->{sekisho_redis_up}, 1, 'quiet: Redis up');
+my ($next) = sort { $a <=> $b } map { crl_next_update($_) }
+    "$d/auth.crl.pem", "$pki/auth-ca-2.crl.pem";
+is($s->{sekisho_jpki_crl_next_update_timestamp_seconds}, $next,
+    "quiet: the CRLs' earliest nextUpdate, as openssl reads it");
+cmp_ok(abs($s->{sekisho_jpki_crl_build_timestamp_seconds} - time), '<', 600,
+    'quiet: the CRLs were read at the start');
 
 # 1: a lockout storm, 12 accounts locked
 login("user$_", 'bad') for map { ($_, $_) } 1 .. 12;
-my $s = scrape('lockouts');
+$s = scrape('lockouts');
 is($s->{'sekisho_lockouts_total{kind="account"}'}, 12, 'lockouts: 12 accounts locked');
 
 # 2: 120 refusals from abroad
@@ -160,7 +179,10 @@ for my $i (1 .. 100) {
     sleep 0.1;
 }
 is($got, 'jpki_crl_stale', 'stale CRL: card logins refused');
-scrape('crl-stale');
+$s = scrape('crl-stale');
+is($s->{sekisho_jpki_crl_next_update_timestamp_seconds},
+    crl_next_update("$d/auth.crl.pem"),
+    "stale CRL: the gauge says its nextUpdate, in the past");
 
 # 6: audit records lost
 get("/lost/$_", '198.51.100.99') for 1 .. 3;
@@ -192,6 +214,7 @@ login('bob', 'x') for 1 .. 4;
 $s = scrape('redis-down');
 cmp_ok($s->{'sekisho_redis_errors_total{kind="unavailable"}'}, '>', 0,
     'Redis down: commands failed as unavailable');
+is($s->{sekisho_redis_up}, 0, 'Redis down: the gauge says so');
 
 # 10: the gateway down
 $t->stop_nginx;
@@ -249,13 +272,16 @@ $input .= sprintf("      - series: 'up{instance=\"gw1\",job=\"sekisho\"}'\n"
 # where each alert must fire: phase => [at 3 minutes, at 19 minutes]
 my %fires = (
     SekishoGatewayDown            => { 'gateway-down' => [1, 1] },
-    SekishoRedisUnavailable       => { 'redis-down' => [1, 0] },
+    SekishoRedisUnavailable       => { 'redis-down' => [1, 1] },
     SekishoRedisTimeouts          => {},
     SekishoLockoutStorm           => { lockouts => [1, 0] },
     SekishoForeignBurst           => { foreign => [1, 0] },
     SekishoJPKIFailures           => { 'card-failures' => [1, 0] },
     SekishoJPKIRevokedCertificate => { revoked => [1, 0] },
     SekishoJPKICRLStale           => { 'crl-stale' => [1, 0] },
+    SekishoJPKICRLExpiring        => { map { $_ => [1, 1] } qw(crl-stale
+                                       audit-lost geoip-refused geoip-stale
+                                       redis-down) },
     SekishoGeoIPStale             => { 'geoip-stale' => [0, 1],
                                        'redis-down' => [1, 1] },
     SekishoGeoIPOld               => { 'geoip-stale' => [0, 1],

@@ -334,11 +334,59 @@ test_speaking(void)
     is_int((int) rc, NGX_HTTP_SEKISHO_CRLIX_STALE,
            "past every next update: stale");
 
+    /* what a SOC watches: the earliest next update of those in force */
+    is_int((int) ngx_http_sekisho_crlix_next_update(&ix, 3000), 200,
+           "the earliest next update in force: the stale point's, past");
+    is_int((int) ngx_http_sekisho_crlix_next_update(&ix, 50), 0,
+           "none begun: no next update");
+
     ngx_http_sekisho_crlix_scope_key((u_char *) "Stale", 5, scopes);
     rc = ngx_http_sekisho_crlix_check(&ix, issuer_b, scopes, 1,
                                       key_of(1), 0, 3000, &used);
     is_int((int) rc, NGX_HTTP_SEKISHO_CRLIX_NONE,
            "another issuer's point is not this one's");
+
+    free(index);
+}
+
+
+/* of a point's successive CRLs, the newest begun gives the next update */
+
+static void
+test_next_update(void)
+{
+    u_char                        keys[KEY], *index;
+    size_t                        index_len;
+    ngx_http_sekisho_crlix_t      ix;
+    ngx_http_sekisho_crlix_row_t  rows[4];
+
+    memcpy(keys, key_of(7), KEY);
+
+    row_init(&rows[0], issuer_a, "Mito", NGX_HTTP_SEKISHO_CRLIX_USERS,
+             1000, 1500, 0, 1);
+    row_init(&rows[1], issuer_a, "Mito", NGX_HTTP_SEKISHO_CRLIX_USERS,
+             2000, 5000, 0, 1);
+    row_init(&rows[2], issuer_a, "Mito", NGX_HTTP_SEKISHO_CRLIX_USERS,
+             8000, 12000, 0, 1);
+    row_init(&rows[3], issuer_a, NULL, NGX_HTTP_SEKISHO_CRLIX_ALL,
+             1000, 0, 0, 1);
+
+    ok(ngx_http_sekisho_crlix_build(rows, 4, keys, 1, NULL, 0, sources, 3000,
+                                    &index, &index_len) == NGX_OK
+       && ngx_http_sekisho_crlix_open(&ix, index, index_len) == NGX_OK,
+       "three issues of Mito's CRL and a complete CRL without nextUpdate");
+
+    is_int((int) ngx_http_sekisho_crlix_next_update(&ix, 1200), 1500,
+           "before the second issue begins: the first's next update");
+    is_int((int) ngx_http_sekisho_crlix_next_update(&ix, 3000), 5000,
+           "once it has: the second's (the first's past one no longer "
+           "counts)");
+    is_int((int) ngx_http_sekisho_crlix_next_update(&ix, 9000), 12000,
+           "and then the third's");
+    is_int((int) ngx_http_sekisho_crlix_next_update(&ix, 20000), 12000,
+           "the newest past its next update: that time, in the past");
+    is_int((int) ngx_http_sekisho_crlix_next_update(NULL, 3000), 0,
+           "no index: none");
 
     free(index);
 }
@@ -512,6 +560,7 @@ main(void)
     test_search("one serial", make_sequential, 1);
     test_search("no serial", make_sequential, 0);
     test_speaking();
+    test_next_update();
     test_damaged();
     test_damaged_buckets();
 
