@@ -15,6 +15,7 @@ use lib "$FindBin::Bin/lib";
 use JSON::PP;
 use Test::More;
 use Sekisho::Test;
+use Sekisho::JPKI;
 
 my $top = Sekisho::Test::top();
 my $file = "$top/conf.d/grafana/sekisho-dashboard.json";
@@ -73,6 +74,7 @@ is(scalar(grep { !($_->{expr} && $_->{refId}
 # feature the dashboard shows switched on
 
 $t->mmdb('country.mmdb', { '192.0.2.0/24' => 'JP' });
+my $pki = test_pki($t);
 $t->start_redis;
 $t->write_file('lockout.key', "grafana-test-key-0123456789\n");
 chmod 0600, "$d/lockout.key";
@@ -84,6 +86,8 @@ http {
     sekisho_redis 127.0.0.1:%%PORT_redis%%;
     sekisho_redis_key_file %%TESTDIR%%/lockout.key;
     sekisho_audit_log %%TESTDIR%%/audit.log;
+    sekisho_jpki_auth_ca %%TESTDIR%%/pki/bundle-auth-ca.pem;
+    sekisho_jpki_crl %%TESTDIR%%/pki/auth-ca.crl.pem;
     server {
         listen 127.0.0.1:%%PORT_0%%;
         location = /metrics { sekisho_metrics; }
@@ -101,7 +105,9 @@ for ($m =~ /^# TYPE (\w+ \w+)$/mg) {
     $histogram{$name} = 1;
     @exported{ map { "$name$_" } qw(_bucket _sum _count) } = (1) x 3;
 }
-ok($exported{sekisho_geoip_max_age_seconds}, 'the scrape has every family')
+ok($exported{sekisho_geoip_max_age_seconds}
+    && $exported{sekisho_jpki_crl_next_update_timestamp_seconds}
+    && $exported{sekisho_redis_up}, 'the scrape has every family')
     or diag($m);
 
 my @unknown;
