@@ -2,7 +2,9 @@
 
 # conf.d/rsyslog/sekisho.conf with Debian's rsyslog: the gateway's RFC
 # 5424 alerts arrive over UDP on loopback and are written as received
-# and as JSON lines with the structured data parsed.  rsyslogd runs
+# and as JSON lines with the structured data parsed; the audit anchors
+# in either file are what the auditor's "sekisho-audit verify
+# --anchors" reads against the log.  rsyslogd runs
 # with its own configuration, work directory and pid file, on a free
 # loopback port; the snippet is used as shipped but for its port and
 # file paths.
@@ -78,7 +80,8 @@ my $db = $t->mmdb('country.mmdb', { '192.0.2.0/24' => 'JP',
 $t->start_redis;
 $t->start_upstream;
 $t->write_file('lockout.key', "rsyslog-test-key-0123456789\n");
-chmod 0600, "$d/lockout.key";
+$t->write_file('audit.key', "rsyslog-test-audit-key-0123456789\n");
+chmod 0600, "$d/lockout.key", "$d/audit.key";
 
 $t->write_config(<<'EOF');
 %%TEST_GLOBALS%%
@@ -89,6 +92,8 @@ http {
     sekisho_redis_key_file %%TESTDIR%%/lockout.key;
     sekisho_alert syslog:server=127.0.0.1:%%PORT_syslog%%,facility=local4;
     sekisho_alert_foreign_burst 5 1m;
+    sekisho_audit_log %%TESTDIR%%/audit.log key=%%TESTDIR%%/audit.key
+                      anchor=1s events=all;
 
     set_real_ip_from 127.0.0.1;
     real_ip_header X-Forwarded-For;
@@ -120,10 +125,10 @@ http_get('/x', port => $p, headers => { 'X-Forwarded-For' => "198.51.100.$_" })
 my (@raw, @json);
 my $end = time + 10;
 while (time < $end) {
-    @raw = grep { /^<\d+>1 .* sekisho \d+ / } split /\n/,
-        $t->read_file('log/alerts.log');
-    @json = grep { !/"app":"sekisho-t"/ } split /\n/,
-        $t->read_file('log/alerts.jsonl');
+    @raw = grep { /^<\d+>1 .* sekisho \d+ / && !/ audit_anchor / }
+        split /\n/, $t->read_file('log/alerts.log');
+    @json = grep { !/"app":"sekisho-t"/ && !/"event":"audit_anchor"/ }
+        split /\n/, $t->read_file('log/alerts.jsonl');
     last if @raw >= 2 && @json >= 2;
     sleep 0.2;
 }
@@ -152,5 +157,39 @@ is($burst ? $burst->{sd}{'sekisho@32473'}{network} : undef,
     '198.51.100.0/24', 'the foreign burst names its network');
 is($burst ? $burst->{sd}{'sekisho@32473'}{refusals} : undef, 6,
     'and the count that crossed the threshold');
+
+# the anchors as rsyslog kept them, against the audit log
+
+my $tool = "$top/scripts/admin/sekisho-audit";
+http_get("/late/$_", port => $p, headers => { 'X-Forwarded-For' => '192.0.2.9' })
+    for 1 .. 3;
+my $n = () = $t->read_file('audit.log') =~ /\n/g;
+my $anchored = 0;
+$end = time + 10;
+while (time < $end) {
+    ($anchored) = sort { $b <=> $a }
+        map { $_->{sd}{'sekisho@32473'}{seq} // () }
+        grep { $_->{event} eq 'audit_anchor' }
+        map { eval { decode_json($_) } // () } split /\n/,
+        $t->read_file('log/alerts.jsonl');
+    last if ($anchored // 0) >= $n;
+    sleep 0.2;
+}
+is($anchored, $n, "the log's head, record $n, anchored through rsyslog");
+$t->stop_nginx;
+
+for my $f ('alerts.jsonl', 'alerts.log') {
+    $out = `$tool verify --key-file $d/audit.key --anchors $d/log/$f $d/audit.log 2>&1`;
+    is($? >> 8, 0, "verify --anchors log/$f: the log is whole") or diag($out);
+    like($out, qr/anchors: (\d+) of \1 match the log/, 'every anchor matches');
+}
+
+# the log cut after the last anchor was sent: the SOC's copy tells
+my @lines = split /(?<=\n)/, $t->read_file('audit.log');
+$t->write_file('cut.log', join '', @lines[0 .. $#lines - 2]);
+$out = `$tool verify --key-file $d/audit.key --anchors $d/log/alerts.jsonl $d/cut.log 2>&1`;
+is($? >> 8, 3, 'two records cut from the end: verify --anchors exits 3')
+    or diag($out);
+like($out, qr/were cut from its end/, 'saying they were cut');
 
 $t->done;
