@@ -83,6 +83,8 @@ static ngx_int_t ngx_http_sekisho_redis_redirect(
     redisReply *reply);
 static ngx_http_sekisho_redis_node_t *ngx_http_sekisho_redis_cluster_node(
     ngx_http_sekisho_redis_t *rd, ngx_http_sekisho_redis_addr_t *addr);
+static void ngx_http_sekisho_redis_forget(ngx_http_sekisho_redis_t *rd,
+    ngx_http_sekisho_redis_node_t *node);
 static uint64_t ngx_http_sekisho_redis_now(void);
 static uint64_t ngx_http_sekisho_redis_wall(void);
 static ngx_int_t ngx_http_sekisho_redis_connect(
@@ -390,7 +392,16 @@ ngx_http_sekisho_redis_route(ngx_http_sekisho_redis_cmd_t *cmd)
     } else if (rd->slots && rd->slots[cmd->slot]) {
         node = &rd->nodes[rd->slots[cmd->slot] - 1];
 
-    } else if (rd->slots) {
+        /* down and waiting: the slot is asked of the others (below) */
+        if (node->state == NGX_HTTP_SEKISHO_REDIS_DOWN
+            && ngx_current_msec < node->next_attempt
+            && cmd->redirects == 0)
+        {
+            ngx_http_sekisho_redis_forget(rd, node);
+        }
+    }
+
+    if (rd->slots && rd->slots[cmd->slot] == 0 && !cmd->asking) {
         /* a slot not seen yet: any node answers it or says MOVED */
         for (i = 0; i < rd->nnodes; i++) {
             if (rd->nodes[i].state == NGX_HTTP_SEKISHO_REDIS_READY) {
@@ -734,6 +745,39 @@ ngx_http_sekisho_redis_cluster_node(ngx_http_sekisho_redis_t *rd,
 }
 
 
+/*
+ * A cluster node down loses its slots here: after a failover its
+ * replica serves them, and any other node says so with MOVED.  A
+ * command already redirected does not come back here (a MOVED to the
+ * node down: the cluster has not failed over yet, the command fails).
+ */
+
+static void
+ngx_http_sekisho_redis_forget(ngx_http_sekisho_redis_t *rd,
+    ngx_http_sekisho_redis_node_t *node)
+{
+    u_char      n;
+    ngx_uint_t  i, forgot;
+
+    n = (u_char) (node - rd->nodes + 1);
+    forgot = 0;
+
+    for (i = 0; i < NGX_HTTP_SEKISHO_REDIS_SLOTS; i++) {
+        if (rd->slots[i] == n) {
+            rd->slots[i] = 0;
+            forgot++;
+        }
+    }
+
+    if (forgot) {
+        ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
+                      "sekisho: redis %V: %s:%d is down, its %ui slots are "
+                      "asked of the other nodes", &rd->conf.name,
+                      node->addr.host, node->addr.port, forgot);
+    }
+}
+
+
 static void
 ngx_http_sekisho_redis_again(ngx_event_t *ev)
 {
@@ -963,6 +1007,12 @@ ngx_http_sekisho_redis_node_event(ngx_http_sekisho_redis_node_t *node,
         }
     }
 
+    if (event == NGX_HTTP_SEKISHO_REDIS_NODE_DOWN
+        && rd->conf.mode == NGX_HTTP_SEKISHO_REDIS_CLUSTER)
+    {
+        ngx_http_sekisho_redis_forget(rd, node);
+    }
+
     if (event == NGX_HTTP_SEKISHO_REDIS_NODE_DOWN && !rd->down_logged) {
         rd->down_logged = 1;
         ngx_log_error(NGX_LOG_ERR, rd->log, 0,
@@ -985,6 +1035,15 @@ ngx_http_sekisho_redis_node_event(ngx_http_sekisho_redis_node_t *node,
         if (event == NGX_HTTP_SEKISHO_REDIS_NODE_READY
             && node->state == NGX_HTTP_SEKISHO_REDIS_READY
             && ngx_http_sekisho_redis_write(node, cmd) == NGX_OK)
+        {
+            continue;
+        }
+
+        /* never written: in a cluster another node may take it */
+        if (event == NGX_HTTP_SEKISHO_REDIS_NODE_DOWN
+            && rd->conf.mode == NGX_HTTP_SEKISHO_REDIS_CLUSTER
+            && cmd->redirects == 0 && cmd->ask == NULL && !cmd->asking
+            && ngx_http_sekisho_redis_route(cmd) == NGX_OK)
         {
             continue;
         }
