@@ -26,6 +26,8 @@ static void ngx_http_sekisho_audit_saver_start(
 static void ngx_http_sekisho_audit_saver_write(void *data, ngx_log_t *log);
 static void ngx_http_sekisho_audit_saver_done(ngx_event_t *ev);
 #endif
+static ngx_uint_t ngx_http_sekisho_audit_saver_next(
+    ngx_http_sekisho_audit_saver_t *sv);
 static void ngx_http_sekisho_audit_saver_commit(
     ngx_http_sekisho_audit_saver_t *sv);
 
@@ -403,16 +405,30 @@ ngx_http_sekisho_audit_saver_done(ngx_event_t *ev)
 
     ngx_http_sekisho_audit_saver_commit(sv);
 
-    if (sv->queued) {
-        sv->queued = 0;
-        ngx_memcpy(&sv->st, &sv->next, sizeof(ngx_http_sekisho_audit_state_t));
-        ngx_http_sekisho_audit_wipe(&sv->next,
-                                    sizeof(ngx_http_sekisho_audit_state_t));
+    if (ngx_http_sekisho_audit_saver_next(sv)) {
         ngx_http_sekisho_audit_saver_start(sv);
     }
 }
 
 #endif
+
+
+/* the state waiting, if any, becomes the one to write */
+
+static ngx_uint_t
+ngx_http_sekisho_audit_saver_next(ngx_http_sekisho_audit_saver_t *sv)
+{
+    if (!sv->queued) {
+        return 0;
+    }
+
+    sv->queued = 0;
+    ngx_memcpy(&sv->st, &sv->next, sizeof(ngx_http_sekisho_audit_state_t));
+    ngx_http_sekisho_audit_wipe(&sv->next,
+                                sizeof(ngx_http_sekisho_audit_state_t));
+
+    return 1;
+}
 
 
 static void
@@ -457,12 +473,7 @@ ngx_http_sekisho_audit_saver_exit(ngx_http_sekisho_audit_saver_t *sv)
         ngx_http_sekisho_audit_saver_commit(sv);
     }
 
-    if (sv->queued) {
-        sv->queued = 0;
-        ngx_memcpy(&sv->st, &sv->next, sizeof(ngx_http_sekisho_audit_state_t));
-        ngx_http_sekisho_audit_wipe(&sv->next,
-                                    sizeof(ngx_http_sekisho_audit_state_t));
-
+    if (ngx_http_sekisho_audit_saver_next(sv)) {
         ngx_sprintf(sv->tmp, "%V.%P.tmp%Z", sv->path, ngx_pid);
         sv->written = ngx_http_sekisho_audit_state_write(sv->tmp, &sv->st,
                                                          &sv->err);
