@@ -633,7 +633,14 @@ ngx_http_sekisho_alert_once(ngx_http_sekisho_alert_e event, uint64_t key,
         return;
     }
 
-    key |= 1;                           /* 0 is "nothing sent yet" */
+    /* 0 is "nothing sent yet"; causes next to each other stay apart
+       (day N and N + 1 of the same database, minute N and N + 1) */
+    key++;
+
+    if (key == 0) {
+        key = 1;
+    }
+
     old = alerts->sh->last[event];
 
     if (old == key || !ngx_atomic_cmp_set(&alerts->sh->last[event], old, key))

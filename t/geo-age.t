@@ -135,9 +135,11 @@ my $db = "$d/country.mmdb";
 $t->start_upstream;
 
 sub start {
-    my ($args) = @_;
+    my ($args, $main) = @_;
+    $main //= '';
     $t->write_config(<<"EOF");
 %%TEST_GLOBALS%%
+$main
 http {
     %%TEST_GLOBALS_HTTP%%
     sekisho_geoip_db $db $args;
@@ -244,5 +246,37 @@ while (time < $end) {
 is($st, '403,403,403,403,403,403', 'a fresh replacement is taken by both workers');
 is(metric('sekisho_geoip_reloads_total{result="ok"}'), 2,
     'metrics: two workers took it');
+
+# 3. the stale database still in use a day later (the gateway's clock
+# moved on by libfaketime, from a file it reads at every call): the
+# alert again, once for the node, and not again that day
+
+my $faketime = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
+SKIP: {
+    skip 'libfaketime (Debian package faketime) not installed', 4
+        unless -f $faketime;
+
+    $t->stop_nginx;
+    my $clock = $t->write_file('clock', "+0\n");
+    $t->{env} = {
+        LD_PRELOAD                   => $faketime,
+        FAKETIME_TIMESTAMP_FILE      => $clock,
+        FAKETIME_NO_CACHE            => 1,
+        FAKETIME_DONT_FAKE_MONOTONIC => 1,
+    };
+    copy($stale_db, $db) or die;
+    start("reload=1s max_age=$young",
+        join '', map { "env $_;\n" } sort grep { /^FAKETIME/ }
+            keys %{ $t->{env} });
+
+    my $stale_alerts = sub { scalar grep { / geoip_stale \[/ } received($_[0]) };
+    is($stale_alerts->(2), 1, 'at the start: one geoip_stale alert');
+    is($stale_alerts->(2.5), 0,
+        'not again the same day, though the age is checked every second');
+    $t->write_file('clock', "+1d\n");
+    is($stale_alerts->(3), 1, 'a day later: the alert again, once for the node');
+    is($stale_alerts->(2.5), 0, 'and not again that day');
+    delete $t->{env};
+}
 
 $t->done;
