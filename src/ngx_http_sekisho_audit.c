@@ -830,7 +830,7 @@ ngx_http_sekisho_audit_init_worker(ngx_cycle_t *cycle)
             continue;
         }
 
-        if (audit->sh->epoch
+        if (audit->sh->epoch && audit->state.len
             && ngx_http_sekisho_audit_saver_init(cycle, &audit->saver,
                                                  audit->mutex,
                                                  &audit->sh->epoch)
@@ -871,7 +871,7 @@ ngx_http_sekisho_audit_exit_worker(ngx_cycle_t *cycle)
     for (i = 0; i < mcf->audit_logs.nelts; i++) {
         audit = ap[i];
 
-        if (audit->sh && audit->sh->epoch) {
+        if (audit->sh && audit->sh->epoch && audit->state.len) {
             ngx_http_sekisho_audit_saver_exit(&audit->saver);
         }
     }

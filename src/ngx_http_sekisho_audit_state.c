@@ -14,6 +14,8 @@
 
 static ngx_int_t ngx_http_sekisho_audit_state_load(ngx_conf_t *cf,
     ngx_str_t *path, ngx_http_sekisho_audit_state_t *st);
+static void ngx_http_sekisho_audit_state_sweep(ngx_conf_t *cf,
+    ngx_str_t *state);
 static ngx_int_t ngx_http_sekisho_audit_state_write(u_char *tmp,
     ngx_http_sekisho_audit_state_t *st, ngx_err_t *err);
 static void ngx_http_sekisho_audit_state_failed(ngx_str_t *path, u_char *tmp,
@@ -52,6 +54,8 @@ ngx_http_sekisho_audit_seed(ngx_conf_t *cf, ngx_str_t *state,
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
     }
+
+    ngx_http_sekisho_audit_state_sweep(cf, state);
 
     if (rc == NGX_OK) {
         if (key_file->len
@@ -100,6 +104,88 @@ ngx_http_sekisho_audit_seed(ngx_conf_t *cf, ngx_str_t *state,
     }
 
     return ngx_http_sekisho_read_secret(cf, key_file, 16, key);
+}
+
+
+/*
+ * A state written aside by a process that ended before renaming it in
+ * (killed, or a disk full) holds an older key: such files ("<state>.
+ * <pid>.tmp" of a pid that is gone) are removed at each start and
+ * reload; a live worker's is left to it.  "nginx -t" removes nothing.
+ */
+
+static void
+ngx_http_sekisho_audit_state_sweep(ngx_conf_t *cf, ngx_str_t *state)
+{
+    u_char      *name, *p, *base, path[NGX_MAX_PATH];
+    size_t       dlen, blen, len;
+    ngx_dir_t    dir;
+    ngx_pid_t    pid;
+    ngx_str_t    d;
+
+    if (ngx_test_config) {
+        return;
+    }
+
+    base = state->data + state->len;
+
+    while (base > state->data && base[-1] != '/') {
+        base--;
+    }
+
+    dlen = base - state->data;
+    blen = state->data + state->len - base;
+
+    if (dlen == 0 || dlen + blen + NGX_INT_T_LEN + 8 > NGX_MAX_PATH) {
+        return;
+    }
+
+    d.data = path;
+    d.len = ngx_cpystrn(path, state->data, dlen) - path;
+
+    if (ngx_open_dir(&d, &dir) == NGX_ERROR) {
+        return;
+    }
+
+    while (ngx_read_dir(&dir) == NGX_OK) {
+        name = ngx_de_name(&dir);
+        len = ngx_de_namelen(&dir);
+
+        /* <base>.<digits>.tmp */
+        if (len < blen + 6
+            || ngx_strncmp(name, base, blen) != 0
+            || name[blen] != '.'
+            || ngx_strncmp(name + len - 4, ".tmp", 4) != 0)
+        {
+            continue;
+        }
+
+        pid = 0;
+
+        for (p = name + blen + 1; p < name + len - 4; p++) {
+            if (*p < '0' || *p > '9' || pid > 99999999) {
+                pid = 0;
+                break;
+            }
+
+            pid = pid * 10 + (*p - '0');
+        }
+
+        if (pid == 0 || kill(pid, 0) == 0 || ngx_errno != NGX_ESRCH) {
+            continue;
+        }
+
+        ngx_cpystrn(ngx_cpymem(path, state->data, dlen), name, len + 1);
+
+        if (ngx_delete_file(path) != NGX_FILE_ERROR) {
+            ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
+                               "removed \"%s\": a state written aside by "
+                               "process %P, which ended before renaming it "
+                               "(it held an older key)", path, pid);
+        }
+    }
+
+    (void) ngx_close_dir(&dir);
 }
 
 
@@ -345,7 +431,11 @@ void
 ngx_http_sekisho_audit_saver_post(ngx_http_sekisho_audit_saver_t *sv,
     ngx_http_sekisho_audit_state_t *st)
 {
-    if (sv->busy) {
+    /* no state= (a reload took it away, the zone kept its epochs) */
+    if (sv->path == NULL) {
+        /* nothing is kept */
+
+    } else if (sv->busy) {
         ngx_memcpy(&sv->next, st, sizeof(ngx_http_sekisho_audit_state_t));
         sv->queued = 1;
 

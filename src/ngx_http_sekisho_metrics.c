@@ -553,7 +553,13 @@ ngx_http_sekisho_metrics_state(ngx_http_request_t *r,
             "# HELP sekisho_redis_up Whether Redis answered (1) or was "
             "unavailable (0) when a worker last changed its mind.\n"
             "# TYPE sekisho_redis_up gauge\n"
-            "sekisho_redis_up %ui\n", sh->redis_down ? 0 : 1);
+            "sekisho_redis_up %ui\n",
+            (ngx_uint_t) (sh->redis_down ? 0 : 1));
+    }
+
+    /* a reload may have taken the CRLs away: their gauges go too */
+    if (mcf->jpki.crl == NULL) {
+        return p;
     }
 
     if (sh->crl_built) {

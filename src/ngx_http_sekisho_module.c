@@ -946,6 +946,13 @@ ngx_http_sekisho_init_process(ngx_cycle_t *cycle)
 {
     ngx_http_sekisho_main_conf_t  *mcf;
 
+    /* the cache manager and loader serve no request: nothing to start */
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
     mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_sekisho_module);
 
     if (mcf == NULL) {
@@ -987,6 +994,12 @@ static void
 ngx_http_sekisho_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_sekisho_main_conf_t  *mcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return;
+    }
 
     mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_sekisho_module);
 

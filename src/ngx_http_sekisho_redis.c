@@ -691,6 +691,14 @@ ngx_http_sekisho_redis_redirect(ngx_http_sekisho_redis_cmd_t *cmd,
         return NGX_ERROR;
     }
 
+    /* the cluster still names a node found down: not failed over yet */
+    if (node->state == NGX_HTTP_SEKISHO_REDIS_DOWN
+        && ngx_current_msec < node->next_attempt)
+    {
+        ngx_http_sekisho_metrics_count(NGX_HTTP_SEKISHO_M_REDIS_UNAVAILABLE);
+        return NGX_ERROR;
+    }
+
     cmd->redirects++;
 
     if (kind == NGX_HTTP_SEKISHO_REDIS_MOVED) {
@@ -1002,9 +1010,15 @@ ngx_http_sekisho_redis_node_event(ngx_http_sekisho_redis_node_t *node,
         ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
                       "sekisho: redis %V recovered (%s:%d)", &rd->conf.name,
                       node->addr.host, node->addr.port);
-        if (rd->on_state) {
-            rd->on_state(0, &rd->conf.name);
-        }
+    }
+
+    /*
+     * Every connection made says Redis is up, also a new worker's after
+     * a reload during an outage (the node's state is shared and kept):
+     * the handler alerts only on a change.
+     */
+    if (event == NGX_HTTP_SEKISHO_REDIS_NODE_READY && rd->on_state) {
+        rd->on_state(0, &rd->conf.name);
     }
 
     if (event == NGX_HTTP_SEKISHO_REDIS_NODE_DOWN

@@ -15,6 +15,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Digest::SHA qw(hmac_sha256 hmac_sha256_hex);
 use JSON::PP ();
+use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep time);
 use Sekisho::Test;
@@ -35,6 +36,9 @@ $t->write_config(<<'EOF');
 error_log %%TESTDIR%%/debug.log debug;
 http {
     %%TEST_GLOBALS_HTTP%%
+    # a cache manager and loader: nginx's helper processes, which serve
+    # no request, start no epoch and have no thread pool
+    proxy_cache_path %%TESTDIR%%/cache keys_zone=c:1m;
     sekisho_audit_log %%TESTDIR%%/audit.log key=%%TESTDIR%%/audit.key
                       state=%%TESTDIR%%/audit.state epoch=2s events=all;
 
@@ -156,7 +160,20 @@ ok(!grep({ $_->{'event.action'} eq 'audit_start' } @new), 'reload writes no star
 rename "$d/audit.key", "$d/audit.key.offline" or die;
 my ($before_restart) = state();
 $t->stop_nginx;
+
+# a state written aside by a process that died before renaming it: the
+# start removes it (it holds a key); one of a live process stays
+my $dead = fork // die "fork: $!";
+POSIX::_exit(0) unless $dead;
+waitpid($dead, 0);
+$t->write_file("audit.state.$dead.tmp", "sekisho-audit-state 1\n");
+$t->write_file("audit.state.$$.tmp", "sekisho-audit-state 1\n");
 $t->run;
+ok(!-e "$d/audit.state.$dead.tmp", 'a dead process\'s state aside is removed at the start');
+like($t->error_log, qr/\[notice\].*removed "\Q$d\E\/audit\.state\.$dead\.tmp": a state written aside by process $dead/,
+    'and the log says so');
+ok(-e "$d/audit.state.$$.tmp", 'a live process\'s is left to it');
+unlink "$d/audit.state.$$.tmp";
 get('/after-restart');
 sleep 0.2;
 @new = records('audit.log');
@@ -192,15 +209,24 @@ sub workers {
     for my $f (glob '/proc/[0-9]*/stat') {
         open my $fh, '<', $f or next;
         my $l = <$fh> // next;
-        push @w, $1 if $l =~ /^(\d+) \(.*\) \S (\d+) / && $2 == $t->{nginx};
+        next unless $l =~ /^(\d+) \(.*\) \S (\d+) / && $2 == $t->{nginx};
+        my $pid = $1;
+        open my $cmd, '<', "/proc/$pid/cmdline" or next;
+        push @w, $pid if (<$cmd> // '') =~ /worker process/;
     }
     return @w;
 }
 
 my @workers = workers();
 is(scalar @workers, 2, 'two workers to block');
-my ($stuck) = state();
-mkdir "$d/audit.state.$_.tmp" or die "mkdir: $!" for @workers;
+for my $w (@workers) {
+    # a save under way has its file there for a moment
+    my $tries = 0;
+    until (mkdir "$d/audit.state.$w.tmp") {
+        die "mkdir: $!" if ++$tries > 100;
+        sleep 0.01;
+    }
+}
 my $stuck_re = qr/\[error\].*audit state file "\Q$d\E\/audit\.state\.\d+\.tmp" cannot be written; "\Q$d\E\/audit\.state" keeps an older key \(21: Is a directory\)/;
 my ($end, $log) = (time + 15, '');
 while (time < $end) {
@@ -209,7 +235,9 @@ while (time < $end) {
     sleep 0.2;
 }
 like($log, $stuck_re, 'a state that cannot be written is logged, naming both files and why');
-is((state())[0], $stuck, 'the state file keeps the epoch it had');
+my ($stuck) = state();
+sleep 2.5;
+is((state())[0], $stuck, 'the state file keeps the epoch it had, an epoch later');
 my $n_stuck = () = records('audit.log');
 get('/while-stuck');
 sleep 0.2;
