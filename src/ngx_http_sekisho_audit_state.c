@@ -28,6 +28,8 @@ static void ngx_http_sekisho_audit_saver_start(
 static void ngx_http_sekisho_audit_saver_write(void *data, ngx_log_t *log);
 static void ngx_http_sekisho_audit_saver_done(ngx_event_t *ev);
 #endif
+static void ngx_http_sekisho_audit_saver_here(
+    ngx_http_sekisho_audit_saver_t *sv);
 static ngx_uint_t ngx_http_sekisho_audit_saver_next(
     ngx_http_sekisho_audit_saver_t *sv);
 static void ngx_http_sekisho_audit_saver_commit(
@@ -117,9 +119,10 @@ ngx_http_sekisho_audit_seed(ngx_conf_t *cf, ngx_str_t *state,
 static void
 ngx_http_sekisho_audit_state_sweep(ngx_conf_t *cf, ngx_str_t *state)
 {
-    u_char      *name, *p, *base, path[NGX_MAX_PATH];
+    u_char      *name, *base, path[NGX_MAX_PATH];
     size_t       dlen, blen, len;
     ngx_dir_t    dir;
+    ngx_int_t    n;
     ngx_pid_t    pid;
     ngx_str_t    d;
 
@@ -160,18 +163,12 @@ ngx_http_sekisho_audit_state_sweep(ngx_conf_t *cf, ngx_str_t *state)
             continue;
         }
 
-        pid = 0;
+        n = ngx_atoi(name + blen + 1, len - blen - 5);
+        pid = (ngx_pid_t) n;
 
-        for (p = name + blen + 1; p < name + len - 4; p++) {
-            if (*p < '0' || *p > '9' || pid > 99999999) {
-                pid = 0;
-                break;
-            }
-
-            pid = pid * 10 + (*p - '0');
-        }
-
-        if (pid == 0 || kill(pid, 0) == 0 || ngx_errno != NGX_ESRCH) {
+        if (n <= 0 || n != pid || kill(pid, 0) == 0
+            || ngx_errno != NGX_ESRCH)
+        {
             continue;
         }
 
@@ -464,6 +461,15 @@ ngx_http_sekisho_audit_saver_start(ngx_http_sekisho_audit_saver_t *sv)
     /* the pool's queue is full: better written here than not at all */
 #endif
 
+    ngx_http_sekisho_audit_saver_here(sv);
+}
+
+
+/* written, synced and renamed in by the event loop itself */
+
+static void
+ngx_http_sekisho_audit_saver_here(ngx_http_sekisho_audit_saver_t *sv)
+{
     sv->written = ngx_http_sekisho_audit_state_write(sv->tmp, &sv->st,
                                                      &sv->err);
     ngx_http_sekisho_audit_saver_commit(sv);
@@ -554,20 +560,16 @@ ngx_http_sekisho_audit_saver_commit(ngx_http_sekisho_audit_saver_t *sv)
 void
 ngx_http_sekisho_audit_saver_exit(ngx_http_sekisho_audit_saver_t *sv)
 {
-    if (sv->busy) {
-        if (sv->written == NGX_AGAIN) {
-            sv->written = ngx_http_sekisho_audit_state_write(sv->tmp, &sv->st,
-                                                             &sv->err);
-        }
+    if (sv->busy && sv->written == NGX_AGAIN) {
+        ngx_http_sekisho_audit_saver_here(sv);
 
+    } else if (sv->busy) {
         ngx_http_sekisho_audit_saver_commit(sv);
     }
 
+    /* "tmp" still names this worker's file: a state waits only behind one */
     if (ngx_http_sekisho_audit_saver_next(sv)) {
-        ngx_sprintf(sv->tmp, "%V.%P.tmp%Z", sv->path, ngx_pid);
-        sv->written = ngx_http_sekisho_audit_state_write(sv->tmp, &sv->st,
-                                                         &sv->err);
-        ngx_http_sekisho_audit_saver_commit(sv);
+        ngx_http_sekisho_audit_saver_here(sv);
     }
 }
 

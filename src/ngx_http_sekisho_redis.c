@@ -393,10 +393,7 @@ ngx_http_sekisho_redis_route(ngx_http_sekisho_redis_cmd_t *cmd)
         node = &rd->nodes[rd->slots[cmd->slot] - 1];
 
         /* down and waiting: the slot is asked of the others (below) */
-        if (node->state == NGX_HTTP_SEKISHO_REDIS_DOWN
-            && ngx_current_msec < node->next_attempt
-            && cmd->redirects == 0)
-        {
+        if (ngx_http_sekisho_redis_waiting(node) && cmd->redirects == 0) {
             ngx_http_sekisho_redis_forget(rd, node);
         }
     }
@@ -409,9 +406,7 @@ ngx_http_sekisho_redis_route(ngx_http_sekisho_redis_cmd_t *cmd)
                 break;
             }
 
-            if (rd->nodes[i].state != NGX_HTTP_SEKISHO_REDIS_DOWN
-                || ngx_current_msec >= rd->nodes[i].next_attempt)
-            {
+            if (!ngx_http_sekisho_redis_waiting(&rd->nodes[i])) {
                 node = &rd->nodes[i];
             }
         }
@@ -425,7 +420,7 @@ ngx_http_sekisho_redis_route(ngx_http_sekisho_redis_cmd_t *cmd)
         return ngx_http_sekisho_redis_write(node, cmd);
 
     case NGX_HTTP_SEKISHO_REDIS_DOWN:
-        if (ngx_current_msec < node->next_attempt
+        if (ngx_http_sekisho_redis_waiting(node)
             || ngx_http_sekisho_redis_connect(node) != NGX_OK)
         {
             ngx_http_sekisho_metrics_count(
@@ -692,9 +687,7 @@ ngx_http_sekisho_redis_redirect(ngx_http_sekisho_redis_cmd_t *cmd,
     }
 
     /* the cluster still names a node found down: not failed over yet */
-    if (node->state == NGX_HTTP_SEKISHO_REDIS_DOWN
-        && ngx_current_msec < node->next_attempt)
-    {
+    if (ngx_http_sekisho_redis_waiting(node)) {
         ngx_http_sekisho_metrics_count(NGX_HTTP_SEKISHO_M_REDIS_UNAVAILABLE);
         return NGX_ERROR;
     }

@@ -56,6 +56,12 @@ struct ngx_http_sekisho_redis_node_s {
 };
 
 
+/* down, and its next attempt not due yet: what needs it fails now */
+#define ngx_http_sekisho_redis_waiting(node)                                  \
+    ((node)->state == NGX_HTTP_SEKISHO_REDIS_DOWN                             \
+     && ngx_current_msec < (node)->next_attempt)
+
+
 void ngx_http_sekisho_redis_node_init(ngx_http_sekisho_redis_node_t *node,
     ngx_http_sekisho_redis_conf_t *conf, ngx_log_t *log,
     ngx_http_sekisho_redis_node_pt handler, void *data);

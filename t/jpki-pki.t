@@ -11,6 +11,8 @@ use File::Spec;
 use Encode qw(decode);
 use Time::Piece;
 use FindBin;
+use lib "$FindBin::Bin/lib";
+use Sekisho::JPKI qw(crl_time);
 
 binmode Test::More->builder->$_, ':encoding(UTF-8)'
     for qw(output failure_output todo_output);
@@ -249,12 +251,6 @@ is(scalar keys %seen, scalar @certs, 'every certificate has a distinct opaque CN
 
 # ---- CRLs
 sub crl_text { out_of(qw(openssl crl -noout -text -in), "$dir/$_[0]") }
-sub crl_time {
-    my ($f, $which) = @_;
-    my $s = out_of(qw(openssl crl -noout), "-$which", '-in', "$dir/$f");
-    $s =~ s/^\w+=//; $s =~ s/\s+GMT\s*$//; $s =~ s/\s+/ /g;
-    return Time::Piece->strptime($s, '%b %d %H:%M:%S %Y')->epoch;
-}
 my %crl_ca = ('auth-ca.crl.pem' => 'auth-ca', 'sign-ca.crl.pem' => 'sign-ca',
               'auth-ca-2.crl.pem' => 'auth-ca-2', 'auth-ca-stale.crl.pem' => 'auth-ca');
 for my $crl (@crls) {
@@ -264,9 +260,9 @@ for my $crl (@crls) {
     like($t, qr/Signature Algorithm: sha256WithRSAEncryption/, "$crl: sha256WithRSAEncryption");
     is(keyid($t, 'Authority Key Identifier'), $ski{$ca}, "$crl: AKI equals $ca SKI");
     if ($crl eq 'auth-ca-stale.crl.pem') {
-        ok(crl_time($crl, 'nextupdate') < time, "$crl: nextUpdate in the past");
+        ok(crl_time("$dir/$crl", 'nextupdate') < time, "$crl: nextUpdate in the past");
     } else {
-        ok(crl_time($crl, 'nextupdate') > time, "$crl: nextUpdate in the future");
+        ok(crl_time("$dir/$crl", 'nextupdate') > time, "$crl: nextUpdate in the future");
     }
     my @rev = $t =~ /Serial Number: (\w+)/g;
     if ($ca eq 'auth-ca-2') {

@@ -19,7 +19,6 @@ use CPAN::Meta::YAML;
 use File::Copy qw(copy);
 use Test::More;
 use Time::HiRes qw(sleep time);
-use Time::Piece;
 use Sekisho::Test;
 use Sekisho::JPKI;
 
@@ -123,15 +122,6 @@ sub scrape {
     return \%s;
 }
 
-# a CRL's nextUpdate as openssl reads it, in seconds since the epoch
-sub crl_next_update {
-    my ($file) = @_;
-    my ($when) = `openssl crl -in $file -noout -nextupdate`
-        =~ /nextUpdate=(.+)$/m or die "no nextUpdate in $file";
-    $when =~ s/\s+/ /g;
-    return Time::Piece->strptime($when, '%b %d %H:%M:%S %Y GMT')->epoch;
-}
-
 my $s;
 
 # 0: quiet traffic
@@ -140,7 +130,7 @@ login('alice', 'wonderland');
 is(http_status(card('alice-auth')), 200, 'baseline: a card login');
 $s = scrape('quiet');
 is($s->{sekisho_redis_up}, 1, 'quiet: Redis up');
-my ($next) = sort { $a <=> $b } map { crl_next_update($_) }
+my ($next) = sort { $a <=> $b } map { crl_time($_, 'nextupdate') }
     "$d/auth.crl.pem", "$pki/auth-ca-2.crl.pem";
 is($s->{sekisho_jpki_crl_next_update_timestamp_seconds}, $next,
     "quiet: the CRLs' earliest nextUpdate, as openssl reads it");
@@ -181,7 +171,7 @@ for my $i (1 .. 100) {
 is($got, 'jpki_crl_stale', 'stale CRL: card logins refused');
 $s = scrape('crl-stale');
 is($s->{sekisho_jpki_crl_next_update_timestamp_seconds},
-    crl_next_update("$d/auth.crl.pem"),
+    crl_time("$d/auth.crl.pem", 'nextupdate'),
     "stale CRL: the gauge says its nextUpdate, in the past");
 
 # 6: audit records lost

@@ -11,11 +11,13 @@ use warnings;
 use Exporter qw(import);
 use File::Temp qw(tempfile);
 use MIME::Base64 qw(encode_base64 decode_base64);
+use Time::Piece;
 use Sekisho::Test;
 use Sekisho::Card;
 
 our @EXPORT = qw(test_pki openssl_out pem_der login_body login_message
-    get_challenge card_login session_cookie b64 cms_sign json_field);
+    get_challenge card_login session_cookie b64 cms_sign json_field
+    crl_time);
 
 # the test authority, built once (t/lib/Sekisho/Card.pm caches it),
 # seen as <test dir>/pki; tests only read it
@@ -35,6 +37,17 @@ sub openssl_out {
     my $out = <$fh>;
     close $fh;
     return $out;
+}
+
+# a CRL's lastUpdate or nextUpdate ("lastupdate", "nextupdate") as
+# openssl reads it, in seconds since the epoch
+sub crl_time {
+    my ($file, $which) = @_;
+    my $s = openssl_out('crl', '-noout', "-$which", '-in', $file);
+    $s =~ s/^\w+=//;
+    $s =~ s/\s+GMT\s*$//;
+    $s =~ s/\s+/ /g;
+    return Time::Piece->strptime($s, '%b %d %H:%M:%S %Y')->epoch;
 }
 
 sub pem_der {
